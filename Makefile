@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# BioThings Observer. Everything built lands under build/ (OUT).
+#   make            dependencies, BPF objects, skeleton, build/biothings-observer
+#   make test       everything above, then unit and end-to-end tests
+#   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+#   make check      clang-format and cppcheck
+#   V=1             show full commands
+
+OUT ?= build
+UNAME_M := $(shell uname -m)
+ARCH := $(UNAME_M)
+BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+CLANG ?= clang
+CC ?= gcc
+BPFTOOL ?= bpftool
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/biothings/*.h)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKEL := $(OUT)/observer.skel.h
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -I$(OUT) \
+	  -DBT_VERSION='"$(VERSION)"'
+LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -lm
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+# Modules that never touch BPF: linked into unit tests with plain gcc.
+PURE_OBJS := $(filter-out $(OUT)/user/main.o $(OUT)/user/loader.o $(OUT)/user/capture.o,$(USER_OBJS))
+BIN := $(OUT)/biothings-observer
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps test unit e2e vmlinux check clean install
+.DEFAULT_GOAL := all
+
+all: deps $(BIN)
+
+deps:
+	$(Q)deploy/install-deps.sh
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+		-Iinclude -Ibpf -Ivmlinux/$(ARCH) -c $< -o $@
+
+$(OUT)/observer.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(SKEL): $(OUT)/observer.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name observer > $@
+
+$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/biothings/*.h) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# Only the loader includes the skeleton.
+$(OUT)/user/loader.o: $(SKEL)
+
+$(BIN): $(USER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) $(wildcard bpf/*.h) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/unit $< $(PURE_OBJS) $(LDLIBS) -lcmocka -o $@
+
+$(OUT)/bpf $(OUT)/user $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+unit: deps $(UNIT_BINS)
+
+test: deps $(BIN) $(UNIT_BINS)
+	$(Q)OUT=$(OUT) tests/run.sh
+
+vmlinux:
+	$(Q)mkdir -p vmlinux/$(ARCH)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+check:
+	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h include/biothings/*.h
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr -Iinclude -Iuser user/
+
+clean:
+	$(Q)rm -rf $(OUT)

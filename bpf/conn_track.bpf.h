@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Which fds are TCP sockets worth following, and where they lead.
+ * Called at accept/connect exit only: walking the fd table costs a few
+ * dependent loads, too many for every read and write.
+ */
+#ifndef BIOTHINGS_CONN_TRACK_BPF_H
+#define BIOTHINGS_CONN_TRACK_BPF_H
+
+#include "maps.bpf.h"
+
+#define BT_AF_INET 2
+#define BT_AF_INET6 10
+#define BT_SOCK_STREAM 1
+#define BT_IPPROTO_TCP 6
+
+static __always_inline int bt_is_self(__u32 tgid)
+{
+	__u32 zero = 0;
+	struct bt_config *cfg = bpf_map_lookup_elem(&bt_config, &zero);
+
+	return !cfg || !cfg->enabled || cfg->self_tgid == tgid;
+}
+
+/* struct sock behind fd in the current task, or NULL. */
+static __always_inline struct sock *bt_fd_sock(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+	struct socket *sock;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	if (!sock || BPF_CORE_READ(sock, type) != BT_SOCK_STREAM)
+		return NULL;
+	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline int bt_fill_addrs(struct bt_conn *c, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (BPF_CORE_READ(sk, sk_protocol) != BT_IPPROTO_TCP)
+		return -1;
+	if (family == BT_AF_INET) {
+		BPF_CORE_READ_INTO(c->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(c->raddr, sk, __sk_common.skc_daddr);
+	} else if (family == BT_AF_INET6) {
+		BPF_CORE_READ_INTO(c->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(c->raddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return -1;
+	}
+	c->family = family;
+	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	return 0;
+}
+
+/* Scratch conn for initialisation: struct bt_conn is too big for the
+ * 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_conn);
+} bt_conn_init SEC(".maps");
+
+static __always_inline void bt_track(__u32 tgid, int fd, __u8 role)
+{
+	struct bt_conn_key key = { .tgid = tgid, .fd = fd };
+	__u32 zero = 0;
+	struct bt_conn *c;
+	struct sock *sk;
+
+	sk = bt_fd_sock(fd);
+	if (!sk)
+		return;
+	c = bpf_map_lookup_elem(&bt_conn_init, &zero);
+	if (!c)
+		return;
+	__builtin_memset(c, 0, sizeof(*c));
+	if (bt_fill_addrs(c, sk))
+		return;
+	c->role = role;
+	c->conn_id = (bpf_ktime_get_ns() << 6) | (bpf_get_smp_processor_id() & 63);
+	if (bpf_map_update_elem(&bt_conns, &key, c, BPF_ANY)) {
+		bt_count(BT_DROP_CONN_MAP_FULL);
+		return;
+	}
+	bt_count(BT_CNT_CONN_OPENED);
+}
+
+#endif

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HTTP/1.x message framing, one byte at a time, over constant-size state.
+ *
+ * Runs inside the BPF programs (as a global function, verified once) and
+ * in the host tests and fuzzer, from this one source. It only frames: it
+ * finds where each message starts and ends (start line, headers,
+ * Content-Length, chunked, close-delimited) and keeps the few fields the
+ * record needs (method, target, status). It never allocates, never looks
+ * back, and needs no byte twice, so a message may arrive split anywhere.
+ *
+ * Body bytes are not fed byte by byte: h1_skip() steps over them by
+ * count, which is what lets sendfile() bodies and large responses cost
+ * nothing to follow.
+ *
+ * The includer defines H1_FN (function attributes) and provides the
+ * __u8..__u64 types and struct h1_dir / h1_target (biothings/conn.h).
+ */
+#ifndef BIOTHINGS_H1_PARSE_H
+#define BIOTHINGS_H1_PARSE_H
+
+#include "biothings/conn.h"
+#include "biothings/events.h"
+
+enum h1_event {
+	H1_EV_NONE = 0,
+	H1_EV_BEGIN = 1, /* start line complete and valid */
+	H1_EV_END = 2, /* message complete; fields stay until the next byte */
+	H1_EV_ERROR = 3, /* not HTTP/1.x: direction goes H1_DESYNC */
+};
+
+/* sl_state values */
+enum {
+	SL_METHOD = 0,
+	SL_TARGET = 1,
+	SL_RVERSION = 2, /* request version, then end of line */
+	SL_SVERSION = 3, /* response version */
+	SL_CODE = 4,
+	SL_REASON = 5,
+};
+
+/* hdr values: while reading a name, bits say which names still match */
+enum {
+	HDR_NAME_CL = 1 << 0,
+	HDR_NAME_TE = 1 << 1,
+	HDR_NAME_ANY = HDR_NAME_CL | HDR_NAME_TE,
+	HDR_SKIP_NAME = 1 << 2, /* a name we do not care about */
+	HDR_VAL_CL = 1 << 3,
+	HDR_VAL_TE = 1 << 4,
+	HDR_VAL_OTHER = 1 << 5,
+};
+
+#define H1_CHUNK_SIZE_MAX (1ull << 56)
+#define H1_METHOD_LEN_MAX 24
+
+static __always_inline __u8 h1_lower(__u8 c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+static __always_inline int h1_is_hex(__u8 c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static __always_inline __u64 h1_hex_val(__u8 c)
+{
+	if (c <= '9')
+		return c - '0';
+	return h1_lower(c) - 'a' + 10;
+}
+
+static __always_inline int h1_error(struct h1_dir *d)
+{
+	d->phase = H1_DESYNC;
+	return H1_EV_ERROR;
+}
+
+static __always_inline void h1_begin_message(struct h1_dir *d, __u64 ts)
+{
+	d->remaining = 0;
+	d->clen = 0;
+	d->msg_bytes = 0;
+	d->msg_start_ns = ts;
+	d->line_len = 0;
+	d->status = 0;
+	d->target_len = 0;
+	d->phase = H1_START_LINE;
+	d->flags = 0;
+	d->hdr = 0;
+	d->method = BT_M_OTHER;
+	d->tok_len = 0;
+}
+
+/* Method token to enum, from the first 8 bytes kept in tok. */
+static __always_inline __u8 h1_method_id(const struct h1_dir *d)
+{
+	const __u8 *t = d->tok;
+	__u8 n = d->tok_len;
+
+	if (n == 3 && t[0] == 'G' && t[1] == 'E' && t[2] == 'T')
+		return BT_M_GET;
+	if (n == 3 && t[0] == 'P' && t[1] == 'U' && t[2] == 'T')
+		return BT_M_PUT;
+	if (n == 4 && t[0] == 'H' && t[1] == 'E' && t[2] == 'A' && t[3] == 'D')
+		return BT_M_HEAD;
+	if (n == 4 && t[0] == 'P' && t[1] == 'O' && t[2] == 'S' && t[3] == 'T')
+		return BT_M_POST;
+	if (n == 5 && t[0] == 'P' && t[1] == 'A' && t[2] == 'T' && t[3] == 'C' && t[4] == 'H')
+		return BT_M_PATCH;
+	if (n == 5 && t[0] == 'T' && t[1] == 'R' && t[2] == 'A' && t[3] == 'C' && t[4] == 'E')
+		return BT_M_TRACE;
+	if (n == 6 && t[0] == 'D' && t[1] == 'E' && t[2] == 'L' && t[3] == 'E' && t[4] == 'T' &&
+	    t[5] == 'E')
+		return BT_M_DELETE;
+	if (n == 7 && t[0] == 'O' && t[1] == 'P' && t[2] == 'T' && t[3] == 'I' && t[4] == 'O' &&
+	    t[5] == 'N' && t[6] == 'S')
+		return BT_M_OPTIONS;
+	if (n == 7 && t[0] == 'C' && t[1] == 'O' && t[2] == 'N' && t[3] == 'N' && t[4] == 'E' &&
+	    t[5] == 'C' && t[6] == 'T')
+		return BT_M_CONNECT;
+	return BT_M_OTHER;
+}
+
+/* "HTTP/1." followed by one digit, kept in tok. */
+static __always_inline int h1_version_ok(const struct h1_dir *d)
+{
+	const __u8 *t = d->tok;
+
+	return d->tok_len == 8 && t[0] == 'H' && t[1] == 'T' && t[2] == 'T' && t[3] == 'P' &&
+	       t[4] == '/' && t[5] == '1' && t[6] == '.' && t[7] >= '0' && t[7] <= '9';
+}
+
+static __always_inline void h1_tok_push(struct h1_dir *d, __u8 c)
+{
+	if (d->tok_len < sizeof(d->tok))
+		d->tok[d->tok_len & (sizeof(d->tok) - 1)] = c;
+	if (d->tok_len < 255)
+		d->tok_len++;
+}
+
+static __always_inline int h1_request_line(struct h1_dir *d, __u8 c, struct h1_target *t)
+{
+	switch (d->sl_state) {
+	case SL_METHOD:
+		if (c == ' ') {
+			if (d->tok_len == 0 || d->tok_len > H1_METHOD_LEN_MAX)
+				return h1_error(d);
+			d->method = h1_method_id(d);
+			d->sl_state = SL_TARGET;
+			return H1_EV_NONE;
+		}
+		if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+			return h1_error(d);
+		h1_tok_push(d, c);
+		if (d->tok_len > H1_METHOD_LEN_MAX)
+			return h1_error(d);
+		return H1_EV_NONE;
+	case SL_TARGET:
+		if (c == ' ') {
+			if (d->target_len == 0)
+				return h1_error(d);
+			d->sl_state = SL_RVERSION;
+			d->tok_len = 0;
+			return H1_EV_NONE;
+		}
+		if (c <= ' ' || c == 0x7f)
+			return h1_error(d);
+		if (t && d->target_len < BT_PATH_MAX)
+			t->b[d->target_len & (BT_PATH_MAX - 1)] = c;
+		if (d->target_len < 0xffff)
+			d->target_len++;
+		return H1_EV_NONE;
+	default: /* SL_RVERSION */
+		if (c == '\r')
+			return H1_EV_NONE;
+		if (c == '\n') {
+			if (!h1_version_ok(d))
+				return h1_error(d);
+			d->phase = H1_HEADERS;
+			d->line_len = 0;
+			return H1_EV_BEGIN;
+		}
+		h1_tok_push(d, c);
+		if (d->tok_len > sizeof(d->tok))
+			return h1_error(d);
+		return H1_EV_NONE;
+	}
+}
+
+static __always_inline int h1_status_line(struct h1_dir *d, __u8 c)
+{
+	switch (d->sl_state) {
+	case SL_SVERSION:
+		if (c == ' ') {
+			if (!h1_version_ok(d))
+				return h1_error(d);
+			d->sl_state = SL_CODE;
+			d->tok_len = 0;
+			return H1_EV_NONE;
+		}
+		h1_tok_push(d, c);
+		if (d->tok_len > sizeof(d->tok))
+			return h1_error(d);
+		return H1_EV_NONE;
+	case SL_CODE:
+		if (c >= '0' && c <= '9' && d->tok_len < 3) {
+			d->status = d->status * 10 + (c - '0');
+			d->tok_len++;
+			return H1_EV_NONE;
+		}
+		if (d->tok_len != 3 || d->status < 100)
+			return h1_error(d);
+		if (c == ' ') {
+			d->sl_state = SL_REASON;
+			return H1_EV_NONE;
+		}
+		if (c != '\r' && c != '\n')
+			return h1_error(d);
+		d->sl_state = SL_REASON;
+		/* CR or LF right after the code */
+		__attribute__((fallthrough));
+	default: /* SL_REASON */
+		if (c != '\n')
+			return H1_EV_NONE;
+		d->phase = H1_HEADERS;
+		d->line_len = 0;
+		if ((d->status >= 100 && d->status < 200) || d->status == 204 || d->status == 304)
+			d->flags |= H1F_NO_BODY;
+		return H1_EV_BEGIN;
+	}
+}
+
+/* Where the body goes once the empty line ends the headers. */
+static __always_inline int h1_headers_done(struct h1_dir *d, int is_request)
+{
+	d->remaining = 0;
+	if (d->flags & H1F_NO_BODY)
+		goto end;
+	if (d->flags & H1F_CHUNKED) {
+		d->phase = H1_CHUNK_SIZE;
+		d->clen = 0;
+		d->tok_len = 0;
+		d->line_len = 0;
+		return H1_EV_NONE;
+	}
+	if (d->flags & H1F_CL) {
+		if (d->clen == 0)
+			goto end;
+		d->phase = H1_BODY_LEN;
+		d->remaining = d->clen;
+		return H1_EV_NONE;
+	}
+	if (is_request)
+		goto end;
+	d->phase = H1_BODY_EOF;
+	return H1_EV_NONE;
+end:
+	d->phase = H1_IDLE;
+	return H1_EV_END;
+}
+
+/*
+ * Byte i of a header name we look for, lower case; 0 past its end.
+ * Packed in integer constants, not strings: BPF objects then need no
+ * .rodata section.
+ */
+static __always_inline __u8 h1_name_char(__u64 w0, __u64 w1, __u64 w2, __u16 i)
+{
+	__u64 w = i < 8 ? w0 : i < 16 ? w1 : w2;
+
+	if (i >= 24)
+		return 0;
+	return (w >> ((i & 7) * 8)) & 0xff;
+}
+
+/* "content-length" and "transfer-encoding", little-endian 8-byte words */
+#define H1_CL_W0 0x2d746e65746e6f63ull /* "content-" */
+#define H1_CL_W1 0x00006874676e656cull /* "length" */
+#define H1_CL_LEN 14
+#define H1_TE_W0 0x726566736e617274ull /* "transfer" */
+#define H1_TE_W1 0x6e69646f636e652dull /* "-encodin" */
+#define H1_TE_W2 0x0000000000000067ull /* "g" */
+#define H1_TE_LEN 17
+#define H1_CHUNKED_W 0x0064656b6e756863ull /* "chunked" */
+#define H1_CHUNKED_LEN 7
+
+static __always_inline void h1_header_name(struct h1_dir *d, __u8 c)
+{
+	__u16 i = d->line_len;
+	__u8 lc = h1_lower(c);
+
+	if (i == 0)
+		d->hdr = HDR_NAME_ANY;
+	if (c == ':') {
+		if ((d->hdr & HDR_NAME_CL) && i == H1_CL_LEN) {
+			d->hdr = HDR_VAL_CL;
+			d->flags |= H1F_CL;
+			d->clen = 0;
+		} else if ((d->hdr & HDR_NAME_TE) && i == H1_TE_LEN) {
+			d->hdr = HDR_VAL_TE;
+			d->tok_len = 0;
+		} else {
+			d->hdr = HDR_VAL_OTHER;
+		}
+		return;
+	}
+	if ((d->hdr & HDR_NAME_CL) && (i >= H1_CL_LEN || h1_name_char(H1_CL_W0, H1_CL_W1, 0, i) != lc))
+		d->hdr &= ~HDR_NAME_CL;
+	if ((d->hdr & HDR_NAME_TE) &&
+	    (i >= H1_TE_LEN || h1_name_char(H1_TE_W0, H1_TE_W1, H1_TE_W2, i) != lc))
+		d->hdr &= ~HDR_NAME_TE;
+	if (!(d->hdr & HDR_NAME_ANY))
+		d->hdr = HDR_SKIP_NAME;
+}
+
+/* Rolling match of "chunked" in a Transfer-Encoding value; tok_len holds
+ * how much of it the value ends with. */
+static __always_inline void h1_te_value(struct h1_dir *d, __u8 c)
+{
+	__u8 lc = h1_lower(c);
+
+	if (c == ' ' || c == '\t')
+		return;
+	if (d->tok_len < H1_CHUNKED_LEN && h1_name_char(H1_CHUNKED_W, 0, 0, d->tok_len) == lc)
+		d->tok_len++;
+	else
+		d->tok_len = (lc == 'c') ? 1 : 0;
+}
+
+static __always_inline int h1_header_byte(struct h1_dir *d, __u8 c, int is_request)
+{
+	if (c == '\n') {
+		if (d->line_len == 0)
+			return h1_headers_done(d, is_request);
+		if (d->hdr == HDR_VAL_TE) {
+			if (d->tok_len == H1_CHUNKED_LEN)
+				d->flags |= H1F_CHUNKED;
+			else
+				d->flags &= ~H1F_CHUNKED;
+		}
+		if (d->hdr & (HDR_NAME_ANY | HDR_SKIP_NAME))
+			return h1_error(d); /* a header line without ':' */
+		d->line_len = 0;
+		return H1_EV_NONE;
+	}
+	if (c == '\r')
+		return H1_EV_NONE;
+	if (d->line_len == 0 || (d->hdr & (HDR_NAME_ANY | HDR_SKIP_NAME)))
+		h1_header_name(d, c);
+	else if (d->hdr == HDR_VAL_CL) {
+		if (c >= '0' && c <= '9') {
+			if (d->clen > (1ull << 60))
+				return h1_error(d);
+			d->clen = d->clen * 10 + (c - '0');
+		} else if (c != ' ' && c != '\t') {
+			return h1_error(d);
+		}
+	} else if (d->hdr == HDR_VAL_TE) {
+		h1_te_value(d, c);
+	}
+	if (d->line_len < 0xffff)
+		d->line_len++;
+	return H1_EV_NONE;
+}
+
+static __always_inline int h1_chunk_size_byte(struct h1_dir *d, __u8 c)
+{
+	if (c == '\n') {
+		if (d->tok_len == 0)
+			return h1_error(d);
+		if (d->clen == 0) {
+			d->phase = H1_TRAILERS;
+			d->line_len = 0;
+			return H1_EV_NONE;
+		}
+		d->phase = H1_CHUNK_DATA;
+		d->remaining = d->clen;
+		return H1_EV_NONE;
+	}
+	if (d->flags & H1F_BAD) /* in an extension: skip to LF */
+		return H1_EV_NONE;
+	if (h1_is_hex(c)) {
+		if (d->clen >= H1_CHUNK_SIZE_MAX)
+			return h1_error(d);
+		d->clen = d->clen * 16 + h1_hex_val(c);
+		if (d->tok_len < 255)
+			d->tok_len++;
+		return H1_EV_NONE;
+	}
+	if (c == ';' || c == ' ' || c == '\t' || c == '\r') {
+		d->flags |= H1F_BAD;
+		return H1_EV_NONE;
+	}
+	return h1_error(d);
+}
+
+/*
+ * Feed one byte of a phase that reads bytes. is_request selects the
+ * request or the status line grammar; t (may be NULL) receives the
+ * request target; ts stamps a message that this byte starts.
+ */
+H1_FN int h1_step(struct h1_dir *d, __u32 byte, __u32 is_request, struct h1_target *t, __u64 ts)
+{
+	__u8 c = byte;
+
+	if (!d)
+		return H1_EV_ERROR;
+	d->msg_bytes++;
+	switch (d->phase) {
+	case H1_IDLE:
+		if (c == '\r' || c == '\n')
+			return H1_EV_NONE; /* stray CRLF between messages */
+		h1_begin_message(d, ts);
+		d->msg_bytes = 1;
+		d->sl_state = is_request ? SL_METHOD : SL_SVERSION;
+		if (is_request)
+			return h1_request_line(d, c, t);
+		return h1_status_line(d, c);
+	case H1_START_LINE:
+		if (is_request)
+			return h1_request_line(d, c, t);
+		return h1_status_line(d, c);
+	case H1_HEADERS:
+		return h1_header_byte(d, c, is_request);
+	case H1_CHUNK_SIZE:
+		return h1_chunk_size_byte(d, c);
+	case H1_CHUNK_END:
+		if (c == '\r')
+			return H1_EV_NONE;
+		if (c != '\n')
+			return h1_error(d);
+		d->phase = H1_CHUNK_SIZE;
+		d->clen = 0;
+		d->tok_len = 0;
+		d->flags &= ~H1F_BAD;
+		return H1_EV_NONE;
+	case H1_TRAILERS:
+		if (c == '\r')
+			return H1_EV_NONE;
+		if (c == '\n') {
+			if (d->line_len == 0) {
+				d->phase = H1_IDLE;
+				return H1_EV_END;
+			}
+			d->line_len = 0;
+			return H1_EV_NONE;
+		}
+		if (d->line_len < 0xffff)
+			d->line_len++;
+		return H1_EV_NONE;
+	default:
+		d->msg_bytes--;
+		return H1_EV_ERROR; /* caller fed a phase that does not read bytes */
+	}
+}
+
+/* Phases that need the bytes themselves; the others are skipped by count. */
+static __always_inline int h1_reads_bytes(const struct h1_dir *d)
+{
+	return d->phase <= H1_HEADERS || d->phase == H1_CHUNK_SIZE || d->phase == H1_CHUNK_END ||
+	       d->phase == H1_TRAILERS;
+}
+
+/*
+ * Step over up to avail body bytes without looking at them. Returns how
+ * many were taken; *ev is H1_EV_END when a Content-Length body finished.
+ */
+static __always_inline __u64 h1_skip(struct h1_dir *d, __u64 avail, int *ev)
+{
+	__u64 n = avail;
+
+	*ev = H1_EV_NONE;
+	if (d->phase == H1_BODY_EOF) {
+		d->msg_bytes += n;
+		return n;
+	}
+	if (d->phase != H1_BODY_LEN && d->phase != H1_CHUNK_DATA)
+		return 0;
+	if (n > d->remaining)
+		n = d->remaining;
+	d->remaining -= n;
+	d->msg_bytes += n;
+	if (d->remaining)
+		return n;
+	if (d->phase == H1_BODY_LEN) {
+		d->phase = H1_IDLE;
+		*ev = H1_EV_END;
+	} else {
+		d->phase = H1_CHUNK_END;
+	}
+	return n;
+}
+
+/* Could a syscall whose first byte is c start a message here? Used to
+ * leave H1_DESYNC only at a syscall boundary. */
+static __always_inline int h1_can_start(__u8 c, int is_request)
+{
+	return is_request ? (c >= 'A' && c <= 'Z') : c == 'H';
+}
+
+#endif

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Pairs HTTP/1.x requests with responses on one connection and sends one
+ * bt_http_record per finished pair. Requests queue in the connection's
+ * pend[] ring (pipelining); each response takes the oldest. When framing
+ * is lost the whole connection resynchronises rather than risk pairing a
+ * response with the wrong request.
+ */
+#ifndef BIOTHINGS_HTTP_PAIR_BPF_H
+#define BIOTHINGS_HTTP_PAIR_BPF_H
+
+#include "maps.bpf.h"
+
+#define BT_PIPE_MASK (BT_PIPELINE_MAX - 1)
+/* Wake the reader only once this much waits: waking per record is the
+ * expensive part of a ringbuf (PERF_NOTES). The reader also polls on a
+ * short timer, so nothing waits long. */
+#define BT_WAKEUP_BYTES (256u << 10)
+
+static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, struct h1_dir *resp,
+				    __u64 end_ns, __u8 flags)
+{
+	struct bt_http_record *r;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 wake;
+
+	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
+	if (!r) {
+		bt_count(BT_DROP_RINGBUF_FULL);
+		return;
+	}
+	r->hdr.type = BT_EV_HTTP;
+	r->hdr.size = sizeof(*r);
+	r->hdr.tgid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->hdr._pad = 0;
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->hdr.cgroup_id = bpf_get_current_cgroup_id();
+	r->conn_id = c->conn_id;
+	r->start_ns = p->start_ns;
+	r->end_ns = end_ns;
+	r->req_bytes = p->req_bytes;
+	r->resp_bytes = (flags & BT_REQ_NO_RESPONSE) ? 0 : resp->msg_bytes;
+	r->status = (flags & BT_REQ_NO_RESPONSE) ? 0 : resp->status;
+	r->method = p->method;
+	r->role = c->role;
+	r->family = c->family;
+	r->flags = p->flags | flags;
+	r->path_len = p->path_len;
+	r->lport = c->lport;
+	r->rport = c->rport;
+	r->_pad = 0;
+	__builtin_memcpy(r->laddr, c->laddr, sizeof(r->laddr));
+	__builtin_memcpy(r->raddr, c->raddr, sizeof(r->raddr));
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	__builtin_memcpy(r->path, p->path, sizeof(r->path));
+	wake = bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) > BT_WAKEUP_BYTES ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(r, wake);
+	bt_count(BT_CNT_RECORDS);
+}
+
+/* Forget every pending request and wait for a clean message start. */
+static __always_inline void bt_desync(struct bt_conn *c, __u32 reason)
+{
+	bt_count(reason);
+	bt_count_n(BT_DROP_ABANDONED, c->count);
+	c->count = 0;
+	c->head = 0;
+	if (c->req.phase != H1_OFF)
+		c->req.phase = H1_DESYNC;
+	if (c->resp.phase != H1_OFF)
+		c->resp.phase = H1_DESYNC;
+}
+
+static __always_inline void bt_on_request(struct bt_conn *c, int ev)
+{
+	struct bt_pending *p;
+	__u16 len;
+
+	if (ev == H1_EV_ERROR) {
+		bt_desync(c, BT_DROP_PARSE_ERROR);
+		return;
+	}
+	if (ev == H1_EV_END) {
+		if (!c->count)
+			return; /* already answered (early response) */
+		p = &c->pend[(c->head + c->count - 1) & BT_PIPE_MASK];
+		p->req_bytes = c->req.msg_bytes;
+		p->done = 1;
+		return;
+	}
+	if (c->count >= BT_PIPELINE_MAX) {
+		bt_desync(c, BT_DROP_PIPELINE_FULL);
+		return;
+	}
+	p = &c->pend[(c->head + c->count) & BT_PIPE_MASK];
+	len = c->req.target_len;
+	p->flags = 0;
+	if (len > BT_PATH_MAX) {
+		len = BT_PATH_MAX;
+		p->flags = BT_REQ_PATH_TRUNCATED;
+		bt_count(BT_CNT_PATH_TRUNCATED);
+	}
+	p->start_ns = c->req.msg_start_ns;
+	p->req_bytes = 0;
+	p->path_len = len;
+	p->method = c->req.method;
+	p->done = 0;
+	__builtin_memcpy(p->path, c->target.b, sizeof(p->path));
+	c->count++;
+}
+
+static __always_inline void bt_on_response(struct bt_conn *c, int ev, __u64 now)
+{
+	struct bt_pending *p;
+	__u16 status = c->resp.status;
+
+	if (ev == H1_EV_ERROR) {
+		bt_desync(c, BT_DROP_PARSE_ERROR);
+		return;
+	}
+	if (!c->count) {
+		bt_desync(c, BT_DROP_UNPAIRED_RESPONSE);
+		return;
+	}
+	p = &c->pend[c->head & BT_PIPE_MASK];
+	if (ev == H1_EV_BEGIN) {
+		if (p->method == BT_M_HEAD)
+			c->resp.flags |= H1F_NO_BODY;
+		return;
+	}
+	if (status >= 100 && status < 200 && status != 101)
+		return; /* interim answer: the final one is still to come */
+	if (!p->done)
+		p->req_bytes = c->req.msg_bytes; /* answered before fully read */
+	bt_emit(c, p, &c->resp, now, status == 101 ? BT_REQ_UPGRADED : 0);
+	c->head = (c->head + 1) & BT_PIPE_MASK;
+	c->count--;
+	if (status == 101) {
+		c->req.phase = H1_OFF;
+		c->resp.phase = H1_OFF;
+	}
+}
+
+/* Peer closed its side: a close-delimited response is complete. */
+static __always_inline void bt_on_eof(struct bt_conn *c, __u64 now)
+{
+	struct bt_pending *p;
+
+	if (c->resp.phase != H1_BODY_EOF || !c->count)
+		return;
+	p = &c->pend[c->head & BT_PIPE_MASK];
+	bt_emit(c, p, &c->resp, now, BT_REQ_CLOSE_DELIMITED);
+	c->head = (c->head + 1) & BT_PIPE_MASK;
+	c->count--;
+	c->resp.phase = H1_IDLE;
+}
+
+/* The fd is going away: report every request still waiting. */
+static __always_inline void bt_on_close(struct bt_conn *c)
+{
+	struct bt_pending *p;
+	__u8 flags;
+	__u8 ph = c->resp.phase;
+	__u64 end = c->resp.last_ns;
+	int i;
+
+	if (!c->count)
+		return;
+	p = &c->pend[c->head & BT_PIPE_MASK];
+	if (ph == H1_BODY_EOF)
+		flags = BT_REQ_CLOSE_DELIMITED;
+	else if (ph >= H1_HEADERS && ph <= H1_TRAILERS)
+		flags = BT_REQ_INCOMPLETE;
+	else if (ph == H1_START_LINE && c->resp.status)
+		flags = BT_REQ_INCOMPLETE;
+	else
+		flags = BT_REQ_NO_RESPONSE;
+	if (flags == BT_REQ_NO_RESPONSE)
+		end = bpf_ktime_get_ns();
+	bt_emit(c, p, &c->resp, end, flags);
+#pragma unroll
+	for (i = 1; i < BT_PIPELINE_MAX; i++) {
+		if (i >= c->count)
+			break;
+		p = &c->pend[(c->head + i) & BT_PIPE_MASK];
+		bt_emit(c, p, &c->resp, bpf_ktime_get_ns(), BT_REQ_NO_RESPONSE);
+	}
+	c->count = 0;
+}
+
+#endif

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Maps of the socket tracer. Key and value types come from include/ so
+ * bpftool shows named fields and the daemon reads the same layout.
+ */
+#ifndef BIOTHINGS_MAPS_BPF_H
+#define BIOTHINGS_MAPS_BPF_H
+
+#include "biothings/conn.h"
+#include "biothings/counters.h"
+#include "biothings/events.h"
+
+/* tracked TCP connections: {tgid, fd} -> parse state and pending requests */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BT_CONN_MAX);
+	__type(key, struct bt_conn_key);
+	__type(value, struct bt_conn);
+} bt_conns SEC(".maps");
+
+/* Arguments of a syscall in progress on a tracked socket, keyed by
+ * pid_tgid, from sys_enter to sys_exit. */
+struct bt_inflight {
+	__u64 enter_ns;
+	__u64 buf; /* buffer, iovec array or msghdr, by kind */
+	__u64 count; /* length or iovec count */
+	__s32 fd;
+	__u8 kind; /* enum bt_io_kind */
+	__u8 ingress; /* 1: read side */
+	__u8 _pad[2];
+};
+
+enum bt_io_kind {
+	BT_IO_BUF = 0,
+	BT_IO_IOV = 1,
+	BT_IO_MSG = 2,
+	BT_IO_OPAQUE = 3, /* sendfile: bytes moved, none visible */
+	BT_IO_CONNECT = 4,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_INFLIGHT_MAX);
+	__type(key, __u64);
+	__type(value, struct bt_inflight);
+} bt_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BT_RINGBUF_BYTES);
+} bt_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BT_CNT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} bt_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_config);
+} bt_config SEC(".maps");
+
+/* One scan window per CPU: bytes copied from user memory for parsing. */
+struct bt_scratch {
+	__u8 b[BT_SCAN_WINDOW];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_scratch);
+} bt_scratch SEC(".maps");
+
+static __always_inline void bt_count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&bt_counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void bt_count_n(__u32 which, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&bt_counters, &which);
+
+	if (v)
+		*v += n;
+}
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Connection state kept by the BPF programs, one entry per tracked TCP
+ * socket. The daemon reads it through bpftool and writes it only to seed
+ * connections that existed before start-up (phase H1_DESYNC, so nothing
+ * is paired until a message start is seen).
+ *
+ * Map "bt_conns": LRU hash, key struct bt_conn_key, value struct bt_conn.
+ * Map "bt_config": array of one struct bt_config, written by the daemon.
+ */
+#ifndef BIOTHINGS_CONN_H
+#define BIOTHINGS_CONN_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+#include "biothings/limits.h"
+
+/* Parse phase of one direction of an HTTP/1.x connection. */
+enum h1_phase {
+	H1_IDLE = 0, /* between messages: next byte starts one */
+	H1_START_LINE = 1,
+	H1_HEADERS = 2,
+	H1_BODY_LEN = 3, /* skipping Content-Length bytes */
+	H1_CHUNK_SIZE = 4, /* hex size, extensions, CRLF */
+	H1_CHUNK_DATA = 5, /* skipping chunk bytes */
+	H1_CHUNK_END = 6, /* CRLF after chunk data */
+	H1_TRAILERS = 7, /* trailer lines after the last chunk */
+	H1_BODY_EOF = 8, /* body runs until the peer closes */
+	H1_DESYNC = 9, /* lost: wait for a syscall that starts a message */
+	H1_OFF = 10, /* not HTTP/1.x any more (upgrade) */
+};
+
+/* h1_dir.flags */
+enum h1_flags {
+	H1F_CL = 1 << 0, /* Content-Length seen */
+	H1F_CHUNKED = 1 << 1, /* Transfer-Encoding ends in chunked */
+	H1F_NO_BODY = 1 << 2, /* HEAD answer, 1xx, 204, 304 */
+	H1F_CR = 1 << 3, /* last byte of the line so far was CR */
+	H1F_BAD = 1 << 4, /* current line is malformed */
+};
+
+/* Parser state of one direction; the same code runs in BPF and in the
+ * host tests (bpf/h1_parse.h). */
+struct h1_dir {
+	__u64 remaining; /* body or chunk bytes still to skip */
+	__u64 clen; /* Content-Length value being read */
+	__u64 msg_bytes; /* bytes of the current message so far */
+	__u64 msg_start_ns; /* time of the syscall with its first byte */
+	__u64 last_ns; /* time of the syscall with its latest byte */
+	__u16 line_len; /* bytes in the current line (saturating) */
+	__u16 status; /* response: status code */
+	__u16 target_len; /* request: bytes of target seen (saturating) */
+	__u8 phase; /* enum h1_phase */
+	__u8 flags; /* enum h1_flags */
+	__u8 sl_state; /* position within the start line grammar */
+	__u8 hdr; /* header being matched, enum in h1_parse.h */
+	__u8 method; /* request: enum bt_http_method */
+	__u8 tok_len; /* bytes in method / version token */
+	__u8 tok[8]; /* method or version prefix */
+};
+_Static_assert(sizeof(struct h1_dir) == 64, "h1_dir layout");
+
+/* A struct, not a bare array, so a BPF global function can take it. */
+struct h1_target {
+	__u8 b[BT_PATH_MAX];
+};
+
+struct bt_pending {
+	__u64 start_ns;
+	__u64 req_bytes;
+	__u16 path_len;
+	__u8 method;
+	__u8 flags; /* enum bt_req_flags */
+	__u8 done; /* request fully read/written */
+	__u8 _pad[3];
+	__u8 path[BT_PATH_MAX];
+};
+_Static_assert(sizeof(struct bt_pending) == 24 + BT_PATH_MAX, "bt_pending layout");
+
+struct bt_conn_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct bt_conn {
+	__u64 conn_id;
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport;
+	__u16 rport;
+	__u8 family;
+	__u8 role; /* enum bt_role */
+	__u8 head; /* index of the oldest pending request */
+	__u8 count; /* pending requests */
+	struct h1_dir req; /* requests: ingress for servers, egress for clients */
+	struct h1_dir resp;
+	struct h1_target target; /* target of the request being parsed */
+	struct bt_pending pend[BT_PIPELINE_MAX];
+};
+
+/* Daemon -> BPF configuration, array map of one entry. */
+struct bt_config {
+	__u32 self_tgid; /* the observer itself: never tracked */
+	__u32 enabled; /* 0 pauses tracking of new connections */
+};
+
+#endif

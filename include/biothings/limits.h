@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Limits shared by the BPF programs and the daemon. One definition here;
+ * both sides size their buffers and maps from these names.
+ */
+#ifndef BIOTHINGS_LIMITS_H
+#define BIOTHINGS_LIMITS_H
+
+/* Bytes of the HTTP request target kept per request (query included).
+ * Longer targets are cut here and flagged BT_REQ_PATH_TRUNCATED. */
+#define BT_PATH_MAX 128
+/* Requests that may wait for their response on one connection
+ * (HTTP/1.1 pipelining). Must be a power of two. */
+#define BT_PIPELINE_MAX 4
+/* Bytes copied from user memory per scan window while parsing a start
+ * line or headers. Must be a power of two. */
+#define BT_SCAN_WINDOW 512
+/* Scan windows per syscall; bounds the work one syscall can cost. */
+#define BT_SCAN_ROUNDS 24
+/* iovec entries examined per readv/writev/recvmsg/sendmsg. */
+#define BT_IOV_MAX 8
+/* Default sizes; the loader may change them before load. */
+#define BT_RINGBUF_BYTES (8u << 20)
+#define BT_CONN_MAX 65536u
+#define BT_INFLIGHT_MAX 16384u
+#define BT_COMM_LEN 16
+
+#endif

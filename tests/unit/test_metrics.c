@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Tests of the metrics registry and the exposition pieces: values,
+ * histogram cumulativity, define-time validation, hostile label values,
+ * the series cap, ordering, concurrency, and promtool's verdict on a
+ * rendered registry (exit 0 and no output at all, i.e. no lint).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "expo.h"
+#include "metrics.h"
+
+static char *render(struct metrics *m)
+{
+	char *out = NULL;
+	size_t len = 0;
+
+	assert_int_equal(metrics__render(m, &out, &len), 0);
+	assert_non_null(out);
+	assert_int_equal(strlen(out), len);
+	return out;
+}
+
+/* true when line is a whole line of text */
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+static void assert_line(const char *text, const char *line)
+{
+	if (!has_line(text, line))
+		fail_msg("missing line: %s\n--- in ---\n%s", line, text);
+}
+
+static void test_counter_gauge_values(void **state)
+{
+	static const char *const ln[] = { "kind", NULL };
+	const char *const a[] = { "a" }, *const b[] = { "b" };
+	struct metrics *m = metrics__new(100);
+	int c, g;
+	char *out;
+
+	(void)state;
+	assert_non_null(m);
+	c = metrics__define(m, "test_events_total", METRIC_COUNTER, "Events.", ln, NULL, 0);
+	g = metrics__define(m, "test_queue_depth", METRIC_GAUGE, "Depth.", NULL, NULL, 0);
+	assert_true(c >= 0 && g >= 0 && c != g);
+	assert_int_equal(metrics__add(m, c, a, 1), 0);
+	assert_int_equal(metrics__add(m, c, a, 2.5), 0);
+	assert_int_equal(metrics__add(m, c, b, 0), 0);
+	assert_int_equal(metrics__add(m, c, a, -1), -EINVAL);
+	assert_int_equal(metrics__add(m, c, a, NAN), -EINVAL);
+	assert_int_equal(metrics__set(m, c, b, 42), 0); /* mirrored kernel counter */
+	assert_int_equal(metrics__set(m, c, b, -1), -EINVAL);
+	assert_int_equal(metrics__observe(m, c, a, 1), -EINVAL);
+	assert_int_equal(metrics__add(m, c, NULL, 1), -EINVAL);
+	assert_int_equal(metrics__add(m, 99, a, 1), -EINVAL);
+	assert_int_equal(metrics__add(m, -1, a, 1), -EINVAL);
+	assert_int_equal(metrics__set(m, g, NULL, 7), 0);
+	assert_int_equal(metrics__add(m, g, NULL, -9.5), 0);
+	assert_int_equal(metrics__series(m), 3);
+
+	out = render(m);
+	assert_line(out, "# HELP test_events_total Events.");
+	assert_line(out, "# TYPE test_events_total counter");
+	assert_line(out, "test_events_total{kind=\"a\"} 3.5");
+	assert_line(out, "test_events_total{kind=\"b\"} 42");
+	assert_line(out, "# TYPE test_queue_depth gauge");
+	assert_line(out, "test_queue_depth -2.5");
+	assert_line(out, "biothings_observer_series_dropped_total 0");
+	free(out);
+	metrics__free(m);
+}
+
+static void test_histogram_cumulative(void **state)
+{
+	static const char *const ln[] = { "op", NULL };
+	static const double bk[] = { 0.1, 1, 10 };
+	const char *const v[] = { "read" };
+	static const double obs[] = { 0.05, 0.1, 0.5, 1, 1, 5, 50, INFINITY };
+	struct metrics *m = metrics__new(10);
+	char *out;
+	int h;
+
+	(void)state;
+	h = metrics__define(m, "test_op_duration_seconds", METRIC_HISTOGRAM, "Op time.", ln, bk, 3);
+	assert_true(h >= 0);
+	for (size_t i = 0; i < sizeof(obs) / sizeof(*obs); i++)
+		assert_int_equal(metrics__observe(m, h, v, obs[i]), 0);
+	assert_int_equal(metrics__observe(m, h, v, NAN), -EINVAL);
+	assert_int_equal(metrics__add(m, h, v, 1), -EINVAL);
+
+	out = render(m);
+	/* le is inclusive: 0.1 lands in le="0.1", 1 and 1 in le="1" */
+	assert_line(out, "# TYPE test_op_duration_seconds histogram");
+	assert_line(out, "test_op_duration_seconds_bucket{op=\"read\",le=\"0.1\"} 2");
+	assert_line(out, "test_op_duration_seconds_bucket{op=\"read\",le=\"1\"} 5");
+	assert_line(out, "test_op_duration_seconds_bucket{op=\"read\",le=\"10\"} 6");
+	assert_line(out, "test_op_duration_seconds_bucket{op=\"read\",le=\"+Inf\"} 8");
+	assert_line(out, "test_op_duration_seconds_count{op=\"read\"} 8");
+	assert_line(out, "test_op_duration_seconds_sum{op=\"read\"} +Inf");
+	free(out);
+	metrics__free(m);
+}
+
+static void test_histogram_sum_and_otel_buckets(void **state)
+{
+	size_t n = 0;
+	const double *b = metrics_otel_duration_buckets(&n);
+	struct metrics *m = metrics__new(10);
+	char *out;
+	int h;
+
+	(void)state;
+	assert_int_equal(n, 14);
+	assert_true(b[0] == 0.005 && b[5] == 0.1 && b[9] == 1 && b[13] == 10);
+	h = metrics__define(m, "test_wait_seconds", METRIC_HISTOGRAM, "Wait.", NULL, b, n);
+	assert_true(h >= 0);
+	assert_int_equal(metrics__observe(m, h, NULL, 0.1), 0);
+	assert_int_equal(metrics__observe(m, h, NULL, 0.2), 0);
+	out = render(m);
+	assert_line(out, "test_wait_seconds_bucket{le=\"0.005\"} 0");
+	assert_line(out, "test_wait_seconds_bucket{le=\"0.075\"} 0");
+	assert_line(out, "test_wait_seconds_bucket{le=\"0.1\"} 1");
+	assert_line(out, "test_wait_seconds_bucket{le=\"0.25\"} 2");
+	assert_line(out, "test_wait_seconds_bucket{le=\"7.5\"} 2");
+	/* 0.1 + 0.2 is not 0.3 in binary: the shortest exact form is kept */
+	assert_line(out, "test_wait_seconds_sum 0.30000000000000004");
+	assert_line(out, "test_wait_seconds_count 2");
+	free(out);
+	metrics__free(m);
+}
+
+static void test_define_validation(void **state)
+{
+	static const double bk[] = { 1, 2 };
+	struct metrics *m = metrics__new(10);
+
+	(void)state;
+	assert_int_equal(metrics__define(m, "x_requests", METRIC_COUNTER, "h", NULL, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth_total", METRIC_GAUGE, "h", NULL, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_seconds_total", METRIC_HISTOGRAM, "h", NULL, bk, 2),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth_count", METRIC_GAUGE, "h", NULL, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth_bucket", METRIC_GAUGE, "h", NULL, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "1x", METRIC_GAUGE, "h", NULL, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "x-y", METRIC_GAUGE, "h", NULL, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "xDepth", METRIC_GAUGE, "h", NULL, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "x:depth", METRIC_GAUGE, "h", NULL, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "x_latency_ms", METRIC_GAUGE, "h", NULL, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_latency_milliseconds", METRIC_GAUGE, "h", NULL, NULL,
+					 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_queue_gauge", METRIC_GAUGE, "h", NULL, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth", METRIC_GAUGE, "", NULL, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth", METRIC_GAUGE, NULL, NULL, NULL, 0), -EINVAL);
+	metrics__free(m);
+}
+
+static void test_define_labels_buckets(void **state)
+{
+	static const double bk[] = { 1, 2 }, bad_bk[] = { 2, 1 }, inf_bk[] = { 1, INFINITY };
+	static const char *const le[] = { "le", NULL }, *const dunder[] = { "__x", NULL };
+	static const char *const dup[] = { "a", "a", NULL }, *const camel[] = { "fooBar", NULL };
+	static const char *const many[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", NULL };
+	struct metrics *m = metrics__new(10);
+
+	(void)state;
+	assert_int_equal(metrics__define(m, "x_depth", METRIC_GAUGE, "h", le, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth", METRIC_GAUGE, "h", dunder, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth", METRIC_GAUGE, "h", dup, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth", METRIC_GAUGE, "h", camel, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth", METRIC_GAUGE, "h", many, NULL, 0), -EINVAL);
+	assert_int_equal(metrics__define(m, "x_depth", METRIC_GAUGE, "h", NULL, bk, 2), -EINVAL);
+	assert_int_equal(metrics__define(m, "x_seconds", METRIC_HISTOGRAM, "h", NULL, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_seconds", METRIC_HISTOGRAM, "h", NULL, bad_bk, 2),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_seconds", METRIC_HISTOGRAM, "h", NULL, inf_bk, 2),
+			 -EINVAL);
+	assert_int_equal(metrics__define(m, "x_seconds", METRIC_HISTOGRAM, "h", le, bk, 2),
+			 -EINVAL);
+	assert_true(metrics__define(m, "x_seconds", METRIC_HISTOGRAM, "h", NULL, bk, 2) >= 0);
+	assert_int_equal(metrics__define(m, "x_seconds", METRIC_GAUGE, "h", NULL, NULL, 0),
+			 -EEXIST);
+	assert_int_equal(metrics__define(m, "biothings_observer_series_dropped_total",
+					 METRIC_COUNTER, "h", NULL, NULL, 0),
+			 -EEXIST);
+	metrics__free(m);
+}
+
+static void test_hostile_label_values(void **state)
+{
+	static const char *const ln[] = { "v", NULL };
+	struct metrics *m = metrics__new(100);
+	char *big = malloc(10240 + 1), *big2 = malloc(10240 + 1), *utf = malloc(10240 + 1);
+	char *out, want[1024];
+	int g;
+
+	(void)state;
+	g = metrics__define(m, "test_hostile", METRIC_GAUGE, "Help with \\ and\nnewline.", ln, NULL,
+			    0);
+	assert_true(g >= 0);
+	assert_int_equal(metrics__set(m, g, (const char *const[]){ "q\"b\\n\nl" }, 1), 0);
+	assert_int_equal(
+		metrics__set(m, g, (const char *const[]){ "x\xff\xc0\xaf\xed\xa0\x80y" }, 2), 0);
+	assert_int_equal(metrics__set(m, g, (const char *const[]){ "cut\xe2\x82" }, 3), 0);
+	memset(big, 'A', 10240);
+	big[10240] = '\0';
+	memcpy(big2, big, 10241);
+	big2[5000] = 'B'; /* differs only past the cut: the same series */
+	assert_int_equal(metrics__set(m, g, (const char *const[]){ big }, 4), 0);
+	assert_int_equal(metrics__set(m, g, (const char *const[]){ big2 }, 5), 0);
+	utf[0] = 'a';
+	for (int i = 1; i < 10239; i += 2)
+		memcpy(utf + i, "\xc3\xa9", 2); /* U+00E9, never cut in half */
+	utf[10239] = '\0';
+	assert_int_equal(metrics__set(m, g, (const char *const[]){ utf }, 6), 0);
+	assert_int_equal(metrics__series(m), 5);
+
+	out = render(m);
+	assert_line(out, "# HELP test_hostile Help with \\\\ and\\nnewline.");
+	assert_line(out, "test_hostile{v=\"q\\\"b\\\\n\\nl\"} 1");
+	/* each invalid byte (overlong C0 AF, surrogate ED A0 80, FF) -> U+FFFD */
+	snprintf(want, sizeof(want), "test_hostile{v=\"x%s%s%s%s%s%sy\"} 2", EXPO_REPLACEMENT,
+		 EXPO_REPLACEMENT, EXPO_REPLACEMENT, EXPO_REPLACEMENT, EXPO_REPLACEMENT,
+		 EXPO_REPLACEMENT);
+	assert_line(out, want);
+	snprintf(want, sizeof(want), "test_hostile{v=\"cut%s%s\"} 3", EXPO_REPLACEMENT,
+		 EXPO_REPLACEMENT);
+	assert_line(out, want);
+	snprintf(want, sizeof(want), "test_hostile{v=\"%.*s\"} 5", METRICS_LABEL_VALUE_MAX, big);
+	assert_line(out, want);
+	/* 'a' then whole U+00E9 pairs: 255 bytes, the half pair is dropped */
+	snprintf(want, sizeof(want), "test_hostile{v=\"%.*s\"} 6", METRICS_LABEL_VALUE_MAX - 1,
+		 utf);
+	assert_line(out, want);
+	free(out);
+	free(big);
+	free(big2);
+	free(utf);
+	metrics__free(m);
+}
+
+static void test_series_cap(void **state)
+{
+	static const char *const ln[] = { "k", NULL };
+	struct metrics *m = metrics__new(3);
+	char *out;
+	int c;
+
+	(void)state;
+	c = metrics__define(m, "test_capped_total", METRIC_COUNTER, "Capped.", ln, NULL, 0);
+	assert_int_equal(metrics__add(m, c, (const char *const[]){ "a" }, 1), 0);
+	assert_int_equal(metrics__add(m, c, (const char *const[]){ "b" }, 1), 0);
+	assert_int_equal(metrics__add(m, c, (const char *const[]){ "c" }, 1), 0);
+	assert_int_equal(metrics__add(m, c, (const char *const[]){ "d" }, 1), -ENOSPC);
+	assert_int_equal(metrics__add(m, c, (const char *const[]){ "e" }, 1), -ENOSPC);
+	assert_int_equal(metrics__add(m, c, (const char *const[]){ "a" }, 1), 0);
+	assert_int_equal(metrics__series(m), 3);
+	assert_int_equal(metrics__series_dropped(m), 2);
+	out = render(m);
+	assert_line(out, "biothings_observer_series_dropped_total 2");
+	assert_line(out, "test_capped_total{k=\"a\"} 2");
+	assert_null(strstr(out, "k=\"d\""));
+	free(out);
+	metrics__free(m);
+}
+
+static void test_render_order(void **state)
+{
+	static const char *const ln[] = { "x", "y", NULL };
+	struct metrics *m = metrics__new(100);
+	char *out, *p1, *p2, *p3, *fa, *fb;
+	int b, a;
+
+	(void)state;
+	b = metrics__define(m, "test_beta_depth", METRIC_GAUGE, "B.", ln, NULL, 0);
+	a = metrics__define(m, "test_alpha_depth", METRIC_GAUGE, "A.", NULL, NULL, 0);
+	assert_int_equal(metrics__set(m, b, (const char *const[]){ "2", "a" }, 1), 0);
+	assert_int_equal(metrics__set(m, b, (const char *const[]){ "1", "b" }, 1), 0);
+	assert_int_equal(metrics__set(m, b, (const char *const[]){ "1", "a" }, 1), 0);
+	assert_int_equal(metrics__set(m, a, NULL, 1), 0);
+	out = render(m);
+	fa = strstr(out, "# HELP test_alpha_depth");
+	fb = strstr(out, "# HELP test_beta_depth");
+	p1 = strstr(out, "test_beta_depth{x=\"1\",y=\"a\"}");
+	p2 = strstr(out, "test_beta_depth{x=\"1\",y=\"b\"}");
+	p3 = strstr(out, "test_beta_depth{x=\"2\",y=\"a\"}");
+	assert_true(strstr(out, "# HELP biothings_observer") < fa);
+	assert_true(fa && fb && fa < fb);
+	assert_true(p1 && p2 && p3 && fb < p1 && p1 < p2 && p2 < p3);
+	free(out);
+	metrics__free(m);
+}
+
+static void test_expo_pieces(void **state)
+{
+	char num[EXPO_NUM_MAX], tiny[8];
+	struct dynbuf b;
+	bool cut;
+
+	(void)state;
+	expo_format_double(num, 0.1);
+	assert_string_equal(num, "0.1");
+	expo_format_double(num, 1.0 / 3);
+	assert_true(strtod(num, NULL) == 1.0 / 3);
+	expo_format_double(num, -0.0);
+	assert_string_equal(num, "0");
+	expo_format_double(num, 1e300);
+	assert_string_equal(num, "1e+300");
+	expo_format_double(num, 18446744073709551615.0);
+	assert_true(strtod(num, NULL) == 18446744073709551615.0);
+	expo_format_double(num, NAN);
+	assert_string_equal(num, "NaN");
+	expo_format_double(num, -INFINITY);
+	assert_string_equal(num, "-Inf");
+	assert_true(expo_metric_name_valid("a:b_c9"));
+	assert_false(expo_metric_name_valid("9a"));
+	assert_false(expo_metric_name_valid(""));
+	assert_true(expo_label_name_valid("_a"));
+	assert_false(expo_label_name_valid("__a"));
+	assert_false(expo_label_name_valid("a:b"));
+	assert_int_equal(expo_utf8_sanitize("ab\xf4\x90\x80\x80", tiny, sizeof(tiny), &cut), 5);
+	assert_true(cut); /* the second U+FFFD would not fit in 8 bytes */
+	assert_memory_equal(tiny, "ab" EXPO_REPLACEMENT, 6);
+	dynbuf_init(&b, 8);
+	assert_int_equal(dynbuf_addstr(&b, "1234567"), 0);
+	assert_int_equal(dynbuf_addstr(&b, "8"), -E2BIG);
+	assert_int_equal(dynbuf_printf(&b, "%d", 9), -E2BIG);
+	assert_string_equal(b.p, "1234567");
+	dynbuf_free(&b);
+}
+
+struct hammer {
+	struct metrics *m;
+	int fam;
+};
+
+static void *hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	char label[16];
+
+	for (int i = 0; i < 100000; i++) {
+		snprintf(label, sizeof(label), "s%d", i % 50);
+		if (metrics__add(h->m, h->fam, (const char *const[]){ label }, 1))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+/* The capture thread updates while the HTTP thread renders. */
+static void test_concurrent_render(void **state)
+{
+	static const char *const ln[] = { "s", NULL };
+	struct hammer h = { .m = metrics__new(1000) };
+	pthread_t t;
+	void *ret;
+	char *out;
+
+	(void)state;
+	h.fam = metrics__define(h.m, "test_hammer_total", METRIC_COUNTER, "Hammer.", ln, NULL, 0);
+	assert_int_equal(pthread_create(&t, NULL, hammer_run, &h), 0);
+	for (int i = 0; i < 50; i++)
+		free(render(h.m));
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_null(ret);
+	out = render(h.m);
+	assert_line(out, "test_hammer_total{s=\"s0\"} 2000");
+	assert_line(out, "test_hammer_total{s=\"s49\"} 2000");
+	free(out);
+	metrics__free(h.m);
+}
+
+/* Runs promtool on text; returns its exit status, *output what it said. */
+static int promtool_check(const char *text, char *output, size_t cap)
+{
+	char path[] = "/tmp/test_metrics_XXXXXX", cmd[256];
+	int fd = mkstemp(path), status;
+	size_t n = 0, len = strlen(text);
+	FILE *p;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(output, 1, cap - 1, p);
+	output[n] = '\0';
+	status = pclose(p);
+	unlink(path);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_promtool_clean(void **state)
+{
+	static const char *const ln[] = { "service_name", "path", NULL };
+	const char *const hostile[] = { "q\"\\\n\xff\xfe\xc0\xaf", "\xe2\x82" };
+	struct metrics *m = metrics__new(100);
+	char big[10241], said[4096], *out;
+	size_t nb;
+	const double *b = metrics_otel_duration_buckets(&nb);
+	int c, g, h;
+
+	(void)state;
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	c = metrics__define(m, "test_requests_total", METRIC_COUNTER, "Requests \\ seen\n.", ln,
+			    NULL, 0);
+	g = metrics__define(m, "test_inflight_requests", METRIC_GAUGE, "In flight.", ln, NULL, 0);
+	h = metrics__define(m, "test_request_duration_seconds", METRIC_HISTOGRAM, "Durations.", ln,
+			    b, nb);
+	assert_true(c >= 0 && g >= 0 && h >= 0);
+	assert_int_equal(metrics__add(m, c, hostile, 3), 0);
+	assert_int_equal(metrics__add(m, c, (const char *const[]){ big, "/" }, 1e20), 0);
+	assert_int_equal(metrics__set(m, g, hostile, -1.5), 0);
+	assert_int_equal(metrics__set(m, g, (const char *const[]){ "svc", "" }, NAN), 0);
+	assert_int_equal(metrics__observe(m, h, hostile, 0.0042), 0);
+	assert_int_equal(metrics__observe(m, h, hostile, 11), 0);
+	assert_int_equal(metrics__observe(m, h, (const char *const[]){ "svc", big }, 1.0 / 3), 0);
+	out = render(m);
+	assert_int_equal(promtool_check(out, said, sizeof(said)), 0);
+	if (said[0])
+		fail_msg("promtool said: %s", said);
+	free(out);
+	metrics__free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counter_gauge_values),
+		cmocka_unit_test(test_histogram_cumulative),
+		cmocka_unit_test(test_histogram_sum_and_otel_buckets),
+		cmocka_unit_test(test_define_validation),
+		cmocka_unit_test(test_define_labels_buckets),
+		cmocka_unit_test(test_hostile_label_values),
+		cmocka_unit_test(test_series_cap),
+		cmocka_unit_test(test_render_order),
+		cmocka_unit_test(test_expo_pieces),
+		cmocka_unit_test(test_concurrent_render),
+		cmocka_unit_test(test_promtool_clean),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Ringbuf reader. The BPF side wakes us only when a batch is waiting, so
+ * every poll also drains whatever arrived without a wake-up. Validates
+ * the common header before anything downstream sees a record.
+ */
+#include "capture.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+
+struct capture {
+	struct ring_buffer *rb;
+	capture_http_fn on_http;
+	void *ctx;
+	uint64_t records;
+	uint64_t malformed;
+};
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const struct bt_event_hdr *h = data;
+
+	if (size < sizeof(*h) || h->size > size) {
+		c->malformed++;
+		return 0;
+	}
+	switch (h->type) {
+	case BT_EV_HTTP:
+		if (h->size != sizeof(struct bt_http_record)) {
+			c->malformed++;
+			return 0;
+		}
+		c->records++;
+		c->on_http(c->ctx, data);
+		return 0;
+	default:
+		c->malformed++;
+		return 0;
+	}
+}
+
+struct capture *capture__new(int ringbuf_fd, capture_http_fn on_http, void *ctx)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->on_http = on_http;
+	c->ctx = ctx;
+	c->rb = ring_buffer__new(ringbuf_fd, on_sample, c, NULL);
+	if (!c->rb) {
+		int e = errno;
+
+		free(c);
+		errno = e;
+		return NULL;
+	}
+	return c;
+}
+
+void capture__free(struct capture *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	free(c);
+}
+
+int capture__poll(struct capture *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+	int m;
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	m = ring_buffer__consume(c->rb);
+	if (m < 0)
+		return m;
+	return (n > 0 ? n : 0) + m;
+}
+
+uint64_t capture__records(const struct capture *c)
+{
+	return c->records;
+}
+
+uint64_t capture__malformed(const struct capture *c)
+{
+	return c->malformed;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Capture: drains the BPF ringbuf and hands each well-formed record to a
+ * callback. Records that are too short or of an unknown type are counted,
+ * not passed on.
+ */
+#ifndef BT_CAPTURE_H
+#define BT_CAPTURE_H
+
+#include <stdint.h>
+
+#include "biothings/events.h"
+
+typedef void (*capture_http_fn)(void *ctx, const struct bt_http_record *r);
+
+struct capture;
+
+struct capture *capture__new(int ringbuf_fd, capture_http_fn on_http, void *ctx);
+void capture__free(struct capture *c);
+/* Wait up to timeout_ms for data, then drain. Returns records handled or -errno. */
+int capture__poll(struct capture *c, int timeout_ms);
+uint64_t capture__records(const struct capture *c);
+uint64_t capture__malformed(const struct capture *c);
+
+#endif

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Brings the BPF side up and down. Attaches program by program so one
+ * tracepoint missing on a kernel costs that hook, not the observer; pins
+ * the maps under one directory so bpftool shows them with BTF field names.
+ * It reads kernel state for the daemon but never interprets records.
+ */
+#include "loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "biothings/conn.h"
+#include "log.h"
+#include "observer.skel.h"
+
+#define BPF_FS_MAGIC_NR 0xcafe4a11
+#define TRACEFS_MAGIC_NR 0x74726163
+#define MAX_PROGS 64
+
+struct loader {
+	struct observer *skel;
+	struct bpf_link *links[MAX_PROGS];
+	struct bpf_program *progs[MAX_PROGS];
+	size_t n_progs;
+	char pin_dir[PATH_MAX];
+	int pinned;
+};
+
+/* The maps a user may want to inspect; scratch maps stay unpinned. */
+static struct bpf_map *pinned_map(struct observer *s, size_t i)
+{
+	struct bpf_map *maps[] = { s->maps.bt_conns, s->maps.bt_counters, s->maps.bt_config,
+				   s->maps.bt_inflight, s->maps.bt_events };
+
+	return i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : NULL;
+}
+
+static int ensure_fs(const char *dir, long magic, const char *type)
+{
+	struct statfs st;
+
+	if (statfs(dir, &st) == 0 && st.f_type == magic)
+		return 0;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	if (mount(type, dir, type, 0, NULL))
+		return -errno;
+	log_info("mounted fs=%s path=%s", type, dir);
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Remove what a killed predecessor left, then pin afresh: a stale map may
+ * come from another build with another layout, so it is never reused. */
+static int pin_maps(struct loader *l)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	int err;
+
+	err = mkdir_p(l->pin_dir);
+	if (err)
+		return err;
+	for (size_t i = 0; (m = pinned_map(l->skel, i)); i++) {
+		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, bpf_map__name(m));
+		if (unlink(path) == 0)
+			log_info("removed stale pin path=%s", path);
+		err = bpf_map__pin(m, path);
+		if (err)
+			return err;
+	}
+	l->pinned = 1;
+	return 0;
+}
+
+static void unpin_maps(struct loader *l)
+{
+	struct bpf_map *m;
+
+	if (!l->pinned)
+		return;
+	for (size_t i = 0; (m = pinned_map(l->skel, i)); i++)
+		bpf_map__unpin(m, NULL);
+	if (rmdir(l->pin_dir) && errno != ENOENT)
+		log_warn("pin dir not removed path=%s err=%d", l->pin_dir, errno);
+}
+
+static int write_config(struct loader *l, uint32_t self_tgid)
+{
+	struct bt_config cfg = { .self_tgid = self_tgid, .enabled = 1 };
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(l->skel->maps.bt_config, &zero, sizeof(zero), &cfg,
+				    sizeof(cfg), BPF_ANY);
+}
+
+static int attach_all(struct loader *l)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, l->skel->obj)
+	{
+		struct bpf_link *link;
+
+		if (l->n_progs >= MAX_PROGS)
+			return -E2BIG;
+		link = bpf_program__attach(p);
+		if (!link)
+			log_warn("probe not attached prog=%s err=%d", bpf_program__name(p), -errno);
+		l->progs[l->n_progs] = p;
+		l->links[l->n_progs++] = link;
+	}
+	return 0;
+}
+
+static int size_maps(struct observer *s, const struct loader_opts *o)
+{
+	int err;
+
+	err = bpf_map__set_max_entries(s->maps.bt_events, o->ringbuf_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(s->maps.bt_conns, o->max_connections);
+	return err;
+}
+
+struct loader *loader__open(const struct loader_opts *o, char *err, size_t errlen)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	int e;
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", o->pin_dir);
+	if ((e = ensure_fs("/sys/fs/bpf", BPF_FS_MAGIC_NR, "bpf"))) {
+		snprintf(err, errlen, "cannot mount bpffs on /sys/fs/bpf: %s", strerror(-e));
+		goto fail;
+	}
+	if ((e = ensure_fs("/sys/kernel/tracing", TRACEFS_MAGIC_NR, "tracefs"))) {
+		snprintf(err, errlen, "cannot mount tracefs on /sys/kernel/tracing: %s", strerror(-e));
+		goto fail;
+	}
+	l->skel = observer__open();
+	if (!l->skel) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open BPF object: %s", strerror(-e));
+		goto fail;
+	}
+	if ((e = size_maps(l->skel, o))) {
+		snprintf(err, errlen, "bad map sizes (ringbuf must be a power of two): %s",
+			 strerror(-e));
+		goto fail;
+	}
+	if ((e = observer__load(l->skel))) {
+		snprintf(err, errlen,
+			 "cannot load BPF programs (need root or CAP_BPF+CAP_PERFMON, and BTF): %s",
+			 strerror(-e));
+		goto fail;
+	}
+	if ((e = write_config(l, o->self_tgid)) || (e = pin_maps(l)) || (e = attach_all(l))) {
+		snprintf(err, errlen, "cannot configure, pin under %s or attach: %s", o->pin_dir,
+			 strerror(-e));
+		goto fail;
+	}
+	return l;
+fail:
+	loader__close(l);
+	return NULL;
+}
+
+void loader__close(struct loader *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n_progs; i++)
+		bpf_link__destroy(l->links[i]);
+	if (l->skel)
+		unpin_maps(l);
+	observer__destroy(l->skel);
+	free(l);
+}
+
+int loader__ringbuf_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.bt_events);
+}
+
+int loader__conns_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.bt_conns);
+}
+
+int loader__read_counters(const struct loader *l, uint64_t out[BT_CNT__COUNT])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(l->skel->maps.bt_counters);
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < BT_CNT__COUNT; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+size_t loader__prog_stats(const struct loader *l, struct prog_stat *out, size_t max)
+{
+	for (size_t i = 0; i < l->n_progs && i < max; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		out[i].name = bpf_program__name(l->progs[i]);
+		out[i].attached = l->links[i] != NULL;
+		out[i].run_time_ns = out[i].run_cnt = 0;
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(l->progs[i]), &info, &len)) {
+			out[i].run_time_ns = info.run_time_ns;
+			out[i].run_cnt = info.run_cnt;
+		}
+	}
+	return l->n_progs;
+}

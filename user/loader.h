@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Loader: mounts what BPF needs, opens, sizes, loads and attaches the
+ * skeleton, pins the maps, and undoes all of it on close. The only module
+ * that includes the skeleton.
+ */
+#ifndef BT_LOADER_H
+#define BT_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "biothings/counters.h"
+
+struct loader_opts {
+	const char *pin_dir;
+	uint64_t ringbuf_bytes;
+	uint32_t max_connections;
+	uint32_t self_tgid;
+};
+
+struct prog_stat {
+	const char *name;
+	int attached;
+	uint64_t run_time_ns; /* 0 unless kernel.bpf_stats_enabled */
+	uint64_t run_cnt;
+};
+
+struct loader;
+
+/* NULL on failure with a message in err. */
+struct loader *loader__open(const struct loader_opts *o, char *err, size_t errlen);
+void loader__close(struct loader *l);
+int loader__ringbuf_fd(const struct loader *l);
+int loader__conns_fd(const struct loader *l);
+/* Sum of the per-CPU counters, indexed by enum bt_counter. */
+int loader__read_counters(const struct loader *l, uint64_t out[BT_CNT__COUNT]);
+/* Fills up to max entries; returns how many programs there are. */
+size_t loader__prog_stats(const struct loader *l, struct prog_stat *out, size_t max);
+
+#endif

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * biothings-observer: wires the modules together and runs the lifecycle.
+ * Data flows one way: loader -> capture -> enrich -> aggregate -> api.
+ * Nothing here parses or aggregates; it only owns the objects and the loop.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "capture.h"
+#include "config.h"
+#include "conn_sync.h"
+#include "http_enrich.h"
+#include "http_red.h"
+#include "loader.h"
+#include "log.h"
+#include "metrics.h"
+#include "procinfo.h"
+#include "route.h"
+#include "selfmon.h"
+
+#define PROC_TTL_NS (10ull * 1000000000ull)
+#define SELFMON_PERIOD_NS 1000000000ull
+#define MAX_PROG_STATS 64
+
+struct observer_ctx {
+	struct obs_config cfg;
+	struct loader *loader;
+	struct capture *capture;
+	struct metrics *metrics;
+	struct http_red *red;
+	struct route_table *routes;
+	struct proc_cache *procs;
+	struct selfmon *selfmon;
+	struct api *api;
+	struct conn_sync_stats sync;
+	uint64_t enrich_failed;
+	uint64_t log_slot;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void on_http(void *arg, const struct bt_http_record *r)
+{
+	struct observer_ctx *o = arg;
+	const struct proc_meta *pm = proc_cache__get(o->procs, r->hdr.tgid, now_ns());
+	struct http_labels lb;
+	struct http_obs obs;
+
+	if (http_enrich(r, pm, &o->cfg, o->routes, &lb, &obs) || http_red__observe(o->red, &obs)) {
+		o->enrich_failed++;
+		if (log_every(&o->log_slot, 10 * PROC_TTL_NS))
+			log_warn("record not aggregated tgid=%u comm=%s", r->hdr.tgid, lb.comm);
+	}
+}
+
+static void update_selfmon(struct observer_ctx *o)
+{
+	uint64_t kernel[BT_CNT__COUNT] = {};
+	struct prog_stat progs[MAX_PROG_STATS];
+	struct selfmon_input in = { .kernel = kernel, .progs = progs };
+
+	loader__read_counters(o->loader, kernel);
+	in.n_progs = loader__prog_stats(o->loader, progs, MAX_PROG_STATS);
+	if (in.n_progs > MAX_PROG_STATS)
+		in.n_progs = MAX_PROG_STATS;
+	in.records_received = capture__records(o->capture);
+	in.malformed_records = capture__malformed(o->capture);
+	in.enrich_failed = o->enrich_failed;
+	in.seeded = o->sync.seeded;
+	in.swept = o->sync.swept;
+	selfmon__update(o->selfmon, &in);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int start(struct observer_ctx *o)
+{
+	char err[512] = "";
+	struct loader_opts lo = {
+		.pin_dir = o->cfg.pin_dir,
+		.ringbuf_bytes = o->cfg.ringbuf_bytes,
+		.max_connections = o->cfg.max_connections,
+		.self_tgid = getpid(),
+	};
+
+	o->metrics = metrics__new(o->cfg.max_series);
+	o->red = o->metrics ? http_red__new(o->metrics) : NULL;
+	o->selfmon = o->metrics ? selfmon__new(o->metrics, BT_VERSION) : NULL;
+	o->routes = route_table__new(o->cfg.routes, o->cfg.n_routes,
+				     o->cfg.max_routes_per_service);
+	o->procs = proc_cache__new("/proc", PROC_TTL_NS);
+	if (!o->red || !o->selfmon || !o->routes || !o->procs) {
+		log_error("cannot set up aggregation err=\"%s\"", strerror(errno));
+		return -ENOMEM;
+	}
+	o->loader = loader__open(&lo, err, sizeof(err));
+	if (!o->loader) {
+		log_error("BPF unavailable err=\"%s\"", err);
+		return -EPERM;
+	}
+	o->capture = capture__new(loader__ringbuf_fd(o->loader), on_http, o);
+	if (!o->capture) {
+		log_error("cannot read the ringbuf err=\"%s\"", strerror(errno));
+		return -EIO;
+	}
+	conn_sync_seed(loader__conns_fd(o->loader), "/proc", lo.self_tgid, &o->sync);
+	o->api = api__start(o->cfg.listen, o->metrics, err, sizeof(err));
+	if (!o->api) {
+		log_error("cannot serve err=\"%s\"", err);
+		return -EADDRINUSE;
+	}
+	log_info("observing listen=%s pin_dir=%s seeded=%llu", o->cfg.listen, o->cfg.pin_dir,
+		 (unsigned long long)o->sync.seeded);
+	return 0;
+}
+
+static int run(struct observer_ctx *o)
+{
+	int timeout_ms = o->cfg.poll_interval_ns / 1000000;
+	uint64_t next_self = 0, next_gc = now_ns() + o->cfg.gc_interval_ns;
+
+	while (!stopping) {
+		int n = capture__poll(o->capture, timeout_ms > 0 ? timeout_ms : 1);
+		uint64_t t = now_ns();
+
+		if (n < 0 && n != -EINTR) {
+			log_error("ringbuf poll failed err=%d", n);
+			return n;
+		}
+		if (t >= next_self) {
+			update_selfmon(o);
+			next_self = t + SELFMON_PERIOD_NS;
+		}
+		if (t >= next_gc) {
+			conn_sync_sweep(loader__conns_fd(o->loader), &o->sync);
+			next_gc = t + o->cfg.gc_interval_ns;
+		}
+	}
+	capture__poll(o->capture, 0); /* what is already there still counts */
+	return 0;
+}
+
+static void stop(struct observer_ctx *o)
+{
+	api__stop(o->api);
+	capture__free(o->capture);
+	loader__close(o->loader);
+	selfmon__free(o->selfmon);
+	http_red__free(o->red);
+	route_table__free(o->routes);
+	proc_cache__free(o->procs);
+	metrics__free(o->metrics);
+	obs_config_free(&o->cfg);
+}
+
+static int check_config(const char *path)
+{
+	struct obs_config c;
+	char err[512] = "";
+	int e;
+
+	obs_config_defaults(&c);
+	e = obs_config_load_file(&c, path, err, sizeof(err));
+	obs_config_free(&c);
+	if (e) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("%s: ok\n", path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct observer_ctx o = {};
+	char err[512] = "";
+	int action = OBS_RUN, rc;
+
+	obs_config_defaults(&o.cfg);
+	if (obs_config_parse_args(&o.cfg, argc, argv, &action, err, sizeof(err))) {
+		fprintf(stderr, "%s\nTry '%s --help'.\n", err, argv[0]);
+		obs_config_free(&o.cfg);
+		return 2;
+	}
+	if (action != OBS_RUN) {
+		if (action == OBS_HELP)
+			obs_config_usage(stdout, argv[0]);
+		else if (action == OBS_VERSION)
+			printf("biothings-observer %s\n", BT_VERSION);
+		rc = action == OBS_CHECK_CONFIG ? check_config(o.cfg.config_path) : 0;
+		obs_config_free(&o.cfg);
+		return rc;
+	}
+	log_set_level(o.cfg.log_level);
+	log_hook_libbpf();
+	rc = install_signals();
+	if (!rc)
+		rc = start(&o);
+	if (!rc)
+		rc = run(&o);
+	stop(&o);
+	log_info("stopped rc=%d", rc);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * A direct-mapped cache over /proc/<tgid>/{exe,cgroup}. Bounded by
+ * construction: a colliding tgid replaces the slot. Short-lived clients
+ * may be gone before their records arrive; then the caller falls back to
+ * the comm the kernel recorded.
+ */
+#include "procinfo.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROC_SLOTS 4096
+
+struct proc_cache {
+	char root[128];
+	uint64_t ttl_ns;
+	struct proc_meta slots[PROC_SLOTS];
+};
+
+struct proc_cache *proc_cache__new(const char *proc_root, uint64_t ttl_ns)
+{
+	struct proc_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	snprintf(c->root, sizeof(c->root), "%s", proc_root ? proc_root : "/proc");
+	c->ttl_ns = ttl_ns;
+	return c;
+}
+
+void proc_cache__free(struct proc_cache *c)
+{
+	free(c);
+}
+
+static void read_exe(const struct proc_cache *c, struct proc_meta *m)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	static const char deleted[] = " (deleted)";
+	size_t dl = sizeof(deleted) - 1;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", c->root, m->tgid);
+	n = readlink(path, m->exe, sizeof(m->exe) - 1);
+	m->exe[n > 0 ? n : 0] = '\0';
+	if (n > (ssize_t)dl && !strcmp(m->exe + n - dl, deleted))
+		m->exe[n - dl] = '\0';
+}
+
+/* cgroup v2 line "0::/path"; on hybrid hosts take the unified one. */
+static void read_cgroup(const struct proc_cache *c, struct proc_meta *m)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	m->cgroup[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%u/cgroup", c->root, m->tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		size_t n = strnlen(line + 3, sizeof(m->cgroup) - 1);
+
+		memcpy(m->cgroup, line + 3, n);
+		m->cgroup[n] = '\0';
+		break;
+	}
+	fclose(f);
+}
+
+const struct proc_meta *proc_cache__get(struct proc_cache *c, uint32_t tgid, uint64_t now_ns)
+{
+	struct proc_meta *m = &c->slots[tgid % PROC_SLOTS];
+
+	if (m->tgid == tgid && m->loaded_ns && now_ns - m->loaded_ns < c->ttl_ns)
+		return m;
+	m->tgid = tgid;
+	m->loaded_ns = now_ns ? now_ns : 1;
+	read_exe(c, m);
+	read_cgroup(c, m);
+	return m;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What /proc says about a process (executable path, cgroup path), cached
+ * per tgid for a short while so a request costs no /proc read.
+ */
+#ifndef BT_PROCINFO_H
+#define BT_PROCINFO_H
+
+#include <stdint.h>
+
+struct proc_meta {
+	uint32_t tgid;
+	uint64_t loaded_ns;
+	char exe[256]; /* "" when the process is gone or unreadable */
+	char cgroup[256]; /* cgroup v2 path, "" when unknown */
+};
+
+struct proc_cache;
+
+struct proc_cache *proc_cache__new(const char *proc_root, uint64_t ttl_ns);
+void proc_cache__free(struct proc_cache *c);
+/* Never NULL; fields are empty when /proc has nothing. */
+const struct proc_meta *proc_cache__get(struct proc_cache *c, uint32_t tgid, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Mirrors monotonic kernel and daemon counters into the registry. The
+ * table below is the one place that names each enum bt_counter value.
+ */
+#include "selfmon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "metrics.h"
+
+static const char *const drop_names[BT_DROP__COUNT] = {
+	[BT_DROP_RINGBUF_FULL] = "ringbuf_full",
+	[BT_DROP_CONN_MAP_FULL] = "conn_map_full",
+	[BT_DROP_INFLIGHT_MAP_FULL] = "inflight_map_full",
+	[BT_DROP_PIPELINE_FULL] = "pipeline_full",
+	[BT_DROP_PARSE_ERROR] = "parse_error",
+	[BT_DROP_SCAN_BUDGET] = "scan_budget",
+	[BT_DROP_IOV_LIMIT] = "iov_limit",
+	[BT_DROP_READ_USER] = "read_user_failed",
+	[BT_DROP_UNPAIRED_RESPONSE] = "unpaired_response",
+	[BT_DROP_OPAQUE_BYTES] = "opaque_bytes",
+	[BT_DROP_ABANDONED] = "abandoned_request",
+};
+
+enum { F_DROPS, F_CONN_OPEN, F_CONN_CLOSE, F_REC_KERNEL, F_REC_USER, F_RESYNC, F_TRUNC,
+       F_SEEDED, F_SWEPT, F_PROGS, F_RUNTIME, F_RUNS, F_BUILD, F__COUNT };
+
+static const struct {
+	const char *name;
+	enum metric_type type;
+	const char *help;
+	const char *label;
+} fams[F__COUNT] = {
+	[F_DROPS] = { "biothings_observer_events_dropped_total", METRIC_COUNTER,
+		      "Events lost or given up, by reason.", "reason" },
+	[F_CONN_OPEN] = { "biothings_observer_connections_opened_total", METRIC_COUNTER,
+			  "TCP connections the kernel side started tracking.", NULL },
+	[F_CONN_CLOSE] = { "biothings_observer_connections_closed_total", METRIC_COUNTER,
+			   "Tracked TCP connections closed.", NULL },
+	[F_REC_KERNEL] = { "biothings_observer_records_emitted_total", METRIC_COUNTER,
+			   "HTTP records the kernel side emitted.", NULL },
+	[F_REC_USER] = { "biothings_observer_records_received_total", METRIC_COUNTER,
+			 "Records the daemon read from the ringbuf.", NULL },
+	[F_RESYNC] = { "biothings_observer_resyncs_total", METRIC_COUNTER,
+		       "Connections that found a message start after losing framing.", NULL },
+	[F_TRUNC] = { "biothings_observer_paths_truncated_total", METRIC_COUNTER,
+		      "Request targets longer than the captured prefix.", NULL },
+	[F_SEEDED] = { "biothings_observer_connections_seeded_total", METRIC_COUNTER,
+		       "Connections open before start-up, picked up from /proc.", NULL },
+	[F_SWEPT] = { "biothings_observer_connections_swept_total", METRIC_COUNTER,
+		      "Connection entries of exited processes removed.", NULL },
+	[F_PROGS] = { "biothings_observer_bpf_programs_attached", METRIC_GAUGE,
+		      "BPF programs currently attached.", NULL },
+	[F_RUNTIME] = { "biothings_observer_bpf_run_time_seconds_total", METRIC_COUNTER,
+			"Time spent in each BPF program (kernel.bpf_stats_enabled=1).", "program" },
+	[F_RUNS] = { "biothings_observer_bpf_runs_total", METRIC_COUNTER,
+		     "Runs of each BPF program (kernel.bpf_stats_enabled=1).", "program" },
+	[F_BUILD] = { "biothings_observer_build_info", METRIC_GAUGE,
+		      "Always 1; the version label says which build runs.", "version" },
+};
+
+struct selfmon {
+	struct metrics *m;
+	int fam[F__COUNT];
+};
+
+const char *selfmon_drop_reason(unsigned counter)
+{
+	return counter < BT_DROP__COUNT ? drop_names[counter] : NULL;
+}
+
+struct selfmon *selfmon__new(struct metrics *m, const char *version)
+{
+	struct selfmon *s = calloc(1, sizeof(*s));
+	const char *build[] = { version, NULL };
+
+	if (!s)
+		return NULL;
+	s->m = m;
+	for (int i = 0; i < F__COUNT; i++) {
+		const char *labels[] = { fams[i].label, NULL };
+
+		s->fam[i] = metrics__define(m, fams[i].name, fams[i].type, fams[i].help, labels,
+					    NULL, 0);
+		if (s->fam[i] < 0) {
+			errno = -s->fam[i];
+			free(s);
+			return NULL;
+		}
+	}
+	metrics__set(m, s->fam[F_BUILD], build, 1);
+	return s;
+}
+
+void selfmon__free(struct selfmon *s)
+{
+	free(s);
+}
+
+static void set1(struct selfmon *s, int f, double v)
+{
+	const char *none[] = { NULL };
+
+	metrics__set(s->m, s->fam[f], none, v);
+}
+
+int selfmon__update(struct selfmon *s, const struct selfmon_input *in)
+{
+	size_t attached = 0;
+
+	for (unsigned i = 0; i < BT_DROP__COUNT; i++) {
+		const char *lv[] = { drop_names[i], NULL };
+
+		metrics__set(s->m, s->fam[F_DROPS], lv, in->kernel[i]);
+	}
+	{
+		const char *lv[] = { "malformed_record", NULL };
+		const char *lv2[] = { "enrich_failed", NULL };
+
+		metrics__set(s->m, s->fam[F_DROPS], lv, in->malformed_records);
+		metrics__set(s->m, s->fam[F_DROPS], lv2, in->enrich_failed);
+	}
+	set1(s, F_CONN_OPEN, in->kernel[BT_CNT_CONN_OPENED]);
+	set1(s, F_CONN_CLOSE, in->kernel[BT_CNT_CONN_CLOSED]);
+	set1(s, F_REC_KERNEL, in->kernel[BT_CNT_RECORDS]);
+	set1(s, F_RESYNC, in->kernel[BT_CNT_RESYNCED]);
+	set1(s, F_TRUNC, in->kernel[BT_CNT_PATH_TRUNCATED]);
+	set1(s, F_REC_USER, in->records_received);
+	set1(s, F_SEEDED, in->seeded);
+	set1(s, F_SWEPT, in->swept);
+	for (size_t i = 0; i < in->n_progs; i++) {
+		const char *lv[] = { in->progs[i].name, NULL };
+
+		attached += in->progs[i].attached;
+		if (!in->progs[i].run_cnt)
+			continue;
+		metrics__set(s->m, s->fam[F_RUNTIME], lv, in->progs[i].run_time_ns / 1e9);
+		metrics__set(s->m, s->fam[F_RUNS], lv, in->progs[i].run_cnt);
+	}
+	set1(s, F_PROGS, attached);
+	return 0;
+}
