@@ -48,12 +48,13 @@ static __always_inline int bt_fill_addrs(struct bt_conn *c, struct sock *sk)
 
 	if (BPF_CORE_READ(sk, sk_protocol) != BT_IPPROTO_TCP)
 		return -1;
+	/* explicit sizes: BPF_CORE_READ_INTO would take sizeof one array byte */
 	if (family == BT_AF_INET) {
-		BPF_CORE_READ_INTO(c->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(c->raddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(c->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(c->raddr, 4, &sk->__sk_common.skc_daddr);
 	} else if (family == BT_AF_INET6) {
-		BPF_CORE_READ_INTO(c->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(c->raddr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(c->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(c->raddr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		return -1;
 	}

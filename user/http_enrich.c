@@ -64,6 +64,8 @@ int http_enrich(const struct bt_http_record *r, const struct proc_meta *pm,
 				       sizeof(lb->route)))
 			return -EINVAL;
 		o->route = lb->route;
+		if (!strcmp(lb->route, ROUTE_OVERFLOW))
+			o->flags |= HTTP_OBS_ROUTE_COLLAPSED;
 	} else {
 		http_addr_text(r->family, r->raddr, lb->server_address,
 			       sizeof(lb->server_address));

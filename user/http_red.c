@@ -20,7 +20,7 @@
 
 struct http_red {
 	struct metrics *m;
-	int srv_dur, cli_dur, req_bytes, resp_bytes, unanswered, incomplete;
+	int srv_dur, cli_dur, req_bytes, resp_bytes, unanswered, incomplete, collapsed;
 };
 
 static int define_counter(struct metrics *m, const char *name, const char *help)
@@ -64,7 +64,12 @@ static int define_all(struct http_red *r)
 		return r->unanswered;
 	r->incomplete = define_counter(r->m, "biothings_http_responses_incomplete_total",
 				       "HTTP responses cut short by the connection closing.");
-	return r->incomplete < 0 ? r->incomplete : 0;
+	if (r->incomplete < 0)
+		return r->incomplete;
+	r->collapsed = define_counter(r->m, "biothings_http_routes_collapsed_total",
+				      "Requests reported under the overflow route because the "
+				      "service had reached its route cap.");
+	return r->collapsed < 0 ? r->collapsed : 0;
 }
 
 struct http_red *http_red__new(struct metrics *m)
@@ -148,5 +153,7 @@ int http_red__observe(struct http_red *r, const struct http_obs *o)
 		return keep_first(err, metrics__add(r->m, r->unanswered, v, 1));
 	if (o->flags & BT_REQ_INCOMPLETE)
 		err = keep_first(err, metrics__add(r->m, r->incomplete, v, 1));
+	if (o->flags & HTTP_OBS_ROUTE_COLLAPSED)
+		err = keep_first(err, metrics__add(r->m, r->collapsed, v, 1));
 	return keep_first(err, observe_duration(r, o, service));
 }

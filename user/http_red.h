@@ -24,8 +24,12 @@ struct http_obs { /* one finished request, already enriched */
 	uint16_t server_port; /* client role */
 	double duration_s;
 	uint64_t req_bytes, resp_bytes;
-	uint32_t flags; /* BT_REQ_* from include/biothings/events.h */
+	uint32_t flags; /* BT_REQ_* from include/biothings/events.h, and: */
 };
+
+/* Set by the enricher: the route is the overflow route of a capped service.
+ * Above the 8 bits of kernel BT_REQ_* flags. */
+#define HTTP_OBS_ROUTE_COLLAPSED (1u << 16)
 
 struct http_red;
 

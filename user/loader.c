@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "biothings/conn.h"
+#include "fsutil.h"
 #include "log.h"
 #include "observer.skel.h"
 
@@ -59,27 +60,6 @@ static int ensure_fs(const char *dir, long magic, const char *type)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* Remove what a killed predecessor left, then pin afresh: a stale map may
  * come from another build with another layout, so it is never reused. */
 static int pin_maps(struct loader *l)
@@ -88,11 +68,13 @@ static int pin_maps(struct loader *l)
 	struct bpf_map *m;
 	int err;
 
-	err = mkdir_p(l->pin_dir);
+	err = mkdir_p(l->pin_dir, 0700);
 	if (err)
 		return err;
 	for (size_t i = 0; (m = pinned_map(l->skel, i)); i++) {
-		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, bpf_map__name(m));
+		if (snprintf(path, sizeof(path), "%s/%s", l->pin_dir, bpf_map__name(m)) >=
+		    (int)sizeof(path))
+			return -ENAMETOOLONG;
 		if (unlink(path) == 0)
 			log_info("removed stale pin path=%s", path);
 		err = bpf_map__pin(m, path);

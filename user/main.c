@@ -16,6 +16,7 @@
 #include "capture.h"
 #include "config.h"
 #include "conn_sync.h"
+#include "fsutil.h"
 #include "http_enrich.h"
 #include "http_red.h"
 #include "loader.h"
@@ -112,7 +113,13 @@ static int start(struct observer_ctx *o)
 		.max_connections = o->cfg.max_connections,
 		.self_tgid = getpid(),
 	};
+	int e = mkdir_p(o->cfg.state_dir, 0750);
 
+	if (e) {
+		log_error("cannot create state dir path=%s err=\"%s\"", o->cfg.state_dir,
+			  strerror(-e));
+		return e;
+	}
 	o->metrics = metrics__new(o->cfg.max_series);
 	o->red = o->metrics ? http_red__new(o->metrics) : NULL;
 	o->selfmon = o->metrics ? selfmon__new(o->metrics, BT_VERSION) : NULL;

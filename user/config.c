@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Settings from defaults, one YAML file and flags, all driven by config_opts
+ * below so a new option is one line: flag, key, default, range and help
+ * come from the same place. Loading is all-or-nothing and every error
+ * names the file position or the flag at fault; config_yaml.c maps the
+ * file onto the same table. Must not log, open sockets or keep global
+ * state; the caller decides what to print.
+ */
+#include "config.h"
+#include "config_yaml.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "route.h"
+#include "units.h"
+
+#define FIELD(f) offsetof(struct obs_config, f), sizeof(((struct obs_config *)0)->f)
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+const struct config_opt config_opts[] = {
+	{ "listen", "listen", 0, OT_LISTEN, FIELD(listen), 0, 0, false, "127.0.0.1:9464",
+	  "HOST:PORT", "address of the /metrics endpoint; \":PORT\" listens on all addresses" },
+	{ "state_dir", "state-dir", 0, OT_PATH, FIELD(state_dir), 0, 0, false,
+	  "/var/lib/biothings-observer", "DIR", "directory for state kept across restarts" },
+	{ "pin_dir", "pin-dir", 0, OT_PATH, FIELD(pin_dir), 0, 0, false, "/sys/fs/bpf/biothings",
+	  "DIR", "bpffs directory where maps and programs are pinned" },
+	{ NULL, "config", 0, OT_CONFIG, FIELD(config_path), 0, 0, false, NULL, "FILE",
+	  "YAML config file, applied before the other flags" },
+	{ NULL, "check-config", 0, OT_CHECK, FIELD(config_path), 0, 0, false, NULL, "FILE",
+	  "validate FILE, print \"FILE: ok\" or the error and exit 0 or 1" },
+	{ "log_level", "log-level", 0, OT_LEVEL, FIELD(log_level), 0, 0, false, "info", "LEVEL",
+	  "debug, info, warn or error" },
+	{ "capture.ringbuf_size", "ringbuf-size", 0, OT_SIZE, FIELD(ringbuf_bytes), 64 << 10,
+	  1ull << 30, true, "8MiB", "SIZE", "kernel->daemon ring buffer, a power of two" },
+	{ "capture.max_connections", "max-connections", 0, OT_U32, FIELD(max_connections), 1,
+	  1 << 24, false, "65536", "N", "connections tracked at once in the kernel" },
+	{ "capture.poll_interval", "poll-interval", 0, OT_DURATION, FIELD(poll_interval_ns), MS,
+	  10 * SEC, false, "50ms", "DURATION", "longest wait for ring buffer data" },
+	{ "capture.gc_interval", "gc-interval", 0, OT_DURATION, FIELD(gc_interval_ns), SEC,
+	  86400 * SEC, false, "10s", "DURATION", "period of the stale-connection sweep" },
+	{ "http.max_routes_per_service", "max-routes-per-service", 0, OT_U32,
+	  FIELD(max_routes_per_service), 0, 100000, false, "100", "N",
+	  "distinct http_route values per service before " ROUTE_OVERFLOW },
+	{ "http.routes", NULL, 0, OT_ROUTES, 0, 0, 0, 0, false, NULL, NULL,
+	  "route patterns such as /api/experiments/{id}" },
+	{ "metrics.max_series", "max-series", 0, OT_U32, FIELD(max_series), 1, 10000000, false,
+	  "10000", "N", "metric series kept before new ones are dropped" },
+	{ "services", NULL, 0, OT_SERVICES, 0, 0, 0, 0, false, NULL, NULL,
+	  "service_name rules: name plus match on comm, exe, cgroup, port" },
+	{ NULL, "help", 'h', OT_HELP, 0, 0, 0, 0, false, NULL, NULL, "show this help and exit" },
+	{ NULL, "version", 'V', OT_VERSION, 0, 0, 0, 0, false, NULL, NULL,
+	  "print the version and exit" },
+};
+
+#define N_OPTS (sizeof(config_opts) / sizeof(config_opts[0]))
+_Static_assert(N_OPTS <= CONFIG_OPTS_MAX, "config_opts indices must fit the duplicate-key mask");
+const size_t config_n_opts = N_OPTS;
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error" };
+
+int config_say(int code, char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf && len) {
+		va_start(ap, fmt);
+		vsnprintf(buf, len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+const char *config_shown(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s && s[i] && i + 1 < len; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	if (s && s[i])
+		memcpy(buf + (i > 3 ? i - 3 : 0), "...", i > 3 ? 4 : 0);
+	return buf;
+}
+
+static void *field(const struct config_opt *o, struct obs_config *c)
+{
+	return (char *)c + o->off;
+}
+
+int config_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Range bound as the user would write it ("64KiB", "1ms", "100"). */
+static const char *fmt_bound(const struct config_opt *o, uint64_t v, char *buf, size_t len)
+{
+	if (o->type == OT_SIZE)
+		units_format_size(v, buf, len);
+	else if (o->type == OT_DURATION)
+		units_format_duration(v, buf, len);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static int set_number(const struct config_opt *o, struct obs_config *c, const char *val, char *why,
+		      size_t whylen)
+{
+	static const char *const want[] = { [OT_SIZE] = "a size such as 8MiB or 65536",
+					    [OT_DURATION] = "a duration such as 50ms or 1h30m",
+					    [OT_U32] = "a whole number" };
+	char a[UNITS_FMT_MAX], b[UNITS_FMT_MAX], v[48];
+	uint64_t n;
+	int err;
+
+	if (o->type == OT_SIZE)
+		err = units_parse_size(val, &n);
+	else if (o->type == OT_DURATION)
+		err = units_parse_duration(val, &n);
+	else
+		err = config_parse_u64(val, &n);
+	if (err == -EINVAL)
+		return config_say(-EINVAL, why, whylen, "'%s' is not %s",
+				  config_shown(val, v, sizeof(v)), want[o->type]);
+	if (err || n < o->min || n > o->max)
+		return config_say(-EINVAL, why, whylen, "'%s' is out of range (%s to %s)",
+				  config_shown(val, v, sizeof(v)),
+				  fmt_bound(o, o->min, a, sizeof(a)),
+				  fmt_bound(o, o->max, b, sizeof(b)));
+	if (o->pow2 && (n & (n - 1)))
+		return config_say(-EINVAL, why, whylen,
+				  "'%s' is not a power of two (e.g. 4MiB, 8MiB, 16MiB)",
+				  config_shown(val, v, sizeof(v)));
+	if (o->size == sizeof(uint32_t))
+		*(uint32_t *)field(o, c) = (uint32_t)n;
+	else
+		*(uint64_t *)field(o, c) = n;
+	return 0;
+}
+
+static int check_text(const struct config_opt *o, const char *val, char *why, size_t whylen)
+{
+	char host[128], v[48];
+	uint16_t port;
+
+	switch (o->type) {
+	case OT_PATH:
+		if (val[0] != '/')
+			return config_say(-EINVAL, why, whylen, "'%s' is not an absolute path",
+					  config_shown(val, v, sizeof(v)));
+		return 0;
+	case OT_LISTEN:
+		if (obs_config_split_listen(val, host, sizeof(host), &port))
+			return config_say(-EINVAL, why, whylen,
+					  "'%s' is not HOST:PORT, [IPV6]:PORT or :PORT",
+					  config_shown(val, v, sizeof(v)));
+		return 0;
+	case OT_LEVEL:
+		for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++) {
+			if (!strcmp(val, log_levels[i]))
+				return 0;
+		}
+		return config_say(-EINVAL, why, whylen,
+				  "'%s' is not one of debug, info, warn, error",
+				  config_shown(val, v, sizeof(v)));
+	default:
+		return 0;
+	}
+}
+
+int config_opt_set(const struct config_opt *o, struct obs_config *c, const char *val, char *why,
+		   size_t whylen)
+{
+	int err;
+
+	switch (o->type) {
+	case OT_SIZE:
+	case OT_DURATION:
+	case OT_U32:
+		return set_number(o, c, val, why, whylen);
+	case OT_STR:
+	case OT_PATH:
+	case OT_LISTEN:
+	case OT_LEVEL:
+	case OT_CONFIG:
+	case OT_CHECK:
+		if (!*val)
+			return config_say(-EINVAL, why, whylen, "empty value");
+		if (strlen(val) >= o->size)
+			return config_say(-EINVAL, why, whylen, "longer than %zu bytes",
+					  o->size - 1);
+		err = check_text(o, val, why, whylen);
+		if (err)
+			return err;
+		strcpy(field(o, c), val);
+		return 0;
+	default:
+		return config_say(-EINVAL, why, whylen, "takes no value");
+	}
+}
+
+void obs_config_defaults(struct obs_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (config_opts[i].def)
+			config_opt_set(&config_opts[i], c, config_opts[i].def, NULL, 0);
+	}
+}
+
+void obs_config_free(struct obs_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_routes; i++)
+		free(c->routes[i]);
+	free(c->routes);
+	free(c->services);
+	c->routes = NULL;
+	c->services = NULL;
+	c->n_routes = 0;
+	c->n_services = 0;
+}
+
+/* ---- listen address ---- */
+
+static bool host_ok(const char *h, size_t n, bool v6)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *zone = v6 ? memchr(h, '%', n) : NULL;
+	size_t an = zone ? (size_t)(zone - h) : n;
+	bool digits_dots = true;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)h[i];
+		bool ok = (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') ||
+			  ch == '.' || ch == '-' || (v6 && (ch == ':' || ch == '%' || ch == '_'));
+
+		if (!ok)
+			return false;
+		digits_dots &= (ch >= '0' && ch <= '9') || ch == '.';
+	}
+	if (!v6 && !(n && digits_dots))
+		return true; /* a host name (or "" = any address) */
+	if (!an || an >= sizeof(buf) || (zone && an + 1 == n))
+		return false;
+	memcpy(buf, h, an);
+	buf[an] = '\0';
+	return inet_pton(v6 ? AF_INET6 : AF_INET, buf, addr) == 1;
+}
+
+int obs_config_split_listen(const char *listen, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *h, *colon;
+	uint64_t p;
+	size_t hl;
+	bool v6;
+
+	if (!listen || !host || !hostlen || !port)
+		return -EINVAL;
+	v6 = listen[0] == '[';
+	if (v6) {
+		const char *close = strchr(listen, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		h = listen + 1;
+		colon = close + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon)
+			return -EINVAL;
+		h = listen;
+	}
+	hl = (size_t)(colon - h) - (v6 ? 1 : 0);
+	if (hl >= hostlen || !host_ok(h, hl, v6) || (v6 && !hl))
+		return -EINVAL;
+	if (strlen(colon + 1) > 5 || config_parse_u64(colon + 1, &p) || p < 1 || p > 65535)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+int obs_config_load_file(struct obs_config *c, const char *path, char *err, size_t errlen)
+{
+	size_t total = 0;
+	char *buf;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ret = errno, config_say(-ret, err, errlen, "%s: %s", path, strerror(ret));
+	buf = malloc(OBS_CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		ret = config_say(-ENOMEM, err, errlen, "%s: out of memory", path);
+		goto close_fd;
+	}
+	/* one byte over the limit tells a too-large file from one exactly at it */
+	while (total <= OBS_CONFIG_FILE_MAX &&
+	       (n = read(fd, buf + total, OBS_CONFIG_FILE_MAX + 1 - total)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = errno;
+			ret = config_say(-ret, err, errlen, "%s: %s", path, strerror(ret));
+			goto free_buf;
+		}
+		total += (size_t)n;
+	}
+	ret = obs_config_load_buffer(c, path, buf, total, err, errlen);
+free_buf:
+	free(buf);
+close_fd:
+	close(fd);
+	return ret;
+}
+
+/* ---- flags ---- */
+
+static bool takes_value(const struct config_opt *o)
+{
+	return o->type != OT_HELP && o->type != OT_VERSION;
+}
+
+/* Option named by argv[*i] and its value (consuming argv[*i + 1] if needed). */
+static const struct config_opt *next_flag(int argc, char **argv, int *i, const char **val,
+					  char *err, size_t errlen)
+{
+	const char *arg = argv[*i], *eq = NULL;
+	char s[48];
+	size_t n = 0;
+
+	if (arg[0] == '-' && arg[1] == '-' && arg[2]) {
+		eq = strchr(arg + 2, '=');
+		n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+	}
+	for (size_t k = 0; k < N_OPTS; k++) {
+		const struct config_opt *o = &config_opts[k];
+		bool hit = n ? o->flag && strlen(o->flag) == n && !strncmp(o->flag, arg + 2, n) :
+			       o->short_flag && arg[0] == '-' && arg[1] == o->short_flag && !arg[2];
+
+		if (!hit)
+			continue;
+		*val = eq ? eq + 1 : NULL;
+		if (!takes_value(o) && eq) {
+			config_say(-EINVAL, err, errlen, "--%s takes no value", o->flag);
+			return NULL;
+		}
+		if (takes_value(o) && !eq && *i + 1 >= argc) {
+			config_say(-EINVAL, err, errlen, "--%s needs a value (%s)", o->flag,
+				   o->metavar);
+			return NULL;
+		}
+		if (takes_value(o) && !eq)
+			*val = argv[++*i];
+		return o;
+	}
+	config_say(-EINVAL, err, errlen, "%s '%s' (see --help)",
+		   arg[0] == '-' ? "unknown option" : "unexpected argument",
+		   config_shown(arg, s, sizeof(s)));
+	return NULL;
+}
+
+/* Second pass: every value flag on top of defaults and the config file. */
+static int apply_flags(struct obs_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+	char why[256];
+	const char *val;
+
+	for (int i = 1; i < argc; i++) {
+		const struct config_opt *o = next_flag(argc, argv, &i, &val, err, errlen);
+
+		if (!o)
+			return -EINVAL;
+		if (o->type == OT_CONFIG || o->type == OT_CHECK || !takes_value(o))
+			continue;
+		if (config_opt_set(o, c, val, why, sizeof(why)))
+			return config_say(-EINVAL, err, errlen, "--%s: %s", o->flag, why);
+	}
+	return 0;
+}
+
+int obs_config_parse_args(struct obs_config *c, int argc, char **argv, int *action, char *err,
+			  size_t errlen)
+{
+	const struct config_opt *file_opt = NULL;
+	const char *file = NULL, *val;
+	char why[256];
+	int ret;
+
+	*action = OBS_RUN;
+	for (int i = 1; i < argc; i++) {
+		const struct config_opt *o = next_flag(argc, argv, &i, &val, err, errlen);
+
+		if (!o)
+			return -EINVAL;
+		if (o->type == OT_HELP || o->type == OT_VERSION) {
+			*action = o->type == OT_HELP ? OBS_HELP : OBS_VERSION;
+			return 0;
+		}
+		/* --check-config beats --config whatever the order */
+		if (o->type == OT_CHECK || (o->type == OT_CONFIG && *action != OBS_CHECK_CONFIG)) {
+			file = val;
+			file_opt = o;
+			*action = o->type == OT_CHECK ? OBS_CHECK_CONFIG : OBS_RUN;
+		}
+	}
+	if (file && config_opt_set(file_opt, c, file, why, sizeof(why)))
+		return config_say(-EINVAL, err, errlen, "--%s: %s", file_opt->flag, why);
+	if (*action == OBS_CHECK_CONFIG)
+		return 0;
+	if (file) {
+		ret = obs_config_load_file(c, file, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return apply_flags(c, argc, argv, err, errlen);
+}
+
+void obs_config_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Usage: %s [OPTIONS]\n"
+		"eBPF observer: HTTP metrics of unmodified processes for Prometheus.\n"
+		"Precedence: defaults < --config file < other flags.\n\nOptions:\n",
+		prog ? prog : "biothings-observer");
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct config_opt *o = &config_opts[i];
+		char lhs[64];
+
+		if (!o->flag)
+			continue;
+		if (o->short_flag)
+			snprintf(lhs, sizeof(lhs), "-%c, --%s", o->short_flag, o->flag);
+		else
+			snprintf(lhs, sizeof(lhs), "--%s %s", o->flag,
+				 o->metavar ? o->metavar : "");
+		fprintf(out, "  %-30s %s\n", lhs, o->help);
+		if (o->def)
+			fprintf(out, "  %-30s (default %s; config key %s)\n", "", o->def, o->key);
+	}
+	fprintf(out, "\nConfig file only:\n");
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (!config_opts[i].flag)
+			fprintf(out, "  %-30s %s\n", config_opts[i].key, config_opts[i].help);
+	}
+	fprintf(out,
+		"\nSizes: 64KiB, 8MiB, 1GiB (also kB, MB, GB). Durations: 500ms, 10s, 5m, 1h30m.\n"
+		"Every key is described in docs/configuration.md.\n");
+}

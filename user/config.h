@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Daemon settings: defaults < config file (YAML) < command-line flags.
+ * One option table in config.c gives flags, YAML keys, defaults,
+ * validation and --help text; docs/configuration.md describes it.
+ * Parsing only: nothing here opens sockets, touches BPF or logs.
+ */
+#ifndef BT_CONFIG_H
+#define BT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Config file bytes read at most; a larger file is refused. */
+#define OBS_CONFIG_FILE_MAX (1u << 20)
+/* Mapping/list nesting accepted (the schema needs 4). */
+#define OBS_CONFIG_MAX_DEPTH 16
+#define OBS_CONFIG_MAX_ROUTES 1024
+#define OBS_CONFIG_MAX_SERVICES 1024
+
+/* Empty string / 0 = not part of the match; exe and cgroup are fnmatch(3) globs, comm is exact. */
+struct obs_service_rule {
+	char name[64];
+	char comm[16];
+	char exe[256];
+	char cgroup[256];
+	uint16_t port;
+};
+
+struct obs_config {
+	char listen[128]; /* listen / --listen */
+	char state_dir[256]; /* state_dir / --state-dir */
+	char pin_dir[256]; /* pin_dir / --pin-dir */
+	char config_path[256]; /* --config (flag only) */
+	char log_level[16]; /* log_level / --log-level: debug|info|warn|error */
+	uint64_t ringbuf_bytes; /* capture.ringbuf_size / --ringbuf-size: power of two >= 64KiB */
+	uint32_t max_connections; /* capture.max_connections / --max-connections */
+	uint64_t poll_interval_ns; /* capture.poll_interval / --poll-interval */
+	uint64_t gc_interval_ns; /* capture.gc_interval / --gc-interval: stale-connection sweep */
+	uint32_t max_routes_per_service; /* http.max_routes_per_service / --max-routes-per-service */
+	uint32_t max_series; /* metrics.max_series / --max-series */
+	char **routes; /* http.routes (config only) */
+	size_t n_routes;
+	struct obs_service_rule *services; /* services (config only) */
+	size_t n_services;
+};
+
+enum obs_action {
+	OBS_RUN = 0,
+	OBS_HELP = 1,
+	OBS_VERSION = 2,
+	OBS_CHECK_CONFIG = 3,
+};
+
+void obs_config_defaults(struct obs_config *c);
+/*
+ * Applies the YAML file at path on top of c. All or nothing: on error c is
+ * unchanged and err holds "FILE:LINE:COL: message". -EINVAL for bad
+ * content, -errno for I/O, -EFBIG above OBS_CONFIG_FILE_MAX.
+ */
+int obs_config_load_file(struct obs_config *c, const char *path, char *err, size_t errlen);
+/* The same for text already in memory; name is used in messages. */
+int obs_config_load_buffer(struct obs_config *c, const char *name, const char *buf, size_t len,
+			   char *err, size_t errlen);
+/*
+ * c must hold defaults (obs_config_defaults()). Loads --config FILE, then
+ * applies the other flags on top, so flags win over the file. Both
+ * "--flag value" and "--flag=value". --help / --version set *action and
+ * return 0 at once. --check-config FILE sets *action = OBS_CHECK_CONFIG
+ * and c->config_path = FILE and returns 0 without loading: the caller
+ * loads it with obs_config_load_file(), prints "FILE: ok" or the error
+ * and exits 0 or 1. Otherwise 0, or -EINVAL/-errno with err filled.
+ */
+int obs_config_parse_args(struct obs_config *c, int argc, char **argv, int *action, char *err,
+			  size_t errlen);
+/* Generated from the option table, with defaults. */
+void obs_config_usage(FILE *out, const char *prog);
+/* Frees routes and services; c stays valid (empty lists). NULL-safe. */
+void obs_config_free(struct obs_config *c);
+/*
+ * "127.0.0.1:9464", "[::1]:9464", "localhost:9464", ":9464" (host "" =
+ * all addresses). Port 1-65535. -EINVAL on bad input or a host that does
+ * not fit hostlen.
+ */
+int obs_config_split_listen(const char *listen, char *host, size_t hostlen, uint16_t *port);
+
+#endif

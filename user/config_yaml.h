@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Internal to config.c and config_yaml.c, no other module includes it.
+ * config.c owns the option table (flags, keys, defaults, ranges, help) and
+ * the value parsers; config_yaml.c only walks YAML nodes onto that table,
+ * so an option is still declared in one place.
+ */
+#ifndef BT_CONFIG_YAML_H
+#define BT_CONFIG_YAML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+enum opt_type {
+	OT_STR,
+	OT_PATH,
+	OT_LISTEN,
+	OT_LEVEL,
+	OT_SIZE,
+	OT_DURATION,
+	OT_U32,
+	OT_ROUTES,
+	OT_SERVICES, /* config file only */
+	OT_CONFIG,
+	OT_CHECK,
+	OT_HELP,
+	OT_VERSION, /* flags only */
+};
+
+struct config_opt {
+	const char *key; /* YAML path, one level of section at most; NULL = flag only */
+	const char *flag; /* long flag without "--"; NULL = config file only */
+	char short_flag;
+	enum opt_type type;
+	size_t off, size; /* field in struct obs_config */
+	uint64_t min, max; /* numbers: inclusive range */
+	bool pow2;
+	const char *def; /* default, parsed by the same code as user input */
+	const char *metavar;
+	const char *help;
+};
+
+/* The YAML walker marks keys seen in a uint64_t, so the table holds at most 64 options. */
+#define CONFIG_OPTS_MAX 64
+
+extern const struct config_opt config_opts[];
+extern const size_t config_n_opts;
+
+/* Parses and stores one scalar value; -EINVAL/-ERANGE with the reason in why. */
+int config_opt_set(const struct config_opt *o, struct obs_config *c, const char *val, char *why,
+		   size_t whylen);
+
+/* Writes a message when there is room for one; returns code for "return config_say(-EINVAL, ...)". */
+int config_say(int code, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Bounded, printable copy of user input for messages. */
+const char *config_shown(const char *s, char *buf, size_t len);
+/* Decimal digits only; -EINVAL on anything else, -ERANGE above UINT64_MAX. */
+int config_parse_u64(const char *s, uint64_t *out);
+
+#endif
