@@ -74,13 +74,31 @@ static __always_inline void bt_desync(struct bt_conn *c, __u32 reason)
 		c->resp.phase = H1_DESYNC;
 }
 
+/*
+ * Bytes that do not parse. On a connection that never carried HTTP this
+ * is another protocol (TLS, a database, ...): stop looking, it is not a
+ * drop. After HTTP was seen it is lost framing, and counted.
+ */
+static __always_inline void bt_on_error(struct bt_conn *c)
+{
+	if (c->flags & BT_CONN_SEEN_HTTP) {
+		bt_desync(c, BT_DROP_PARSE_ERROR);
+		return;
+	}
+	c->flags |= BT_CONN_NOT_HTTP;
+	c->count = 0;
+	c->req.phase = H1_OFF;
+	c->resp.phase = H1_OFF;
+	bt_count(BT_CNT_NOT_HTTP);
+}
+
 static __always_inline void bt_on_request(struct bt_conn *c, int ev)
 {
 	struct bt_pending *p;
 	__u16 len;
 
 	if (ev == H1_EV_ERROR) {
-		bt_desync(c, BT_DROP_PARSE_ERROR);
+		bt_on_error(c);
 		return;
 	}
 	if (ev == H1_EV_END) {
@@ -95,6 +113,7 @@ static __always_inline void bt_on_request(struct bt_conn *c, int ev)
 		bt_desync(c, BT_DROP_PIPELINE_FULL);
 		return;
 	}
+	c->flags |= BT_CONN_SEEN_HTTP;
 	p = &c->pend[(c->head + c->count) & BT_PIPE_MASK];
 	len = c->req.target_len;
 	p->flags = 0;
@@ -118,7 +137,7 @@ static __always_inline void bt_on_response(struct bt_conn *c, int ev, __u64 now)
 	__u16 status = c->resp.status;
 
 	if (ev == H1_EV_ERROR) {
-		bt_desync(c, BT_DROP_PARSE_ERROR);
+		bt_on_error(c);
 		return;
 	}
 	if (!c->count) {

@@ -23,6 +23,8 @@
 struct api {
 	struct MHD_Daemon *d;
 	struct metrics *m;
+	api_refresh_fn refresh;
+	void *refresh_ctx;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -50,6 +52,8 @@ static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 	char *text = NULL;
 	size_t len = 0;
 
+	if (a->refresh)
+		a->refresh(a->refresh_ctx);
 	if (metrics__render(a->m, &text, &len))
 		return reply_json(conn, 500, "{\"error\":\"cannot render metrics\"}");
 	return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
@@ -103,7 +107,8 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, s
 	return 0;
 }
 
-struct api *api__start(const char *listen, struct metrics *m, char *err, size_t errlen)
+struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn refresh,
+		       void *refresh_ctx, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = {};
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
@@ -117,6 +122,8 @@ struct api *api__start(const char *listen, struct metrics *m, char *err, size_t 
 		return NULL;
 	}
 	a->m = m;
+	a->refresh = refresh;
+	a->refresh_ctx = refresh_ctx;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, &ss,

@@ -12,8 +12,13 @@
 struct metrics;
 struct api;
 
+/* Called before each /metrics render so slow-moving figures (kernel
+ * counters) are current when scraped; may run on the API thread. */
+typedef void (*api_refresh_fn)(void *ctx);
+
 /* listen: "HOST:PORT", "[V6]:PORT" or ":PORT". NULL + message on failure. */
-struct api *api__start(const char *listen, struct metrics *m, char *err, size_t errlen);
+struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn refresh,
+		       void *refresh_ctx, char *err, size_t errlen);
 void api__stop(struct api *a);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * Ringbuf reader. The BPF side wakes us only when a batch is waiting, so
  * every poll also drains whatever arrived without a wake-up. Validates
- * the common header before anything downstream sees a record.
+ * the common header before anything downstream sees a record. Its
+ * counters are read from the API thread, hence the atomics.
  */
 #include "capture.h"
 
@@ -24,20 +25,20 @@ static int on_sample(void *ctx, void *data, size_t size)
 	const struct bt_event_hdr *h = data;
 
 	if (size < sizeof(*h) || h->size > size) {
-		c->malformed++;
+		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
 	switch (h->type) {
 	case BT_EV_HTTP:
 		if (h->size != sizeof(struct bt_http_record)) {
-			c->malformed++;
+			__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 			return 0;
 		}
-		c->records++;
+		__atomic_fetch_add(&c->records, 1, __ATOMIC_RELAXED);
 		c->on_http(c->ctx, data);
 		return 0;
 	default:
-		c->malformed++;
+		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
 }
@@ -84,10 +85,10 @@ int capture__poll(struct capture *c, int timeout_ms)
 
 uint64_t capture__records(const struct capture *c)
 {
-	return c->records;
+	return __atomic_load_n(&c->records, __ATOMIC_RELAXED);
 }
 
 uint64_t capture__malformed(const struct capture *c)
 {
-	return c->malformed;
+	return __atomic_load_n(&c->malformed, __ATOMIC_RELAXED);
 }

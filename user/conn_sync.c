@@ -258,7 +258,7 @@ int conn_sync_sweep(int conns_fd, struct conn_sync_stats *st)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!bpf_map_delete_elem(conns_fd, &dead[i]))
-			st->swept++;
+			__atomic_fetch_add(&st->swept, 1, __ATOMIC_RELAXED);
 	free(dead);
 	return 0;
 }

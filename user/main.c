@@ -69,14 +69,17 @@ static void on_http(void *arg, const struct bt_http_record *r)
 	struct http_obs obs;
 
 	if (http_enrich(r, pm, &o->cfg, o->routes, &lb, &obs) || http_red__observe(o->red, &obs)) {
-		o->enrich_failed++;
+		__atomic_fetch_add(&o->enrich_failed, 1, __ATOMIC_RELAXED);
 		if (log_every(&o->log_slot, 10 * PROC_TTL_NS))
 			log_warn("record not aggregated tgid=%u comm=%s", r->hdr.tgid, lb.comm);
 	}
 }
 
-static void update_selfmon(struct observer_ctx *o)
+/* Runs on the loop and, before each scrape, on the API thread: everything
+ * it reads is a BPF map, an atomic or written once before the API starts. */
+static void update_selfmon(void *arg)
 {
+	struct observer_ctx *o = arg;
 	uint64_t kernel[BT_CNT__COUNT] = {};
 	struct prog_stat progs[MAX_PROG_STATS];
 	struct selfmon_input in = { .kernel = kernel, .progs = progs };
@@ -87,9 +90,9 @@ static void update_selfmon(struct observer_ctx *o)
 		in.n_progs = MAX_PROG_STATS;
 	in.records_received = capture__records(o->capture);
 	in.malformed_records = capture__malformed(o->capture);
-	in.enrich_failed = o->enrich_failed;
+	in.enrich_failed = __atomic_load_n(&o->enrich_failed, __ATOMIC_RELAXED);
 	in.seeded = o->sync.seeded;
-	in.swept = o->sync.swept;
+	in.swept = __atomic_load_n(&o->sync.swept, __ATOMIC_RELAXED);
 	selfmon__update(o->selfmon, &in);
 }
 
@@ -141,7 +144,8 @@ static int start(struct observer_ctx *o)
 		return -EIO;
 	}
 	conn_sync_seed(loader__conns_fd(o->loader), "/proc", lo.self_tgid, &o->sync);
-	o->api = api__start(o->cfg.listen, o->metrics, err, sizeof(err));
+	update_selfmon(o);
+	o->api = api__start(o->cfg.listen, o->metrics, update_selfmon, o, err, sizeof(err));
 	if (!o->api) {
 		log_error("cannot serve err=\"%s\"", err);
 		return -EADDRINUSE;

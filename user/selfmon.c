@@ -25,7 +25,7 @@ static const char *const drop_names[BT_DROP__COUNT] = {
 };
 
 enum { F_DROPS, F_CONN_OPEN, F_CONN_CLOSE, F_REC_KERNEL, F_REC_USER, F_RESYNC, F_TRUNC,
-       F_SEEDED, F_SWEPT, F_PROGS, F_RUNTIME, F_RUNS, F_BUILD, F__COUNT };
+       F_SEEDED, F_SWEPT, F_NOT_HTTP, F_PROGS, F_RUNTIME, F_RUNS, F_BUILD, F__COUNT };
 
 static const struct {
 	const char *name;
@@ -49,6 +49,8 @@ static const struct {
 		      "Request targets longer than the captured prefix.", NULL },
 	[F_SEEDED] = { "biothings_observer_connections_seeded_total", METRIC_COUNTER,
 		       "Connections open before start-up, picked up from /proc.", NULL },
+	[F_NOT_HTTP] = { "biothings_observer_connections_not_http_total", METRIC_COUNTER,
+			 "Tracked connections whose first bytes were another protocol.", NULL },
 	[F_SWEPT] = { "biothings_observer_connections_swept_total", METRIC_COUNTER,
 		      "Connection entries of exited processes removed.", NULL },
 	[F_PROGS] = { "biothings_observer_bpf_programs_attached", METRIC_GAUGE,
@@ -126,6 +128,7 @@ int selfmon__update(struct selfmon *s, const struct selfmon_input *in)
 	set1(s, F_CONN_CLOSE, in->kernel[BT_CNT_CONN_CLOSED]);
 	set1(s, F_REC_KERNEL, in->kernel[BT_CNT_RECORDS]);
 	set1(s, F_RESYNC, in->kernel[BT_CNT_RESYNCED]);
+	set1(s, F_NOT_HTTP, in->kernel[BT_CNT_NOT_HTTP]);
 	set1(s, F_TRUNC, in->kernel[BT_CNT_PATH_TRUNCATED]);
 	set1(s, F_REC_USER, in->records_received);
 	set1(s, F_SEEDED, in->seeded);

@@ -78,6 +78,11 @@ struct bt_pending {
 };
 _Static_assert(sizeof(struct bt_pending) == 24 + BT_PATH_MAX, "bt_pending layout");
 
+enum bt_conn_flags {
+	BT_CONN_SEEN_HTTP = 1 << 0, /* an HTTP/1.x message started here */
+	BT_CONN_NOT_HTTP = 1 << 1, /* first bytes were another protocol */
+};
+
 struct bt_conn_key {
 	__u32 tgid;
 	__s32 fd;
@@ -93,6 +98,8 @@ struct bt_conn {
 	__u8 role; /* enum bt_role */
 	__u8 head; /* index of the oldest pending request */
 	__u8 count; /* pending requests */
+	__u32 flags; /* enum bt_conn_flags */
+	__u32 _pad;
 	struct h1_dir req; /* requests: ingress for servers, egress for clients */
 	struct h1_dir resp;
 	struct h1_target target; /* target of the request being parsed */

@@ -30,6 +30,7 @@ enum bt_counter {
 	BT_CNT_CONN_CLOSED = 18,
 	BT_CNT_RECORDS = 19, /* bt_http_record emitted */
 	BT_CNT_RESYNCED = 20, /* a desynchronised direction found a message start */
+	BT_CNT_NOT_HTTP = 21, /* connections whose first bytes were not HTTP/1.x */
 	BT_CNT__COUNT = 24,
 };
 

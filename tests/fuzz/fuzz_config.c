@@ -98,9 +98,11 @@ static int load(struct obs_config *c, const char *buf, size_t len, size_t errlen
 	memset(err, 0x5a, errlen);
 	rc = obs_config_load_buffer(c, "fuzz.yaml", buf, len, err, errlen);
 	FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -EFBIG || rc == -ENOMEM);
-	FUZZ_CHECK(memchr(err, '\0', errlen) != NULL);
-	if (rc && errlen > 1)
-		FUZZ_CHECK(err[0] != '\0'); /* an error always says something */
+	if (rc) { /* err is only written on error */
+		FUZZ_CHECK(memchr(err, '\0', errlen) != NULL);
+		if (errlen > 1)
+			FUZZ_CHECK(err[0] != '\0'); /* an error always says something */
+	}
 	free(err);
 	return rc;
 }
