@@ -30,14 +30,14 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL := $(OUT)/observer.skel.h
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -I$(OUT) \
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -Ibpf -I$(OUT) \
 	  -DBT_VERSION='"$(VERSION)"'
-LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -lm
+LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lm
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 # Modules that never touch BPF: linked into unit tests with plain gcc.
-PURE_OBJS := $(filter-out $(OUT)/user/main.o $(OUT)/user/loader.o $(OUT)/user/capture.o,$(USER_OBJS))
+PURE_OBJS := $(filter-out $(OUT)/user/main.o $(OUT)/user/loader.o $(OUT)/user/loader_tls.o $(OUT)/user/capture.o,$(USER_OBJS))
 BIN := $(OUT)/biothings-observer
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -69,7 +69,7 @@ $(OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/biothings/*.h)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Only the loader includes the skeleton.
-$(OUT)/user/loader.o: $(SKEL)
+$(OUT)/user/loader.o $(OUT)/user/loader_tls.o: $(SKEL)
 
 $(BIN): $(USER_OBJS)
 	$(call msg,LD,$@)

@@ -10,6 +10,7 @@
 #define BIOTHINGS_HTTP_PAIR_BPF_H
 
 #include "maps.bpf.h"
+#include "capture.bpf.h"
 
 #define BT_PIPE_MASK (BT_PIPELINE_MAX - 1)
 /* Wake the reader only once this much waits: waking per record is the
@@ -45,7 +46,7 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 	r->method = p->method;
 	r->role = c->role;
 	r->family = c->family;
-	r->flags = p->flags | flags;
+	r->flags = p->flags | flags | ((c->flags & BT_CONN_TLS) ? BT_REQ_TLS : 0);
 	r->path_len = p->path_len;
 	r->lport = c->lport;
 	r->rport = c->rport;
@@ -68,6 +69,7 @@ static __always_inline void bt_desync(struct bt_conn *c, __u32 reason)
 	bt_count_n(BT_DROP_ABANDONED, c->count);
 	c->count = 0;
 	c->head = 0;
+	c->flags &= ~BT_CONN_CAP_REQ;
 	if (c->req.phase != H1_OFF)
 		c->req.phase = H1_DESYNC;
 	if (c->resp.phase != H1_OFF)
@@ -92,26 +94,28 @@ static __always_inline void bt_on_error(struct bt_conn *c)
 	bt_count(BT_CNT_NOT_HTTP);
 }
 
-static __always_inline void bt_on_request(struct bt_conn *c, int ev)
+/* Returns 1 when a request marked for payload capture begins. */
+static __always_inline int bt_on_request(struct bt_conn *c, int ev)
 {
 	struct bt_pending *p;
 	__u16 len;
 
 	if (ev == H1_EV_ERROR) {
 		bt_on_error(c);
-		return;
+		return 0;
 	}
 	if (ev == H1_EV_END) {
+		c->flags &= ~BT_CONN_CAP_REQ;
 		if (!c->count)
-			return; /* already answered (early response) */
+			return 0; /* already answered (early response) */
 		p = &c->pend[(c->head + c->count - 1) & BT_PIPE_MASK];
 		p->req_bytes = c->req.msg_bytes;
 		p->done = 1;
-		return;
+		return 0;
 	}
 	if (c->count >= BT_PIPELINE_MAX) {
 		bt_desync(c, BT_DROP_PIPELINE_FULL);
-		return;
+		return 0;
 	}
 	c->flags |= BT_CONN_SEEN_HTTP;
 	p = &c->pend[(c->head + c->count) & BT_PIPE_MASK];
@@ -129,6 +133,11 @@ static __always_inline void bt_on_request(struct bt_conn *c, int ev)
 	p->done = 0;
 	__builtin_memcpy(p->path, c->target.b, sizeof(p->path));
 	c->count++;
+	if (!bt_capture_wanted(c, len))
+		return 0;
+	p->flags |= BT_REQ_CAPTURED;
+	c->flags |= BT_CONN_CAP_REQ;
+	return 1;
 }
 
 static __always_inline void bt_on_response(struct bt_conn *c, int ev, __u64 now)

@@ -45,6 +45,31 @@ struct {
 	__type(value, struct bt_inflight);
 } bt_inflight SEC(".maps");
 
+/* TLS sessions: {tgid, SSL *} -> the same parse state as a socket */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BT_CONN_MAX);
+	__type(key, struct bt_tls_key);
+	__type(value, struct bt_conn);
+} bt_tls_conns SEC(".maps");
+
+/* Request-path suffixes that mark an exchange for payload capture. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BT_CAPTURE_PATHS_MAX);
+	__type(key, __u32);
+	__type(value, struct bt_capture_path);
+} bt_capture_paths SEC(".maps");
+
+/* Last tracked socket fd each thread moved bytes on: how a TLS session
+ * learns its addresses when the library gives no fd (memory BIOs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BT_INFLIGHT_MAX);
+	__type(key, __u64);
+	__type(value, __s32);
+} bt_thread_fd SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BT_RINGBUF_BYTES);

@@ -3,8 +3,8 @@
 # Idempotent and silent when everything is present; apt only.
 set -eu
 
-BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libyaml-dev libcmocka-dev pkg-config make gcc"
-TEST="nginx wrk curl python3 prometheus iproute2 procps"
+BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libyaml-dev libjansson-dev libcmocka-dev pkg-config make gcc"
+TEST="nginx wrk curl python3 prometheus iproute2 procps openssl"
 
 missing=""
 for p in $BUILD $TEST; do

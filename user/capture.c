@@ -14,6 +14,7 @@
 struct capture {
 	struct ring_buffer *rb;
 	capture_http_fn on_http;
+	capture_data_fn on_data;
 	void *ctx;
 	uint64_t records;
 	uint64_t malformed;
@@ -37,19 +38,31 @@ static int on_sample(void *ctx, void *data, size_t size)
 		__atomic_fetch_add(&c->records, 1, __ATOMIC_RELAXED);
 		c->on_http(c->ctx, data);
 		return 0;
+	case BT_EV_DATA: {
+		const struct bt_data_record *d = data;
+
+		if (h->size != sizeof(*d) || d->len > BT_DATA_MAX) {
+			__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
+			return 0;
+		}
+		c->on_data(c->ctx, d);
+		return 0;
+	}
 	default:
 		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
 }
 
-struct capture *capture__new(int ringbuf_fd, capture_http_fn on_http, void *ctx)
+struct capture *capture__new(int ringbuf_fd, capture_http_fn on_http, capture_data_fn on_data,
+			     void *ctx)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
 	c->on_http = on_http;
+	c->on_data = on_data;
 	c->ctx = ctx;
 	c->rb = ring_buffer__new(ringbuf_fd, on_sample, c, NULL);
 	if (!c->rb) {

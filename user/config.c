@@ -56,6 +56,12 @@ const struct config_opt config_opts[] = {
 	  "10000", "N", "metric series kept before new ones are dropped" },
 	{ "services", NULL, 0, OT_SERVICES, 0, 0, 0, 0, false, NULL, NULL,
 	  "service_name rules: name plus match on comm, exe, cgroup, port" },
+	{ "llm.hosts", NULL, 0, OT_LLM_HOSTS, 0, 0, 0, 0, false, NULL, NULL,
+	  "host -> LLM provider map, consulted before the built-in table" },
+	{ "llm.capture_paths", NULL, 0, OT_CAPTURE_PATHS, 0, 0, 0, 0, false, NULL, NULL,
+	  "request-path suffixes whose exchanges the kernel captures for LLM accounting" },
+	{ "llm.max_body_size", "llm-max-body-size", 0, OT_SIZE, FIELD(llm_max_body_bytes), 4096,
+	  1ull << 30, false, "16MiB", "SIZE", "LLM message body kept for parsing" },
 	{ NULL, "help", 'h', OT_HELP, 0, 0, 0, 0, false, NULL, NULL, "show this help and exit" },
 	{ NULL, "version", 'V', OT_VERSION, 0, 0, 0, 0, false, NULL, NULL,
 	  "print the version and exit" },
@@ -221,6 +227,42 @@ int config_opt_set(const struct config_opt *o, struct obs_config *c, const char 
 	}
 }
 
+const char *const obs_default_capture_paths[] = {
+	"/chat/completions",
+	"/completions",
+	"/responses",
+	"/embeddings",
+	"/messages",
+	":generateContent",
+	":streamGenerateContent",
+	"/api/chat",
+	"/api/generate",
+	"/api/embed",
+	"/v1/chat",
+	"/v2/chat",
+	"/v1/embed",
+	"/v2/embed",
+	NULL,
+};
+
+/* Left empty when memory runs out: the caller then captures nothing, which is safe. */
+static void default_capture_paths(struct obs_config *c)
+{
+	size_t n = 0;
+
+	while (obs_default_capture_paths[n])
+		n++;
+	c->capture_paths = calloc(n, sizeof(char *));
+	if (!c->capture_paths)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		c->capture_paths[i] = strdup(obs_default_capture_paths[i]);
+		if (!c->capture_paths[i])
+			return;
+		c->n_capture_paths++;
+	}
+}
+
 void obs_config_defaults(struct obs_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -228,6 +270,7 @@ void obs_config_defaults(struct obs_config *c)
 		if (config_opts[i].def)
 			config_opt_set(&config_opts[i], c, config_opts[i].def, NULL, 0);
 	}
+	default_capture_paths(c);
 }
 
 void obs_config_free(struct obs_config *c)
@@ -242,6 +285,14 @@ void obs_config_free(struct obs_config *c)
 	c->services = NULL;
 	c->n_routes = 0;
 	c->n_services = 0;
+	for (size_t i = 0; i < c->n_capture_paths; i++)
+		free(c->capture_paths[i]);
+	free(c->capture_paths);
+	free(c->llm_hosts);
+	c->capture_paths = NULL;
+	c->llm_hosts = NULL;
+	c->n_capture_paths = 0;
+	c->n_llm_hosts = 0;
 }
 
 /* ---- listen address ---- */

@@ -28,6 +28,17 @@ struct obs_service_rule {
 	uint16_t port;
 };
 
+/* llm.hosts: host may be "name", "name:port" or "*suffix" (e.g. "*.openai.azure.com"). */
+struct llm_host_rule {
+	char host[128];
+	char provider[32];
+};
+
+/* llm.capture_paths limits; the kernel's table (biothings/limits.h) has the same shape. */
+#define OBS_CONFIG_MAX_LLM_HOSTS 256
+#define OBS_CONFIG_MAX_CAPTURE_PATHS 32
+#define OBS_CONFIG_CAPTURE_PATH_MAX 31
+
 struct obs_config {
 	char listen[128]; /* listen / --listen */
 	char state_dir[256]; /* state_dir / --state-dir */
@@ -44,6 +55,11 @@ struct obs_config {
 	size_t n_routes;
 	struct obs_service_rule *services; /* services (config only) */
 	size_t n_services;
+	struct llm_host_rule *llm_hosts; /* llm.hosts (config only): before the built-in table */
+	size_t n_llm_hosts;
+	char **capture_paths; /* llm.capture_paths (config only): request-path suffixes */
+	size_t n_capture_paths;
+	uint64_t llm_max_body_bytes; /* llm.max_body_size / --llm-max-body-size */
 };
 
 enum obs_action {
@@ -76,7 +92,9 @@ int obs_config_parse_args(struct obs_config *c, int argc, char **argv, int *acti
 			  size_t errlen);
 /* Generated from the option table, with defaults. */
 void obs_config_usage(FILE *out, const char *prog);
-/* Frees routes and services; c stays valid (empty lists). NULL-safe. */
+/* llm.capture_paths when the file does not set it; NULL-terminated. */
+extern const char *const obs_default_capture_paths[];
+/* Frees routes, services, llm hosts and capture paths; c stays valid (empty lists). NULL-safe. */
 void obs_config_free(struct obs_config *c);
 /*
  * "127.0.0.1:9464", "[::1]:9464", "localhost:9464", ":9464" (host "" =

@@ -3,13 +3,14 @@
  * Config file: walks one libyaml document and maps each node onto the
  * option table in config.c, so every error carries FILE:LINE:COL. Works on
  * a scratch copy and commits only when the whole file is good. Knows no
- * option by itself except the two lists (http.routes, services), which have
- * no flag form; must not read files, log or keep global state.
+ * option by itself except the lists (http.routes, services, llm.hosts,
+ * llm.capture_paths), which have no flag form; must not read files, log or keep global state.
  */
 #include "config_yaml.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -31,7 +32,7 @@ struct yctx {
 	char *err;
 	size_t errlen;
 	struct obs_config *c;
-	bool routes_set, services_set;
+	bool routes_set, services_set, llm_hosts_set, capture_paths_set;
 };
 
 static int yerr(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
@@ -299,6 +300,161 @@ static int load_list(struct yctx *y, const struct config_opt *o, const yaml_node
 	return err;
 }
 
+/* ---- llm.hosts and llm.capture_paths ---- */
+
+static bool host_pattern_ok(const char *h)
+{
+	if (!*h || strlen(h) >= sizeof(((struct llm_host_rule *)0)->host))
+		return false;
+	for (const char *p = h; *p; p++) {
+		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == ':' ||
+			  (*p == '*' && p == h);
+
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool provider_ok(const char *v)
+{
+	if (!*v || strlen(v) >= sizeof(((struct llm_host_rule *)0)->provider))
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '.'))
+			return false;
+	return true;
+}
+
+static int add_llm_host(struct yctx *y, const yaml_node_t *hn, const yaml_node_t *pn)
+{
+	struct llm_host_rule *r = &y->c->llm_hosts[y->c->n_llm_hosts];
+	const char *h, *p;
+	char s[48];
+	int err = get_scalar(y, hn, "llm.hosts", &h);
+
+	if (!err)
+		err = get_scalar(y, pn, "llm.hosts", &p);
+	if (err)
+		return err;
+	if (!host_pattern_ok(h))
+		return yerr(y, hn, "llm.hosts: '%s' is not a host, host:port or *suffix",
+			    config_shown(h, s, sizeof(s)));
+	if (!provider_ok(p))
+		return yerr(y, pn, "llm.hosts: provider '%s': use up to 31 of [a-z0-9_.]",
+			    config_shown(p, s, sizeof(s)));
+	snprintf(r->host, sizeof(r->host), "%s", h);
+	snprintf(r->provider, sizeof(r->provider), "%s", p);
+	y->c->n_llm_hosts++;
+	return 0;
+}
+
+/* {host: h, provider: p} */
+static int load_host_entry(struct yctx *y, const yaml_node_t *item)
+{
+	const yaml_node_t *h = NULL, *p = NULL;
+	yaml_node_pair_t *pair;
+
+	if (item->type != YAML_MAPPING_NODE)
+		return yerr(y, item, "llm.hosts: each entry needs host and provider, not a %s",
+			    node_kind(item));
+	for (pair = item->data.mapping.pairs.start; pair < item->data.mapping.pairs.top; pair++) {
+		const yaml_node_t *k = yaml_document_get_node(&y->doc, pair->key);
+		const char *key = get_key(y, k);
+
+		if (!key)
+			return -EINVAL;
+		if (!strcmp(key, "host") && !h)
+			h = yaml_document_get_node(&y->doc, pair->value);
+		else if (!strcmp(key, "provider") && !p)
+			p = yaml_document_get_node(&y->doc, pair->value);
+		else
+			return yerr(y, k,
+				    "llm.hosts: unknown or duplicate key '%s' (host, provider)",
+				    key);
+	}
+	if (!h || !p)
+		return yerr(y, item, "llm.hosts: each entry needs host and provider");
+	return add_llm_host(y, h, p);
+}
+
+static int load_llm_hosts(struct yctx *y, const yaml_node_t *v)
+{
+	bool map = v->type == YAML_MAPPING_NODE;
+	size_t n = map ? (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start) :
+		   v->type == YAML_SEQUENCE_NODE ?
+			 (size_t)(v->data.sequence.items.top - v->data.sequence.items.start) :
+			 0;
+	int err = 0;
+
+	y->llm_hosts_set = true;
+	if (is_null(v))
+		return 0;
+	if (!map && v->type != YAML_SEQUENCE_NODE)
+		return yerr(y, v, "llm.hosts: expected a mapping or a list, not a %s",
+			    node_kind(v));
+	if (n > OBS_CONFIG_MAX_LLM_HOSTS)
+		return yerr(y, v, "llm.hosts: more than %d entries", OBS_CONFIG_MAX_LLM_HOSTS);
+	y->c->llm_hosts = calloc(n ? n : 1, sizeof(*y->c->llm_hosts));
+	if (!y->c->llm_hosts)
+		return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);
+	for (size_t i = 0; !err && i < n; i++) {
+		if (map) {
+			yaml_node_pair_t *pr = v->data.mapping.pairs.start + i;
+
+			err = add_llm_host(y, yaml_document_get_node(&y->doc, pr->key),
+					   yaml_document_get_node(&y->doc, pr->value));
+		} else {
+			err = load_host_entry(y, yaml_document_get_node(
+							 &y->doc, v->data.sequence.items.start[i]));
+		}
+	}
+	return err;
+}
+
+static int load_capture_paths(struct yctx *y, const yaml_node_t *v)
+{
+	size_t n;
+	int err = 0;
+
+	y->capture_paths_set = true;
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return yerr(y, v, "llm.capture_paths: expected a list of path suffixes, not a %s",
+			    node_kind(v));
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n > OBS_CONFIG_MAX_CAPTURE_PATHS)
+		return yerr(y, v, "llm.capture_paths: more than %d entries",
+			    OBS_CONFIG_MAX_CAPTURE_PATHS);
+	y->c->capture_paths = calloc(n ? n : 1, sizeof(char *));
+	if (!y->c->capture_paths)
+		return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);
+	for (size_t i = 0; !err && i < n; i++) {
+		const yaml_node_t *it =
+			yaml_document_get_node(&y->doc, v->data.sequence.items.start[i]);
+		const char *val;
+		char s[48];
+
+		err = get_scalar(y, it, "llm.capture_paths", &val);
+		if (err)
+			break;
+		if (!*val || strlen(val) > OBS_CONFIG_CAPTURE_PATH_MAX || !printable(val) ||
+		    strchr(val, ' ') || strchr(val, '?'))
+			return yerr(
+				y, it,
+				"llm.capture_paths: '%s': 1 to %d printable bytes, no space or '?'",
+				config_shown(val, s, sizeof(s)), OBS_CONFIG_CAPTURE_PATH_MAX);
+		y->c->capture_paths[i] = strdup(val);
+		if (!y->c->capture_paths[i])
+			return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);
+		y->c->n_capture_paths++;
+	}
+	return err;
+}
+
 /* Index of the option or section named path; -1 when unknown. */
 static int find_key(const char *path, bool top, bool *section)
 {
@@ -330,6 +486,10 @@ static int apply(struct yctx *y, const struct config_opt *o, const yaml_node_t *
 
 	if (o->type == OT_ROUTES || o->type == OT_SERVICES)
 		return load_list(y, o, v);
+	if (o->type == OT_LLM_HOSTS)
+		return load_llm_hosts(y, v);
+	if (o->type == OT_CAPTURE_PATHS)
+		return load_capture_paths(y, v);
 	err = get_scalar(y, v, o->key, &val);
 	if (err)
 		return err;
@@ -459,6 +619,10 @@ static void commit(struct obs_config *c, struct obs_config *tmp, const struct yc
 	routes_to->n_routes = c->n_routes;
 	services_to->services = c->services;
 	services_to->n_services = c->n_services;
+	(y->llm_hosts_set ? &old : tmp)->llm_hosts = c->llm_hosts;
+	(y->llm_hosts_set ? &old : tmp)->n_llm_hosts = c->n_llm_hosts;
+	(y->capture_paths_set ? &old : tmp)->capture_paths = c->capture_paths;
+	(y->capture_paths_set ? &old : tmp)->n_capture_paths = c->n_capture_paths;
 	obs_config_free(&old);
 	*c = *tmp;
 }
@@ -483,6 +647,10 @@ int obs_config_load_buffer(struct obs_config *c, const char *name, const char *b
 	tmp.n_routes = 0;
 	tmp.services = NULL;
 	tmp.n_services = 0;
+	tmp.llm_hosts = NULL;
+	tmp.n_llm_hosts = 0;
+	tmp.capture_paths = NULL;
+	tmp.n_capture_paths = 0;
 	ret = check_depth(&y, buf ? buf : "", len);
 	if (ret)
 		return ret;

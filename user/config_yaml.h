@@ -24,6 +24,8 @@ enum opt_type {
 	OT_U32,
 	OT_ROUTES,
 	OT_SERVICES, /* config file only */
+	OT_LLM_HOSTS, /* config file only: map or list of {host, provider} */
+	OT_CAPTURE_PATHS, /* config file only: list of path suffixes */
 	OT_CONFIG,
 	OT_CHECK,
 	OT_HELP,

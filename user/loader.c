@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,26 +23,15 @@
 #include "biothings/conn.h"
 #include "fsutil.h"
 #include "log.h"
+#include "loader_int.h"
 #include "observer.skel.h"
-
-#define BPF_FS_MAGIC_NR 0xcafe4a11
-#define TRACEFS_MAGIC_NR 0x74726163
-#define MAX_PROGS 64
-
-struct loader {
-	struct observer *skel;
-	struct bpf_link *links[MAX_PROGS];
-	struct bpf_program *progs[MAX_PROGS];
-	size_t n_progs;
-	char pin_dir[PATH_MAX];
-	int pinned;
-};
 
 /* The maps a user may want to inspect; scratch maps stay unpinned. */
 static struct bpf_map *pinned_map(struct observer *s, size_t i)
 {
-	struct bpf_map *maps[] = { s->maps.bt_conns, s->maps.bt_counters, s->maps.bt_config,
-				   s->maps.bt_inflight, s->maps.bt_events };
+	struct bpf_map *maps[] = { s->maps.bt_conns,	s->maps.bt_counters,	   s->maps.bt_config,
+				   s->maps.bt_inflight, s->maps.bt_events,	   s->maps.bt_tls_conns,
+				   s->maps.bt_capture_paths };
 
 	return i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : NULL;
 }
@@ -112,14 +102,19 @@ static int attach_all(struct loader *l)
 
 	bpf_object__for_each_program(p, l->skel->obj)
 	{
-		struct bpf_link *link;
+		struct bpf_link *link = NULL;
 
 		if (l->n_progs >= MAX_PROGS)
 			return -E2BIG;
+		l->progs[l->n_progs] = p;
+		/* uprobes need a binary: loader__attach_tls() does them */
+		if (bpf_program__type(p) == BPF_PROG_TYPE_KPROBE) {
+			l->links[l->n_progs++] = NULL;
+			continue;
+		}
 		link = bpf_program__attach(p);
 		if (!link)
 			log_warn("probe not attached prog=%s err=%d", bpf_program__name(p), -errno);
-		l->progs[l->n_progs] = p;
 		l->links[l->n_progs++] = link;
 	}
 	return 0;
@@ -181,12 +176,61 @@ fail:
 	return NULL;
 }
 
+struct detach_job {
+	struct bpf_link **links;
+	size_t n, first, stride;
+};
+
+static void *detach_some(void *arg)
+{
+	struct detach_job *j = arg;
+
+	for (size_t i = j->first; i < j->n; i += j->stride)
+		bpf_link__destroy(j->links[i]);
+	return NULL;
+}
+
+/*
+ * Each detach waits for an RCU grace period in the kernel (~150 ms here),
+ * one after another when done in a loop: 40 links took 5 s. Detaching from
+ * several threads lets those waits overlap.
+ */
+static void detach_all(struct bpf_link **links, size_t n)
+{
+	enum { THREADS = 16 };
+	struct detach_job jobs[THREADS];
+	pthread_t tid[THREADS];
+	int started[THREADS] = {};
+
+	for (size_t t = 0; t < THREADS; t++) {
+		jobs[t] = (struct detach_job){ links, n, t, THREADS };
+		started[t] = !pthread_create(&tid[t], NULL, detach_some, &jobs[t]);
+		if (!started[t])
+			detach_some(&jobs[t]);
+	}
+	for (size_t t = 0; t < THREADS; t++)
+		if (started[t])
+			pthread_join(tid[t], NULL);
+}
+
 void loader__close(struct loader *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n_progs; i++)
-		bpf_link__destroy(l->links[i]);
+	{
+		/* tracepoints and uprobes wait on different kernel locks: together */
+		struct bpf_link *all[MAX_PROGS + MAX_TLS_LINKS];
+		size_t n = 0;
+
+		for (size_t i = 0; i < l->n_progs; i++)
+			all[n++] = l->links[i];
+		for (size_t i = 0; i < l->n_tls_links; i++)
+			all[n++] = l->tls_links[i];
+		detach_all(all, n);
+		l->n_progs = 0;
+		l->n_tls_links = 0;
+		loader_tls_detach(l);
+	}
 	if (l->skel)
 		unpin_maps(l);
 	observer__destroy(l->skel);
@@ -232,7 +276,7 @@ size_t loader__prog_stats(const struct loader *l, struct prog_stat *out, size_t 
 		__u32 len = sizeof(info);
 
 		out[i].name = bpf_program__name(l->progs[i]);
-		out[i].attached = l->links[i] != NULL;
+		out[i].attached = l->links[i] != NULL || loader_tls_attached(l, l->progs[i]);
 		out[i].run_time_ns = out[i].run_cnt = 0;
 		if (!bpf_obj_get_info_by_fd(bpf_program__fd(l->progs[i]), &info, &len)) {
 			out[i].run_time_ns = info.run_time_ns;

@@ -33,6 +33,12 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 void loader__close(struct loader *l);
 int loader__ringbuf_fd(const struct loader *l);
 int loader__conns_fd(const struct loader *l);
+/* Attach the TLS uprobes to one file (a libssl, or a binary with OpenSSL
+ * inside such as node). Files already attached (same inode) are skipped.
+ * Returns probes attached (0 if already done) or -errno. */
+int loader__attach_tls(struct loader *l, const char *path);
+/* Request-path suffixes whose exchanges the kernel captures in full. */
+int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n);
 /* Sum of the per-CPU counters, indexed by enum bt_counter. */
 int loader__read_counters(const struct loader *l, uint64_t out[BT_CNT__COUNT]);
 /* Fills up to max entries; returns how many programs there are. */

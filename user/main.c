@@ -20,15 +20,18 @@
 #include "http_enrich.h"
 #include "http_red.h"
 #include "loader.h"
+#include "llm_track.h"
 #include "log.h"
 #include "metrics.h"
 #include "procinfo.h"
 #include "route.h"
 #include "selfmon.h"
+#include "tls_libs.h"
 
 #define PROC_TTL_NS (10ull * 1000000000ull)
 #define SELFMON_PERIOD_NS 1000000000ull
 #define MAX_PROG_STATS 64
+#define LLM_STALE_NS (15ull * 60 * 1000000000ull)
 
 struct observer_ctx {
 	struct obs_config cfg;
@@ -39,6 +42,7 @@ struct observer_ctx {
 	struct route_table *routes;
 	struct proc_cache *procs;
 	struct selfmon *selfmon;
+	struct llm_tracker *llm;
 	struct api *api;
 	struct conn_sync_stats sync;
 	uint64_t enrich_failed;
@@ -73,6 +77,45 @@ static void on_http(void *arg, const struct bt_http_record *r)
 		if (log_every(&o->log_slot, 10 * PROC_TTL_NS))
 			log_warn("record not aggregated tgid=%u comm=%s", r->hdr.tgid, lb.comm);
 	}
+	if ((r->flags & BT_REQ_CAPTURED) && r->role == BT_ROLE_CLIENT)
+		llm_tracker__exchange(o->llm, r, obs.service_name ? obs.service_name : lb.comm);
+}
+
+static void on_data(void *arg, const struct bt_data_record *d)
+{
+	struct observer_ctx *o = arg;
+
+	llm_tracker__data(o->llm, d);
+}
+
+/* Attach the TLS probes to every OpenSSL on the host not yet attached. */
+static void attach_tls(struct observer_ctx *o)
+{
+	struct tls_libs *libs = calloc(1, sizeof(*libs));
+
+	if (!libs)
+		return;
+	tls_libs_find("/proc", libs);
+	for (size_t i = 0; i < libs->n; i++) {
+		int n = loader__attach_tls(o->loader, libs->path[i]);
+
+		if (n < 0 && n != -ENOENT)
+			log_warn("tls probes not attached path=%s err=%d", libs->path[i], n);
+	}
+	free(libs);
+}
+
+static int start_llm(struct observer_ctx *o)
+{
+	struct llm_opts lo = {
+		.hosts = o->cfg.llm_hosts,
+		.n_hosts = o->cfg.n_llm_hosts,
+		.max_body_bytes = o->cfg.llm_max_body_bytes,
+		.stale_ns = LLM_STALE_NS,
+	};
+
+	o->llm = llm_tracker__new(&lo, o->metrics);
+	return o->llm ? 0 : -errno;
 }
 
 /* Runs on the loop and, before each scrape, on the API thread: everything
@@ -129,7 +172,7 @@ static int start(struct observer_ctx *o)
 	o->routes = route_table__new(o->cfg.routes, o->cfg.n_routes,
 				     o->cfg.max_routes_per_service);
 	o->procs = proc_cache__new("/proc", PROC_TTL_NS);
-	if (!o->red || !o->selfmon || !o->routes || !o->procs) {
+	if (!o->red || !o->selfmon || !o->routes || !o->procs || start_llm(o)) {
 		log_error("cannot set up aggregation err=\"%s\"", strerror(errno));
 		return -ENOMEM;
 	}
@@ -138,7 +181,13 @@ static int start(struct observer_ctx *o)
 		log_error("BPF unavailable err=\"%s\"", err);
 		return -EPERM;
 	}
-	o->capture = capture__new(loader__ringbuf_fd(o->loader), on_http, o);
+	e = loader__set_capture_paths(o->loader, o->cfg.capture_paths, o->cfg.n_capture_paths);
+	if (e) {
+		log_error("cannot write the capture list err=%d", e);
+		return e;
+	}
+	attach_tls(o);
+	o->capture = capture__new(loader__ringbuf_fd(o->loader), on_http, on_data, o);
 	if (!o->capture) {
 		log_error("cannot read the ringbuf err=\"%s\"", strerror(errno));
 		return -EIO;
@@ -174,6 +223,8 @@ static int run(struct observer_ctx *o)
 		}
 		if (t >= next_gc) {
 			conn_sync_sweep(loader__conns_fd(o->loader), &o->sync);
+			llm_tracker__gc(o->llm, t);
+			attach_tls(o); /* libraries of processes started since */
 			next_gc = t + o->cfg.gc_interval_ns;
 		}
 	}
@@ -187,6 +238,7 @@ static void stop(struct observer_ctx *o)
 	capture__free(o->capture);
 	loader__close(o->loader);
 	selfmon__free(o->selfmon);
+	llm_tracker__free(o->llm);
 	http_red__free(o->red);
 	route_table__free(o->routes);
 	proc_cache__free(o->procs);

@@ -22,6 +22,8 @@ static const char *const drop_names[BT_DROP__COUNT] = {
 	[BT_DROP_UNPAIRED_RESPONSE] = "unpaired_response",
 	[BT_DROP_OPAQUE_BYTES] = "opaque_bytes",
 	[BT_DROP_ABANDONED] = "abandoned_request",
+	[BT_DROP_CAPTURE_LIMIT] = "capture_limit",
+	[BT_DROP_TLS_INFLIGHT_FULL] = "tls_inflight_map_full",
 };
 
 enum { F_DROPS, F_CONN_OPEN, F_CONN_CLOSE, F_REC_KERNEL, F_REC_USER, F_RESYNC, F_TRUNC,

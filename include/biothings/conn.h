@@ -81,6 +81,8 @@ _Static_assert(sizeof(struct bt_pending) == 24 + BT_PATH_MAX, "bt_pending layout
 enum bt_conn_flags {
 	BT_CONN_SEEN_HTTP = 1 << 0, /* an HTTP/1.x message started here */
 	BT_CONN_NOT_HTTP = 1 << 1, /* first bytes were another protocol */
+	BT_CONN_TLS = 1 << 2, /* plaintext of a TLS session (bt_tls_conns) */
+	BT_CONN_CAP_REQ = 1 << 3, /* inside a captured request */
 };
 
 struct bt_conn_key {
@@ -106,10 +108,29 @@ struct bt_conn {
 	struct bt_pending pend[BT_PIPELINE_MAX];
 };
 
+/* Map "bt_tls_conns": LRU hash, key struct bt_tls_key, value struct
+ * bt_conn. A TLS session is followed by its SSL object, not its fd: some
+ * runtimes (node) drive OpenSSL through memory BIOs with no fd at all. */
+struct bt_tls_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 ssl;
+};
+
+/* Map "bt_capture_paths": array of BT_CAPTURE_PATHS_MAX. A client request
+ * whose path (before '?') ends with one of these has its bytes and its
+ * response's bytes sent as bt_data_record. */
+struct bt_capture_path {
+	__u32 len; /* 0: unused slot */
+	__u8 b[BT_CAPTURE_PATH_LEN];
+};
+
 /* Daemon -> BPF configuration, array map of one entry. */
 struct bt_config {
 	__u32 self_tgid; /* the observer itself: never tracked */
 	__u32 enabled; /* 0 pauses tracking of new connections */
+	__u32 n_capture_paths; /* used slots of bt_capture_paths */
+	__u32 _pad;
 };
 
 #endif

@@ -21,7 +21,9 @@ enum bt_counter {
 	BT_DROP_UNPAIRED_RESPONSE = 8, /* response with no request waiting */
 	BT_DROP_OPAQUE_BYTES = 9, /* sendfile bytes where headers were expected */
 	BT_DROP_ABANDONED = 10, /* pending requests given up when framing was lost */
-	BT_DROP__COUNT = 11,
+	BT_DROP_CAPTURE_LIMIT = 11, /* captured bytes past BT_DATA_CHUNKS records per call */
+	BT_DROP_TLS_INFLIGHT_FULL = 12, /* SSL call arguments could not be stashed */
+	BT_DROP__COUNT = 13,
 
 	/* truncations: not drops, the record is sent and flagged */
 	BT_CNT_PATH_TRUNCATED = 16,

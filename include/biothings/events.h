@@ -14,6 +14,7 @@
 
 enum bt_event_type {
 	BT_EV_HTTP = 1, /* one finished HTTP/1.x request/response pair */
+	BT_EV_DATA = 2, /* payload bytes of a captured (LLM candidate) exchange */
 };
 
 enum bt_role {
@@ -43,6 +44,8 @@ enum bt_req_flags {
 	BT_REQ_NO_RESPONSE = 1 << 2, /* connection closed before any response */
 	BT_REQ_UPGRADED = 1 << 3, /* 101: the connection left HTTP/1.x */
 	BT_REQ_CLOSE_DELIMITED = 1 << 4, /* response body ended by close */
+	BT_REQ_TLS = 1 << 5, /* plaintext taken from a TLS library */
+	BT_REQ_CAPTURED = 1 << 6, /* its bytes were sent as BT_EV_DATA records */
 };
 
 struct bt_event_hdr {
@@ -86,5 +89,43 @@ struct bt_http_record {
 };
 _Static_assert(sizeof(struct bt_http_record) == 32 + 40 + 8 + 8 + 32 + 16 + BT_PATH_MAX,
 	       "bt_http_record layout");
+
+/* bt_data_record.dir */
+enum bt_data_dir {
+	BT_DATA_REQUEST = 0, /* bytes the client sent */
+	BT_DATA_RESPONSE = 1, /* bytes the client received */
+};
+
+/*
+ * Payload of an exchange the kernel classified as worth capturing (client
+ * role, request path matching the capture list). One syscall's (or one
+ * SSL_read/SSL_write's) bytes are sent whole, cut into records of at most
+ * BT_DATA_MAX bytes, in order: concatenating the records of one conn_id
+ * and dir gives the byte stream from the first captured message on. The
+ * response bytes of a syscall are sent before the bt_http_record that the
+ * same syscall completes, so a reader sees all bytes before the record.
+ * A syscall's bytes may run past the captured message (pipelining): the
+ * reader frames the stream itself.
+ */
+struct bt_data_record {
+	struct bt_event_hdr hdr;
+	__u64 conn_id;
+	__u64 io_ns; /* return of the read / entry of the write that moved the bytes */
+	__u32 io_len; /* bytes the syscall moved in total */
+	__u32 offset; /* of data[0] within those bytes */
+	__u32 len; /* bytes in data[] */
+	__u8 dir; /* enum bt_data_dir */
+	__u8 flags; /* BT_DATA_* */
+	__u16 _pad;
+	__u8 data[BT_DATA_MAX];
+};
+_Static_assert(sizeof(struct bt_data_record) == 32 + 32 + BT_DATA_MAX, "bt_data_record layout");
+
+/* bt_data_record.flags */
+enum bt_data_flags {
+	BT_DATA_TLS = 1 << 0,
+	BT_DATA_FIRST = 1 << 1, /* first record of a newly captured message */
+	BT_DATA_LOST = 1 << 2, /* bytes before this record could not be sent */
+};
 
 #endif

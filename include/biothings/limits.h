@@ -24,5 +24,12 @@
 #define BT_CONN_MAX 65536u
 #define BT_INFLIGHT_MAX 16384u
 #define BT_COMM_LEN 16
+/* Payload bytes per BT_EV_DATA record, and records per syscall (so one
+ * syscall sends at most BT_DATA_MAX * BT_DATA_CHUNKS bytes). */
+#define BT_DATA_MAX 4096
+#define BT_DATA_CHUNKS 64
+/* Request-path suffixes that mark an exchange for payload capture. */
+#define BT_CAPTURE_PATHS_MAX 32
+#define BT_CAPTURE_PATH_LEN 32
 
 #endif

@@ -337,6 +337,15 @@ http {
     default_type application/octet-stream;
     server {
         listen 127.0.0.1:$port;
+EOF
+		# BT_NGX_TLS_PORT: the same site over TLS, with a test CA's cert.
+		if [ -n "${BT_NGX_TLS_PORT:-}" ]; then
+			bt_test_ca "$p"
+			echo "        listen 127.0.0.1:$BT_NGX_TLS_PORT ssl;"
+			echo "        ssl_certificate $p/server.crt;"
+			echo "        ssl_certificate_key $p/server.key;"
+		fi
+		cat <<EOF
         root $p/html;
         location = /post { client_body_buffer_size 1m; return 200; }
         # gzip drops Content-Length, so HTTP/1.1 answers are chunked.
@@ -361,6 +370,23 @@ EOF
 	bt_track "$BT_NGX_PID" nginx
 	bt_wait_port "$port" 10 || bt_fail "nginx did not listen on 127.0.0.1:$port: $(cat "$BT_ART/nginx-start.log")"
 	bt_log "nginx master pid $BT_NGX_PID on 127.0.0.1:$port"
+}
+
+# bt_test_ca DIR: a throw-away CA (DIR/ca.crt) and a server cert for
+# 127.0.0.1 and localhost signed by it (DIR/server.crt, DIR/server.key).
+bt_test_ca() {
+	local d=$1
+	bt_need_cmd openssl
+	BT_CA=$d/ca.crt
+	[ -e "$d/server.crt" ] && return 0
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bt-test-ca \
+		-keyout "$d/ca.key" -out "$d/ca.crt" >/dev/null 2>&1 || bt_fail "openssl: CA"
+	openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$d/server.key" \
+		-out "$d/server.csr" >/dev/null 2>&1 || bt_fail "openssl: CSR"
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/san.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 2 -extfile "$d/san.ext" -out "$d/server.crt" >/dev/null 2>&1 ||
+		bt_fail "openssl: sign"
 }
 
 bt_nginx_stop() {

@@ -33,9 +33,7 @@ static char *const patterns[] = {
 };
 
 static const char *const services[] = {
-	"api",
-	"",
-	"worker",
+	"api", "", "worker",
 	/* longer than ROUTE_SERVICE_MAX: the key is cut, routing must not be */
 	"a-service-name-well-beyond-sixty-four-bytes-to-exercise-the-key-cut-xxxxxxxx",
 	NULL, /* routed as "" */

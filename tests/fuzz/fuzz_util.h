@@ -16,13 +16,13 @@
 #include <string.h>
 
 /* __builtin_trap() rather than abort(): no libc path, one clear frame. */
-#define FUZZ_CHECK(cond)                                                                    \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
+#define FUZZ_CHECK(cond)                                                                        \
+	do {                                                                                    \
+		if (!(cond)) {                                                                  \
 			fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, \
-				__LINE__);                                                  \
-			__builtin_trap();                                                   \
-		}                                                                           \
+				__LINE__);                                                      \
+			__builtin_trap();                                                       \
+		}                                                                               \
 	} while (0)
 
 /* A NUL-terminated copy of fuzzer bytes; the caller frees it. */

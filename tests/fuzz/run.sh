@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
-# Builds every tests/fuzz/fuzz_*.c into $OUT/fuzz/ with libFuzzer, ASan and
-# UBSan (UBSan aborts: -fno-sanitize-recover=all), then runs each for
-# SECONDS on a copy of its seed corpus. The repository's corpus is never
-# written: new inputs land in $OUT/fuzz/work/<name>/corpus.
+# Builds every tests/fuzz/fuzz_*.c, linked with the modules the unit tests
+# link, into $OUT/fuzz/ with libFuzzer, ASan and UBSan (UBSan aborts:
+# -fno-sanitize-recover=all), then runs each for SECONDS on a copy of its
+# seed corpus. The repository's corpus is never written: new inputs land
+# in $OUT/fuzz/work/<name>/corpus.
 #
 #   tests/fuzz/run.sh [SECONDS]          default 10 s per harness
 #   FUZZERS="fuzz_route fuzz_expo" tests/fuzz/run.sh 60
@@ -36,10 +37,9 @@ fz=$out/fuzz
 clang=${CLANG:-clang}
 version=$(cat VERSION 2>/dev/null || echo 0.1.0)
 
-san=(-fsanitize=address,undefined -fno-sanitize-recover=all)
+san=("-fsanitize=address,undefined" -fno-sanitize-recover=all)
 cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra
 	-Iinclude -Iuser -Ibpf -Itests/fuzz "-DBT_VERSION=\"$version\"")
-ldlibs=(-lbpf -lelf -lz -lmicrohttpd -lyaml -lm)
 
 if ! command -v "$clang" >/dev/null; then
 	echo "FAIL fuzz (no $clang; apt-get install clang libclang-rt-14-dev)"
@@ -47,12 +47,30 @@ if ! command -v "$clang" >/dev/null; then
 fi
 mkdir -p "$fz/obj" || exit 1
 
-# The modules the unit tests link (every user/*.c but main, loader,
-# capture), instrumented for coverage. Project warnings are shown but do
-# not stop fuzzing; gcc -Werror in the main build is their gate.
+# The modules and libraries the unit tests link, asked of the Makefile
+# (PURE_OBJS, LDLIBS) so the two lists never drift apart. Without make:
+# every user/*.c but main.c, capture.c and those including the skeleton.
+pure_sources() {
+	local vars
+	# shellcheck disable=SC2016 # make expands these, not the shell
+	vars=$(printf '_fuzz_vars:\n\t@echo "$(PURE_OBJS)"\n\t@echo "$(LDLIBS)"\n' |
+		make --no-print-directory -s -f Makefile -f - OUT=@OUT@ _fuzz_vars 2>/dev/null)
+	if [ -n "$vars" ]; then
+		srcs=$(head -n1 <<<"$vars" | sed 's|@OUT@/user/\([^ ]*\)\.o|user/\1.c|g')
+		libs=$(tail -n1 <<<"$vars")
+		return
+	fi
+	srcs=$(grep -L 'skel\.h' user/*.c | grep -v -e '^user/main\.c$' -e '^user/capture\.c$')
+	libs="-lbpf -lelf -lz -lmicrohttpd -lyaml -lm"
+	pkg-config --exists jansson 2>/dev/null && libs="$libs -ljansson"
+}
+pure_sources
+read -r -a ldlibs <<<"$libs"
+
+# Instrumented for coverage. Project warnings are shown but do not stop
+# fuzzing; gcc -Werror in the main build is their gate.
 objs=()
-for src in user/*.c; do
-	case $src in user/main.c | user/loader.c | user/capture.c) continue ;; esac
+for src in $srcs; do
 	obj=$fz/obj/$(basename "$src" .c).o
 	if ! "$clang" "${cflags[@]}" -fsanitize=fuzzer-no-link "${san[@]}" -c "$src" -o "$obj"; then
 		echo "FAIL fuzz (cannot compile $src)"

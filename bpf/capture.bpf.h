@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Payload capture for exchanges userspace must read in full (LLM calls):
+ * which client requests qualify (path suffix list from the daemon), and
+ * copying a call's bytes into bt_data_record chunks. Everything else
+ * stays uncopied.
+ */
+#ifndef BIOTHINGS_CAPTURE_BPF_H
+#define BIOTHINGS_CAPTURE_BPF_H
+
+#include "maps.bpf.h"
+#include "cursor.bpf.h"
+
+struct bt_suffix_ctx {
+	struct h1_target *t;
+	__u32 end; /* path length before '?' */
+	__u32 n; /* slots in use */
+	__u32 hit;
+};
+
+/* Does t->b[0..end) end with p? Global: verified once. */
+__attribute__((noinline)) int bt_suffix_is(struct h1_target *t, struct bt_capture_path *p,
+					   __u32 end)
+{
+	__u32 len, i;
+
+	if (!t || !p)
+		return 0;
+	len = p->len;
+	if (!len || len > BT_CAPTURE_PATH_LEN || len > end || end > BT_PATH_MAX)
+		return 0;
+	for (i = 0; i < BT_CAPTURE_PATH_LEN; i++) {
+		if (i >= len)
+			break;
+		if (t->b[(end - len + i) & (BT_PATH_MAX - 1)] != p->b[i])
+			return 0;
+	}
+	return 1;
+}
+
+static long bt_suffix_round(__u32 idx, void *arg)
+{
+	struct bt_suffix_ctx *x = arg;
+	struct bt_capture_path *p;
+
+	if (idx >= x->n)
+		return 1;
+	p = bpf_map_lookup_elem(&bt_capture_paths, &idx);
+	if (p && bt_suffix_is(x->t, p, x->end)) {
+		x->hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Length of the path part of the captured target (up to '?' or '#'). */
+__attribute__((noinline)) int bt_path_end(struct h1_target *t, __u32 len)
+{
+	__u32 i;
+
+	if (!t)
+		return 0;
+	for (i = 0; i < BT_PATH_MAX; i++) {
+		if (i >= len)
+			break;
+		if (t->b[i] == '?' || t->b[i] == '#')
+			break;
+	}
+	return i;
+}
+
+/* Should the request just begun on this client connection be captured? */
+static __always_inline int bt_capture_wanted(struct bt_conn *c, __u16 path_len)
+{
+	__u32 zero = 0;
+	struct bt_config *cfg = bpf_map_lookup_elem(&bt_config, &zero);
+	struct bt_suffix_ctx x = {};
+
+	if (!cfg || !cfg->n_capture_paths || c->role != BT_ROLE_CLIENT)
+		return 0;
+	x.t = &c->target;
+	x.end = bt_path_end(&c->target, path_len);
+	x.n = cfg->n_capture_paths;
+	bpf_loop(BT_CAPTURE_PATHS_MAX, bt_suffix_round, &x, 0);
+	return x.hit;
+}
+
+struct bt_copy {
+	struct bt_cursor k;
+	__u64 conn_id;
+	__u64 io_ns;
+	__u32 io_len;
+	__u32 offset; /* bytes of the call already passed */
+	__u32 skip; /* bytes to pass over before copying */
+	__u8 dir;
+	__u8 flags;
+};
+
+/* One chunk into the ringbuf. Global: verified once, not per round.
+ * Returns 1 when there is nothing left. */
+__attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x)
+{
+	struct bt_data_record *r;
+	__u64 n;
+
+	if (!x)
+		return 1;
+	n = bt_cursor_avail(&x->k);
+	if (!n)
+		return 1;
+	if (x->skip) {
+		n = n < x->skip ? n : x->skip;
+		bt_cursor_advance(&x->k, n);
+		x->skip -= n;
+		x->offset += n;
+		return 0;
+	}
+	if (n > BT_DATA_MAX)
+		n = BT_DATA_MAX;
+	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
+	if (!r) {
+		bt_count(BT_DROP_RINGBUF_FULL);
+		x->flags |= BT_DATA_LOST; /* the reader must know the stream has a hole */
+		bt_cursor_advance(&x->k, n);
+		x->offset += n;
+		return 0;
+	}
+	r->hdr.type = BT_EV_DATA;
+	r->hdr.size = sizeof(*r);
+	r->hdr.tgid = bpf_get_current_pid_tgid() >> 32;
+	r->hdr.tid = (__u32)bpf_get_current_pid_tgid();
+	r->hdr._pad = 0;
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->hdr.cgroup_id = bpf_get_current_cgroup_id();
+	r->conn_id = x->conn_id;
+	r->io_ns = x->io_ns;
+	r->io_len = x->io_len;
+	r->offset = x->offset;
+	r->len = n;
+	r->dir = x->dir;
+	r->flags = x->flags;
+	r->_pad = 0;
+	if (bpf_probe_read_user(r->data, n & (BT_DATA_MAX - 1) ?: BT_DATA_MAX,
+				(void *)(x->k.base + x->k.off))) {
+		bt_count(BT_DROP_READ_USER);
+		bpf_ringbuf_discard(r, 0);
+		x->flags |= BT_DATA_LOST;
+	} else {
+		bpf_ringbuf_submit(r, 0);
+		x->flags &= ~(BT_DATA_LOST | BT_DATA_FIRST);
+	}
+	bt_cursor_advance(&x->k, n);
+	x->offset += n;
+	return 0;
+}
+
+static long bt_copy_round(__u32 idx, void *arg)
+{
+	return bt_copy_chunk(arg) ? 1 : 0;
+}
+
+/* Send the call's bytes from `from` on as bt_data_record chunks. */
+static __always_inline void bt_capture(struct bt_conn *c, const struct bt_inflight *in,
+				       __u64 bytes, __u64 from, __u8 dir, __u8 flags)
+{
+	struct bt_copy x = {};
+
+	if (bt_cursor_init(&x.k, in, bytes))
+		return;
+	x.conn_id = c->conn_id;
+	x.io_ns = in->ingress ? bpf_ktime_get_ns() : in->enter_ns;
+	x.io_len = bytes;
+	x.skip = from;
+	x.dir = dir;
+	x.flags = flags | ((c->flags & BT_CONN_TLS) ? BT_DATA_TLS : 0);
+	bpf_loop(BT_DATA_CHUNKS + BT_IOV_MAX, bt_copy_round, &x, 0);
+	if (x.k.left && !bt_cursor_exhausted(&x.k))
+		bt_count(BT_DROP_CAPTURE_LIMIT);
+}
+
+#endif

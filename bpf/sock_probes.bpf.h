@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Syscall tracepoint handlers: which fds are tracked sockets, what each
+ * read/write/sendfile moved on them, and when they close.
+ *
+ * Hot path discipline: every read/write in the system hits these
+ * tracepoints, so enter handlers do one hash lookup and leave unless the
+ * fd is a tracked socket.
+ */
+#ifndef BIOTHINGS_SOCK_PROBES_BPF_H
+#define BIOTHINGS_SOCK_PROBES_BPF_H
+
+#include "scan.bpf.h"
+
+#define BT_MSG_PEEK 2
+#define BT_EINPROGRESS 115
+
+/* --- sys_enter: remember what a tracked socket is asked to do --------- */
+
+static __always_inline int bt_enter(int fd, __u64 buf, __u64 count, __u8 kind, __u8 ingress)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct bt_conn_key key = { .tgid = id >> 32, .fd = fd };
+	struct bt_inflight in = {};
+
+	if (kind != BT_IO_CONNECT && !bpf_map_lookup_elem(&bt_conns, &key))
+		return 0;
+	in.enter_ns = bpf_ktime_get_ns();
+	in.buf = buf;
+	in.count = count;
+	in.fd = fd;
+	in.kind = kind;
+	in.ingress = ingress;
+	if (bpf_map_update_elem(&bt_inflight, &id, &in, BPF_ANY))
+		bt_count(BT_DROP_INFLIGHT_MAP_FULL);
+	return 0;
+}
+
+/* --- sys_exit: act on what happened ------------------------------------ */
+
+static __always_inline int bt_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct bt_inflight *p, in;
+	struct bt_conn_key key;
+	struct bt_conn *c;
+	__u64 now;
+
+	p = bpf_map_lookup_elem(&bt_inflight, &id);
+	if (!p)
+		return 0;
+	in = *p;
+	bpf_map_delete_elem(&bt_inflight, &id);
+	if (in.kind == BT_IO_CONNECT) {
+		if (ret == 0 || ret == -BT_EINPROGRESS)
+			bt_track(id >> 32, in.fd, BT_ROLE_CLIENT);
+		return 0;
+	}
+	key.tgid = id >> 32;
+	key.fd = in.fd;
+	c = bpf_map_lookup_elem(&bt_conns, &key);
+	if (!c)
+		return 0;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&bt_thread_fd, &id, &in.fd, BPF_ANY);
+	if (ret == 0 && in.ingress && c->role == BT_ROLE_CLIENT)
+		bt_on_eof(c, now);
+	if (ret <= 0)
+		return 0;
+	bt_walk(c, &in, ret, now);
+	return 0;
+}
+
+static __always_inline void bt_forget(int fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct bt_conn_key key = { .tgid = id >> 32, .fd = fd };
+	struct bt_conn *c = bpf_map_lookup_elem(&bt_conns, &key);
+
+	if (!c)
+		return;
+	bt_on_close(c);
+	bpf_map_delete_elem(&bt_conns, &key);
+	bt_count(BT_CNT_CONN_CLOSED);
+}
+
+#define ARG(n) (ctx->args[n])
+
+static __always_inline int bt_accepted(long fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (fd >= 0 && !bt_is_self(tgid))
+		bt_track(tgid, fd, BT_ROLE_SERVER);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int bt_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return bt_accepted(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int bt_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return bt_accepted(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int bt_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	if (bt_is_self(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	return bt_enter(ARG(0), 0, 0, BT_IO_CONNECT, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int bt_enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int bt_enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int bt_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ARG(3) & BT_MSG_PEEK)
+		return 0; /* the same bytes will be read again */
+	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int bt_enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_readv")
+int bt_enter_readv(struct trace_event_raw_sys_enter *ctx)
+{
+	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_IOV, 1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int bt_enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_IOV, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int bt_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ARG(2) & BT_MSG_PEEK)
+		return 0;
+	return bt_enter(ARG(0), ARG(1), 0, BT_IO_MSG, 1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int bt_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return bt_enter(ARG(0), ARG(1), 0, BT_IO_MSG, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendfile64")
+int bt_enter_sendfile(struct trace_event_raw_sys_enter *ctx)
+{
+	return bt_enter(ARG(0), 0, ARG(3), BT_IO_OPAQUE, 0);
+}
+
+/* One exit handler per syscall: tracepoint programs attach to one event. */
+#define BT_EXIT(name)                                                    \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                         \
+	int bt_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
+	{                                                                  \
+		return bt_exit(ctx->ret);                                  \
+	}
+
+BT_EXIT(connect)
+BT_EXIT(read)
+BT_EXIT(write)
+BT_EXIT(recvfrom)
+BT_EXIT(sendto)
+BT_EXIT(readv)
+BT_EXIT(writev)
+BT_EXIT(recvmsg)
+BT_EXIT(sendmsg)
+BT_EXIT(sendfile64)
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int bt_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	bt_forget(ARG(0));
+	return 0;
+}
+
+/* dup2/dup3 onto a tracked fd close it first. */
+SEC("tracepoint/syscalls/sys_enter_dup2")
+int bt_enter_dup2(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ARG(0) != ARG(1))
+		bt_forget(ARG(1));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_dup3")
+int bt_enter_dup3(struct trace_event_raw_sys_enter *ctx)
+{
+	bt_forget(ARG(1));
+	return 0;
+}
+
+#endif
