@@ -3,6 +3,7 @@
 #   make            dependencies, BPF objects, skeleton, build/biothings-observer
 #   make test       everything above, then unit and end-to-end tests
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+#   make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60)
 #   make check      clang-format and cppcheck
 #   V=1             show full commands
 
@@ -43,7 +44,7 @@ BIN := $(OUT)/biothings-observer
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps test unit e2e vmlinux check clean install
+.PHONY: all deps test unit e2e vmlinux check clean install fuzz
 .DEFAULT_GOAL := all
 
 all: deps $(BIN)
@@ -86,6 +87,11 @@ unit: deps $(UNIT_BINS)
 
 test: deps $(BIN) $(UNIT_BINS)
 	$(Q)OUT=$(OUT) tests/run.sh
+
+# Every fuzzer for FUZZ_SECONDS (make test runs them for 3 s each).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(Q)OUT=$(OUT) tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)

@@ -14,7 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
-#define H1_FN __attribute__((noinline)) /* global: verified once */
+#define H1_FN static __always_inline
 #include "h1_parse.h"
 #include "maps.bpf.h"
 #include "conn_track.bpf.h"

@@ -115,17 +115,19 @@ int bt_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	return bt_enter(ARG(0), 0, 0, BT_IO_CONNECT, 0);
 }
 
-SEC("tracepoint/syscalls/sys_enter_read")
-int bt_enter_read(struct trace_event_raw_sys_enter *ctx)
-{
-	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 1);
-}
+/* Calls whose first three arguments are fd, buffer (or iovec), count. */
+#define BT_ENTER(name, kind, ingress)                                    \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                       \
+	int bt_enter_##name(struct trace_event_raw_sys_enter *ctx)        \
+	{                                                                 \
+		return bt_enter(ARG(0), ARG(1), ARG(2), kind, ingress);   \
+	}
 
-SEC("tracepoint/syscalls/sys_enter_write")
-int bt_enter_write(struct trace_event_raw_sys_enter *ctx)
-{
-	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 0);
-}
+BT_ENTER(read, BT_IO_BUF, 1)
+BT_ENTER(write, BT_IO_BUF, 0)
+BT_ENTER(sendto, BT_IO_BUF, 0)
+BT_ENTER(readv, BT_IO_IOV, 1)
+BT_ENTER(writev, BT_IO_IOV, 0)
 
 SEC("tracepoint/syscalls/sys_enter_recvfrom")
 int bt_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
@@ -133,24 +135,6 @@ int bt_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
 	if (ARG(3) & BT_MSG_PEEK)
 		return 0; /* the same bytes will be read again */
 	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 1);
-}
-
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int bt_enter_sendto(struct trace_event_raw_sys_enter *ctx)
-{
-	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 0);
-}
-
-SEC("tracepoint/syscalls/sys_enter_readv")
-int bt_enter_readv(struct trace_event_raw_sys_enter *ctx)
-{
-	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_IOV, 1);
-}
-
-SEC("tracepoint/syscalls/sys_enter_writev")
-int bt_enter_writev(struct trace_event_raw_sys_enter *ctx)
-{
-	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_IOV, 0);
 }
 
 SEC("tracepoint/syscalls/sys_enter_recvmsg")

@@ -142,6 +142,26 @@ for t in tests/e2e/test_*.sh tests/e2e/test_*.py; do
 	esac
 done
 
+# Every fuzzer for FUZZ_SECONDS each (default 3; 0 skips): `make fuzz`
+# runs them longer. A crash, leak or UB report is a failed test.
+FUZZ_SECONDS=${FUZZ_SECONDS:-3}
+if [ "$FUZZ_SECONDS" -gt 0 ] && wanted fuzz; then
+	fuzz_log=$LOGS/fuzz.log
+	OUT=$OUT tests/fuzz/run.sh "$FUZZ_SECONDS" >"$fuzz_log" 2>&1
+	fuzz_rc=$?
+	fuzz_seen=0
+	while read -r verdict name _; do
+		fuzz_seen=1
+		case $verdict in
+		PASS) report "$name" PASS "$fuzz_log" ;;
+		FAIL) report "$name" FAIL "$fuzz_log" ;;
+		esac
+	done < <(grep -E '^(PASS|FAIL) fuzz_' "$fuzz_log")
+	if [ "$fuzz_seen" -eq 0 ] || { [ "$fuzz_rc" -ne 0 ] && ! grep -q '^FAIL fuzz_' "$fuzz_log"; }; then
+		report fuzz FAIL "$fuzz_log" "fuzz runner exit status $fuzz_rc"
+	fi
+fi
+
 # Programs are freed after their last link and pin go, which the kernel
 # does asynchronously: give it a few seconds before calling it a leak.
 leak_log=$LOGS/no_leaked_programs.log

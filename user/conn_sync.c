@@ -53,14 +53,23 @@ static int parse_addr(const char *hex, size_t words, uint8_t *out)
 
 int tcp_row_parse(const char *line, int family, struct tcp_row *row)
 {
-	char la[33], ra[33];
+	char la[33], ra[33], st_txt[3], ino_txt[21];
 	unsigned lp, rp, st;
 	unsigned long long inode;
 	size_t words = family == AF_INET6 ? 4 : 1;
+	char *end;
 
 	memset(row, 0, sizeof(*row));
-	if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x %*s %*s %*s %*u %*u %llu",
-		   la, &lp, ra, &rp, &st, &inode) != 6)
+	/* the kernel prints the state as two hex digits and the inode in
+	 * decimal: anything else is not one of its lines */
+	if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %2[0-9A-Fa-f]%*[ ]%*s %*s %*s %*u %*u %20s",
+		   la, &lp, ra, &rp, st_txt, ino_txt) != 6)
+		return -EINVAL;
+	if (strlen(st_txt) != 2 || ino_txt[0] < '0' || ino_txt[0] > '9')
+		return -EINVAL;
+	st = strtoul(st_txt, NULL, 16);
+	inode = strtoull(ino_txt, &end, 10);
+	if (*end)
 		return -EINVAL;
 	if (strlen(la) != words * 8 || strlen(ra) != words * 8 || lp > 0xffff || rp > 0xffff)
 		return -EINVAL;

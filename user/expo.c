@@ -182,7 +182,7 @@ size_t expo_utf8_sanitize(const char *in, char *out, size_t outcap, bool *trunca
 	size_t o = 0;
 
 	if (truncated)
-		*truncated = false;
+		*truncated = outcap == 0 && *s;
 	if (!outcap)
 		return 0;
 	while (*s) {

@@ -343,19 +343,27 @@ static void gemini(struct llm_extract *x, json_t *root, size_t end)
 	read_error(x, root);
 }
 
+/* Both fields read (no short-circuit); true if either was present. */
+static bool get_pair(json_t *o, const char *k1, uint64_t *v1, const char *k2, uint64_t *v2)
+{
+	bool a = get_u64(o, k1, v1);
+	bool b = get_u64(o, k2, v2);
+
+	return a || b;
+}
+
 /* Cohere: billed_units is what is charged; tokens (raw) when billing is absent. */
 static void cohere_usage(struct llm_extract *x, json_t *u)
 {
 	json_t *b = json_object_get(u, "billed_units");
 	uint64_t in = 0, out = 0;
 
-	if (!json_is_object(b) ||
-	    !(get_u64(b, "input_tokens", &in) | get_u64(b, "output_tokens", &out)))
+	if (!json_is_object(b) || !get_pair(b, "input_tokens", &in, "output_tokens", &out))
 		b = json_object_get(u, "tokens");
-	if (!(get_u64(b, "input_tokens", &in) | get_u64(b, "output_tokens", &out))) {
+	if (!get_pair(b, "input_tokens", &in, "output_tokens", &out)) {
 		json_t *tc = json_object_get(u, "token_count"); /* older v1 bodies */
 
-		if (!(get_u64(tc, "prompt_tokens", &in) | get_u64(tc, "response_tokens", &out)))
+		if (!get_pair(tc, "prompt_tokens", &in, "response_tokens", &out))
 			return;
 	}
 	x->tok = (struct llm_tokens){ .input = in, .output = out };

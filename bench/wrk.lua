@@ -1,0 +1,51 @@
+-- SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+-- wrk script of bench/run.sh. Prints machine-readable lines ("BT key=value")
+-- at the end: totals and a latency percentile curve for the chart. Two
+-- optional knobs, both read from the environment so one script serves
+-- every pass; each adds a Lua call per request, so they are left unset in
+-- the throughput rounds:
+--   BENCH_PATHS=N     cycle through N distinct paths /r/x<letters> that the
+--                     route heuristic keeps as N distinct routes (letters
+--                     only, at most 5 of them: no rule turns them into
+--                     {id} or {token})
+--   BENCH_DELAY_MS=D  wait D ms before each request on a connection: with
+--                     C connections the rate is about C * 1000 / D per second
+-- It must not send anything but plain keep-alive GETs: wrk cannot parse a
+-- HEAD answer and the observer's exact counts depend on it.
+
+local npaths = tonumber(os.getenv("BENCH_PATHS") or "0")
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local counter = 0
+
+local function letters(n)
+	local s = ""
+	repeat
+		s = string.char(97 + n % 26) .. s
+		n = math.floor(n / 26)
+	until n == 0
+	return s
+end
+
+if npaths > 0 then
+	request = function()
+		counter = counter + 1
+		return wrk.format("GET", "/r/x" .. letters(counter % npaths))
+	end
+end
+
+if delay_ms > 0 then
+	delay = function()
+		return delay_ms
+	end
+end
+
+done = function(s, lat, req)
+	local e = s.errors
+	io.write(string.format("BT requests=%d\nBT duration_us=%d\nBT bytes=%d\nBT errors=%d\n",
+		s.requests, s.duration, s.bytes,
+		e.connect + e.read + e.write + e.status + e.timeout))
+	for _, p in ipairs({1, 5, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97, 98, 99, 99.5, 99.9, 99.99}) do
+		io.write(string.format("BT p%g=%d\n", p, lat:percentile(p)))
+	end
+	io.write(string.format("BT max=%d\n", lat.max))
+end
