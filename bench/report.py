@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Turns the raw files of bench/run.sh (BENCH/raw/*.wrk, *.kv, *.json) into
+BENCH/results.md, BENCH/results.json and BENCH/latency.svg, and prints the
+table. Each figure is a median over the alternated rounds with its min and
+max, a target and pass/fail. It only reads what run.sh wrote; it measures
+nothing itself.
+
+  report.py BENCH [--rounds N] [--duration S] [--conns C]
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svgplot  # noqa: E402
+
+PCTS = [1, 5, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97, 98, 99, 99.5, 99.9, 99.99]
+
+
+def read_kv(path):
+    d = {}
+    with open(path) as f:
+        for line in f:
+            k, sep, v = line.strip().partition("=")
+            if not sep:
+                continue
+            try:
+                v = float(v)
+            except ValueError:
+                pass
+            d.setdefault(k, []).append(v)
+    return {k: v[0] if len(v) == 1 else v for k, v in d.items()}
+
+
+def read_wrk(path):
+    d = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"BT (\S+)=(\S+)", line)
+            if m:
+                d[m.group(1)] = float(m.group(2))
+    if d.get("duration_us"):
+        d["rps"] = d["requests"] / (d["duration_us"] / 1e6)
+    return d
+
+
+def load_runs(raw, prefix):
+    runs = []
+    for kv in sorted(glob.glob(os.path.join(raw, prefix + "*.kv"))):
+        tag = os.path.basename(kv)[:-3]
+        r = read_kv(kv)
+        r.update(read_wrk(kv[:-3] + ".wrk"))
+        r["tag"] = tag
+        m = re.search(r"r(?:ound)?(\d+)-", tag)
+        r["round"] = int(m.group(1)) if m else 0
+        runs.append(r)
+    return runs
+
+
+def stats(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return {"median": None, "min": None, "max": None, "n": 0}
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+def paired(runs, mode, key, op):
+    """Per-round op(run[mode][key], run[off][key])."""
+    by = {}
+    for r in runs:
+        by.setdefault(r["round"], {})[r["mode"]] = r
+    out = []
+    for rnd in sorted(by):
+        a, b = by[rnd].get(mode), by[rnd].get("off")
+        if a and b and a.get(key) and b.get(key):
+            out.append(op(a[key], b[key]))
+    return out
+
+
+def figure(name, target, unit, st, ok, note=""):
+    d = {"figure": name, "target": target, "unit": unit, **st,
+         "pass": ok, "note": note}
+    return d
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float) and abs(v) < 10:
+        s = f"{v:.3f}"
+    else:
+        s = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}"
+    return s + (f" {unit}" if unit else "")
+
+
+def main_figures(raw):
+    runs = load_runs(raw, "round")
+    on = [r for r in runs if r["mode"] == "on"]
+    ratio = lambda a, b: a / b
+    figs = []
+    tput = stats(paired(runs, "on", "rps", ratio))
+    figs.append(figure("nginx throughput on/off", ">= 0.97", "ratio", tput,
+                       tput["median"] is not None and tput["median"] >= 0.97))
+    p99 = stats(paired(runs, "on", "p99", ratio))
+    figs.append(figure("nginx p99 latency on/off", "<= 1.05", "ratio", p99,
+                       p99["median"] is not None and p99["median"] <= 1.05))
+    ptput = stats(paired(runs, "peer", "rps", ratio))
+    pp99 = stats(paired(runs, "peer", "p99", ratio))
+    figs.append(figure("bpftrace peer throughput on/off", "ours >= peer", "ratio", ptput,
+                       None if ptput["median"] is None else tput["median"] >= ptput["median"],
+                       f"ours {fmt(tput['median'])}"))
+    figs.append(figure("bpftrace peer p99 on/off", "ours <= peer", "ratio", pp99,
+                       None if pp99["median"] is None else p99["median"] <= pp99["median"],
+                       f"ours {fmt(p99['median'])}"))
+    drops = [r.get("events_dropped_total", 0) for r in on]
+    top = max((r["rps"] for r in on), default=0)
+    figs.append(figure("dropped events (on rounds + series pass)", "0 up to 50k req/s", "events",
+                       stats(drops + series_drops(raw)), sum(drops) + sum(series_drops(raw)) == 0,
+                       f"highest rate reached: {top:,.0f} req/s"))
+    cpu = stats([r["cpu_ns"] / 1e9 / r["requests"] * 1e4 for r in on if r.get("requests")])
+    figs.append(figure("observer CPU per 10k req/s", "<= 0.1", "core", cpu,
+                       cpu["median"] is not None and cpu["median"] <= 0.1,
+                       "threads' schedstat; BPF time is charged to nginx/wrk, not here"))
+    recv = stats([r["records_received_total"] / r["requests"] for r in on if r.get("requests")])
+    figs.append(figure("records received / wrk requests", "~1.0", "ratio", recv,
+                       recv["min"] is not None and recv["min"] >= 0.999,
+                       "wrk leaves <= conns requests in flight"))
+    return runs, figs
+
+
+def series_drops(raw):
+    return [read_kv(p).get("events_dropped", 0) for p in glob.glob(os.path.join(raw, "series-*.kv"))]
+
+
+def series_figures(raw, n):
+    path = os.path.join(raw, f"series-{n}.kv")
+    if not os.path.exists(path):
+        return []
+    s = read_kv(path)
+    rss = s["rss_kb"] / 1024
+    rt = s["render_total_s"]
+    rt = [v * 1000 for v in (rt if isinstance(rt, list) else [rt])]
+    st = stats(rt)
+    note = f"{s['series']:.0f} server series, {s['bytes'] / 1e6:.1f} MB exposition"
+    return [figure(f"observer RSS with {n // 1000}k series", "<= 64", "MiB",
+                   stats([rss]), rss <= 64, note),
+            figure(f"/metrics render with {n // 1000}k series", "<= 20", "ms", st,
+                   st["median"] <= 20, note + "; curl time_total")]
+
+
+def bpf_figures(raw):
+    figs, tables = [], {}
+    for mode, name in (("on", "ours"), ("peer", "bpftrace peer")):
+        p = os.path.join(raw, f"bpfstats-{mode}.json")
+        if not os.path.exists(p):
+            continue
+        with open(p) as f:
+            d = json.load(f)
+        w = read_wrk(os.path.join(raw, f"bpfstats-{mode}.wrk"))
+        d["requests"] = w.get("requests")
+        tables[name] = d
+        per_req = (d["tracepoint_run_time_ns"] / w["requests"]) if w.get("requests") else None
+        note = f"{per_req:,.0f} ns of BPF per request" if per_req else ""
+        target = "<= 300" if mode == "on" else "(reference)"
+        ok = d["weighted_mean_ns"] is not None and d["weighted_mean_ns"] <= 300
+        figs.append(figure(f"mean BPF run time per syscall, {name}", target, "ns",
+                           stats([d["weighted_mean_ns"]]), ok if mode == "on" else None, note))
+    return figs, tables
+
+
+def llm_figures(raw):
+    rows = []
+    for p in sorted(glob.glob(os.path.join(raw, "llm-*.kv"))):
+        k = read_kv(p)
+        with open(p[:-3] + ".client.json") as f:
+            c = json.load(f)
+        k.update(c)
+        k["lost"] = k["tokens_served"] - k["tokens_counted"]
+        rows.append(k)
+    figs = []
+    paced = [r for r in rows if r["rate_mbps"] == 100]
+    for r in paced:
+        ok = r["lost"] == 0 and r["unparsed"] == 0 and r["calls_counted"] == r["responses"]
+        figs.append(figure("LLM path at 100 MB/s: lost usage", "0", "tokens",
+                           stats([r["lost"]]), ok,
+                           f"{r['mb_per_s']} MB/s achieved, unparsed {r['unparsed']:.0f}, "
+                           f"{r['cpu_ns'] / 1e9 / (r['bytes'] / 1e6) * 100:.1f} core per 100 MB/s"))
+    good = [r["mb_per_s"] for r in rows if r["lost"] == 0 and r["unparsed"] == 0]
+    if good:
+        figs.append(figure("LLM path: highest tried rate with 0 lost", ">= 100", "MB/s",
+                           stats([max(good)]), max(good) >= 100))
+    return figs, rows
+
+
+def latency_svg(runs, path):
+    series = []
+    for mode, name in (("off", "observer off"), ("on", "observer on"), ("peer", "bpftrace peer")):
+        pts = []
+        for p in PCTS:
+            v = [r.get(f"p{p:g}") for r in runs if r["mode"] == mode and r.get(f"p{p:g}")]
+            if v:
+                pts.append((100 / (100 - p), statistics.median(v) / 1000))
+        if pts:
+            series.append((name, pts))
+    if not series:
+        return
+    lo = min(y for _, s in series for _, y in s)
+    hi = max(y for _, s in series for _, y in s)
+    xt = [(100 / (100 - p), f"p{p:g}") for p in (50, 90, 99, 99.9, 99.99)]
+    yt = svgplot.log_ticks(lo, hi, lambda v: f"{v:g}")
+    svg = svgplot.line_chart("nginx latency under wrk (median of rounds per percentile)",
+                             series, "percentile", "latency (ms)", xt, yt,
+                             xlog=True, ylog=True, xrange=(100 / 99, 10000), yrange=(lo, hi))
+    with open(path, "w") as f:
+        f.write(svg)
+
+
+def md_table(figs):
+    out = ["| figure | target | median | min | max | n | result | note |",
+           "|---|---|---|---|---|---|---|---|"]
+    for f in figs:
+        res = {True: "PASS", False: "**FAIL**", None: "-"}[f["pass"]]
+        out.append(f"| {f['figure']} | {f['target']} {f['unit']} | {fmt(f['median'])} | "
+                   f"{fmt(f['min'])} | {fmt(f['max'])} | {f['n']} | {res} | {f['note']} |")
+    return out
+
+
+def modes_table(runs):
+    out = ["| mode | req/s median (min-max) | p50 ms | p99 ms | p99.9 ms |", "|---|---|---|---|---|"]
+    for mode in ("off", "on", "peer"):
+        rs = [r for r in runs if r["mode"] == mode]
+        if not rs:
+            continue
+        rps = stats([r["rps"] for r in rs])
+        med = lambda k: statistics.median(r[k] for r in rs) / 1000
+        out.append(f"| {mode} | {rps['median']:,.0f} ({rps['min']:,.0f}-{rps['max']:,.0f}) | "
+                   f"{med('p50'):.3f} | {med('p99'):.3f} | {med('p99.9'):.3f} |")
+    return out
+
+
+def bpf_table(tables):
+    out = []
+    for name, d in tables.items():
+        out += ["", f"BPF programs, {name} ({d.get('requests') or 0:,.0f} requests, "
+                f"weighted mean {fmt(d['weighted_mean_ns'])} ns per run):", "",
+                "| program | runs | runs/request | total ms | mean ns |", "|---|---|---|---|---|"]
+        req = d.get("requests") or 1
+        for p in d["programs"]:
+            if p["runs"] <= 0:
+                continue
+            out.append(f"| {p['name']} | {p['runs']:,} | {p['runs'] / req:.2f} | "
+                       f"{p['run_time_ns'] / 1e6:.1f} | {fmt(p['mean_ns'])} |")
+    return out
+
+
+def llm_table(rows):
+    out = ["", "LLM path (20 streamed responses of 10 MB each per rate, one keep-alive connection):", "",
+           "| paced at MB/s | achieved MB/s | calls counted | tokens served | tokens counted | unparsed | events dropped | observer CPU s |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['rate_mbps'] or 'unpaced'} | {r['mb_per_s']} | {r['calls_counted']:.0f}/{r['responses']} | "
+                   f"{r['tokens_served']:,.0f} | {r['tokens_counted']:,.0f} | {r['unparsed']:.0f} | "
+                   f"{r['events_dropped']:.0f} | {r['cpu_ns'] / 1e9:.2f} |")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bench")
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--duration", type=int, default=0)
+    ap.add_argument("--conns", type=int, default=0)
+    ap.add_argument("--series", type=int, default=10000)
+    a = ap.parse_args()
+    raw = os.path.join(a.bench, "raw")
+    runs, figs = main_figures(raw)
+    figs += series_figures(raw, a.series)
+    bfigs, btables = bpf_figures(raw)
+    figs += bfigs
+    lfigs, lrows = llm_figures(raw)
+    figs += lfigs
+    with open(os.path.join(a.bench, "machine.json")) as f:
+        machine = json.load(f)
+    head = [f"# bench results: {a.rounds} rounds of off/on/peer, wrk -t1 -c{a.conns} "
+            f"-d{a.duration}s, nginx 1 worker on CPU 0, wrk on CPU 1", "",
+            f"machine: {machine['nproc']} CPUs, {machine['cpu']}, kernel {machine['kernel']}; "
+            f"foreign bt_* programs attached at start: {machine['foreign_bt_programs_at_start']}", ""]
+    lines = head + md_table(figs) + ["", "Per mode:", ""] + modes_table(runs) + bpf_table(btables) + llm_table(lrows)
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(a.bench, "results.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(a.bench, "results.json"), "w") as f:
+        json.dump({"machine": machine, "figures": figs, "bpf": btables, "llm": lrows,
+                   "runs": runs}, f, indent=1)
+    latency_svg(runs, os.path.join(a.bench, "latency.svg"))
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
