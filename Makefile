@@ -38,7 +38,7 @@ LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lm
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 # Modules that never touch BPF: linked into unit tests with plain gcc.
-PURE_OBJS := $(filter-out $(OUT)/user/main.o $(OUT)/user/loader.o $(OUT)/user/loader_tls.o $(OUT)/user/capture.o,$(USER_OBJS))
+PURE_OBJS := $(filter-out $(OUT)/user/main.o $(OUT)/user/loader.o $(OUT)/user/loader_tls.o $(OUT)/user/capture.o $(OUT)/user/tls_watch.o,$(USER_OBJS))
 BIN := $(OUT)/biothings-observer
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -14,7 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
-#define H1_FN static __always_inline
+#define H1_FN __attribute__((noinline)) /* global: verified once */
 #include "h1_parse.h"
 #include "maps.bpf.h"
 #include "conn_track.bpf.h"
@@ -22,6 +22,7 @@
 #include "scan.bpf.h"
 #include "sock_probes.bpf.h"
 #include "tls_probes.bpf.h"
+#include "proc_probes.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -29,3 +30,4 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * through ringbuf pointers is not emitted), for bpftool and the ABI test. */
 struct bt_http_record *bt_abi_http_record __attribute__((unused));
 struct bt_data_record *bt_abi_data_record __attribute__((unused));
+struct bt_exec_record *bt_abi_exec_record __attribute__((unused));

@@ -13,9 +13,7 @@
 
 struct capture {
 	struct ring_buffer *rb;
-	capture_http_fn on_http;
-	capture_data_fn on_data;
-	void *ctx;
+	struct capture_handlers h;
 	uint64_t records;
 	uint64_t malformed;
 };
@@ -36,7 +34,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 			return 0;
 		}
 		__atomic_fetch_add(&c->records, 1, __ATOMIC_RELAXED);
-		c->on_http(c->ctx, data);
+		c->h.on_http(c->h.ctx, data);
 		return 0;
 	case BT_EV_DATA: {
 		const struct bt_data_record *d = data;
@@ -45,25 +43,29 @@ static int on_sample(void *ctx, void *data, size_t size)
 			__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 			return 0;
 		}
-		c->on_data(c->ctx, d);
+		c->h.on_data(c->h.ctx, d);
 		return 0;
 	}
+	case BT_EV_EXEC:
+		if (h->size != sizeof(struct bt_exec_record)) {
+			__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
+			return 0;
+		}
+		c->h.on_exec(c->h.ctx, data);
+		return 0;
 	default:
 		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
 }
 
-struct capture *capture__new(int ringbuf_fd, capture_http_fn on_http, capture_data_fn on_data,
-			     void *ctx)
+struct capture *capture__new(int ringbuf_fd, const struct capture_handlers *h)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->on_http = on_http;
-	c->on_data = on_data;
-	c->ctx = ctx;
+	c->h = *h;
 	c->rb = ring_buffer__new(ringbuf_fd, on_sample, c, NULL);
 	if (!c->rb) {
 		int e = errno;

@@ -13,11 +13,18 @@
 
 typedef void (*capture_http_fn)(void *ctx, const struct bt_http_record *r);
 typedef void (*capture_data_fn)(void *ctx, const struct bt_data_record *d);
+typedef void (*capture_exec_fn)(void *ctx, const struct bt_exec_record *e);
+
+struct capture_handlers {
+	capture_http_fn on_http;
+	capture_data_fn on_data;
+	capture_exec_fn on_exec;
+	void *ctx;
+};
 
 struct capture;
 
-struct capture *capture__new(int ringbuf_fd, capture_http_fn on_http, capture_data_fn on_data,
-			     void *ctx);
+struct capture *capture__new(int ringbuf_fd, const struct capture_handlers *h);
 void capture__free(struct capture *c);
 /* Wait up to timeout_ms for data, then drain. Returns records handled or -errno. */
 int capture__poll(struct capture *c, int timeout_ms);

@@ -26,7 +26,7 @@
 #include "procinfo.h"
 #include "route.h"
 #include "selfmon.h"
-#include "tls_libs.h"
+#include "tls_watch.h"
 
 #define PROC_TTL_NS (10ull * 1000000000ull)
 #define SELFMON_PERIOD_NS 1000000000ull
@@ -43,6 +43,7 @@ struct observer_ctx {
 	struct proc_cache *procs;
 	struct selfmon *selfmon;
 	struct llm_tracker *llm;
+	struct tls_watch *tls;
 	struct api *api;
 	struct conn_sync_stats sync;
 	uint64_t enrich_failed;
@@ -88,21 +89,11 @@ static void on_data(void *arg, const struct bt_data_record *d)
 	llm_tracker__data(o->llm, d);
 }
 
-/* Attach the TLS probes to every OpenSSL on the host not yet attached. */
-static void attach_tls(struct observer_ctx *o)
+static void on_exec(void *arg, const struct bt_exec_record *e)
 {
-	struct tls_libs *libs = calloc(1, sizeof(*libs));
+	struct observer_ctx *o = arg;
 
-	if (!libs)
-		return;
-	tls_libs_find("/proc", libs);
-	for (size_t i = 0; i < libs->n; i++) {
-		int n = loader__attach_tls(o->loader, libs->path[i]);
-
-		if (n < 0 && n != -ENOENT)
-			log_warn("tls probes not attached path=%s err=%d", libs->path[i], n);
-	}
-	free(libs);
+	tls_watch__exec(o->tls, e->hdr.tgid, now_ns());
 }
 
 static int start_llm(struct observer_ctx *o)
@@ -152,6 +143,7 @@ static int install_signals(void)
 
 static int start(struct observer_ctx *o)
 {
+	const struct capture_handlers handlers = { on_http, on_data, on_exec, o };
 	char err[512] = "";
 	struct loader_opts lo = {
 		.pin_dir = o->cfg.pin_dir,
@@ -186,8 +178,11 @@ static int start(struct observer_ctx *o)
 		log_error("cannot write the capture list err=%d", e);
 		return e;
 	}
-	attach_tls(o);
-	o->capture = capture__new(loader__ringbuf_fd(o->loader), on_http, on_data, o);
+	o->tls = tls_watch__new(o->loader, "/proc");
+	if (!o->tls)
+		return -ENOMEM;
+	tls_watch__scan_all(o->tls);
+	o->capture = capture__new(loader__ringbuf_fd(o->loader), &handlers);
 	if (!o->capture) {
 		log_error("cannot read the ringbuf err=\"%s\"", strerror(errno));
 		return -EIO;
@@ -217,6 +212,7 @@ static int run(struct observer_ctx *o)
 			log_error("ringbuf poll failed err=%d", n);
 			return n;
 		}
+		tls_watch__tick(o->tls, t);
 		if (t >= next_self) {
 			update_selfmon(o);
 			next_self = t + SELFMON_PERIOD_NS;
@@ -224,7 +220,7 @@ static int run(struct observer_ctx *o)
 		if (t >= next_gc) {
 			conn_sync_sweep(loader__conns_fd(o->loader), &o->sync);
 			llm_tracker__gc(o->llm, t);
-			attach_tls(o); /* libraries of processes started since */
+			tls_watch__scan_all(o->tls); /* what exec events missed */
 			next_gc = t + o->cfg.gc_interval_ns;
 		}
 	}
@@ -236,6 +232,7 @@ static void stop(struct observer_ctx *o)
 {
 	api__stop(o->api);
 	capture__free(o->capture);
+	tls_watch__free(o->tls);
 	loader__close(o->loader);
 	selfmon__free(o->selfmon);
 	llm_tracker__free(o->llm);

@@ -87,6 +87,17 @@ static void scan_exe(const char *proc_root, const char *pid, struct tls_libs *li
 		add(libs, exe);
 }
 
+int tls_libs_find_pid(const char *proc_root, unsigned pid, struct tls_libs *libs)
+{
+	char name[16];
+
+	libs->n = 0;
+	snprintf(name, sizeof(name), "%u", pid);
+	scan_maps(proc_root, name, libs);
+	scan_exe(proc_root, name, libs);
+	return 0;
+}
+
 int tls_libs_find(const char *proc_root, struct tls_libs *libs)
 {
 	struct dirent *de;

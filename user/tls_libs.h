@@ -22,6 +22,8 @@ struct tls_libs {
 
 /* Fills libs, one path per file (inode). */
 int tls_libs_find(const char *proc_root, struct tls_libs *libs);
+/* Only what one process maps and runs (after it exec'd). */
+int tls_libs_find_pid(const char *proc_root, unsigned pid, struct tls_libs *libs);
 /* True for a /proc/<pid>/maps line naming a libssl. */
 int tls_maps_line_is_libssl(const char *line, const char **path);
 

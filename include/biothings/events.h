@@ -15,6 +15,7 @@
 enum bt_event_type {
 	BT_EV_HTTP = 1, /* one finished HTTP/1.x request/response pair */
 	BT_EV_DATA = 2, /* payload bytes of a captured (LLM candidate) exchange */
+	BT_EV_EXEC = 3, /* a process exec'd: new libraries may need probes */
 };
 
 enum bt_role {
@@ -127,5 +128,12 @@ enum bt_data_flags {
 	BT_DATA_FIRST = 1 << 1, /* first record of a newly captured message */
 	BT_DATA_LOST = 1 << 2, /* bytes before this record could not be sent */
 };
+
+/* A process image changed (sched_process_exec); hdr.tgid is the process. */
+struct bt_exec_record {
+	struct bt_event_hdr hdr;
+	char comm[BT_COMM_LEN];
+};
+_Static_assert(sizeof(struct bt_exec_record) == 32 + BT_COMM_LEN, "bt_exec_record layout");
 
 #endif

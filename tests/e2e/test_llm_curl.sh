@@ -11,6 +11,8 @@
 # TTFT and rate-limit gauges equal what the mock served, exactly; that the
 # mock's server side adds nothing; that no credential leaks; no drops.
 set -uo pipefail
+# Loading the programs takes longer than the default 10 s on a busy 2-core VM.
+export BT_READY_TIMEOUT=${BT_READY_TIMEOUT:-30}
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 bt_init llm_curl
@@ -67,7 +69,7 @@ OL_CHAT='{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}'
 OL_CHAT_NS='{"model":"llama3.2","stream":false,"messages":[{"role":"user","content":"hi"}]}'
 OL_GEN='{"model":"qwen2.5:0.5b","prompt":"hi"}'
 OL_GEN_NS='{"model":"qwen2.5:0.5b","prompt":"hi","stream":false}'
-AZ=/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21
+AZ='/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21'
 
 bt_log "curl: openai"
 call openai /v1/chat/completions "" "$CHAT"

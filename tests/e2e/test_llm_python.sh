@@ -10,6 +10,8 @@
 # (llm-mock) and a service rule names it, so its server side must show up
 # in no LLM family while the client's counts are exact.
 set -uo pipefail
+# Loading the programs takes longer than the default 10 s on a busy 2-core VM.
+export BT_READY_TIMEOUT=${BT_READY_TIMEOUT:-30}
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 bt_init llm_python
@@ -18,9 +20,11 @@ bt_init llm_python
 
 bt_need_cmd openssl
 bt_llm_start 19482 18620
+pairs=()
+for p in "${BT_LLM_PROVIDERS[@]}"; do pairs+=("$p=${BT_LLM_URL[$p]}"); done
 
 urls=$("$BT_PY" -c 'import json, sys; print(json.dumps(dict(a.split("=", 1) for a in sys.argv[1:])))' \
-	$(for p in "${BT_LLM_PROVIDERS[@]}"; do echo "$p=${BT_LLM_URL[$p]}"; done))
+	"${pairs[@]}")
 secrets=$(printf '{"bearer":"%s","xkey":"%s","gkey":"%s"}' "$BT_LLM_BEARER" "$BT_LLM_XKEY" "$BT_LLM_GKEY")
 calls=$("$BT_PY" "$BT_LLM_DIR/pyclient_llm.py" "$BT_CA" "$BT_PY_SERVICE" "$urls" "$secrets" \
 	2>"$BT_ART/pyclient.err") || bt_fail "python client failed: $(cat "$BT_ART/pyclient.err")"

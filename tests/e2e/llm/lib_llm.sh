@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the BT_LLM_* variables are read by the tests
 #
 # Helpers of the LLM end-to-end tests (tests/e2e/test_llm_*.sh), sourced
 # after tests/e2e/lib.sh and bt_init: start the HTTPS mock providers and the

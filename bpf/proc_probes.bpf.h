@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Process lifecycle: tells the daemon when a process exec'd, so the TLS
+ * probes reach a library file it has not seen yet within moments rather
+ * than at the next periodic scan.
+ */
+#ifndef BIOTHINGS_PROC_PROBES_BPF_H
+#define BIOTHINGS_PROC_PROBES_BPF_H
+
+#include "maps.bpf.h"
+#include "conn_track.bpf.h"
+
+SEC("tracepoint/sched/sched_process_exec")
+int bt_exec(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct bt_exec_record *r;
+
+	if (bt_is_self(id >> 32))
+		return 0;
+	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
+	if (!r) {
+		bt_count(BT_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	r->hdr.type = BT_EV_EXEC;
+	r->hdr.size = sizeof(*r);
+	r->hdr.tgid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->hdr._pad = 0;
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->hdr.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+#endif
