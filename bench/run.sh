@@ -359,6 +359,7 @@ series_measure() {
 		echo "series_dropped=$(psum "$TMP/s.prom" biothings_observer_series_dropped_total)"
 		echo "rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$OBS_PID/status")"
 		echo "events_dropped=$(psum "$TMP/s.prom" biothings_observer_events_dropped_total)"
+		grep "^biothings_observer_events_dropped_total.* [1-9]" "$TMP/s.prom" | sed "s/^/drop_detail=/"
 		for ((i = 0; i < 7; i++)); do
 			t=$(curl -s -o /dev/null --max-time 20 -w '%{time_starttransfer} %{time_total}' \
 				"http://127.0.0.1:$PORT_OBS/metrics")

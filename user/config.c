@@ -40,7 +40,7 @@ const struct config_opt config_opts[] = {
 	{ "log_level", "log-level", 0, OT_LEVEL, FIELD(log_level), 0, 0, false, "info", "LEVEL",
 	  "debug, info, warn or error" },
 	{ "capture.ringbuf_size", "ringbuf-size", 0, OT_SIZE, FIELD(ringbuf_bytes), 64 << 10,
-	  1ull << 30, true, "8MiB", "SIZE", "kernel->daemon ring buffer, a power of two" },
+	  1ull << 30, true, "32MiB", "SIZE", "kernel->daemon ring buffer, a power of two" },
 	{ "capture.max_connections", "max-connections", 0, OT_U32, FIELD(max_connections), 1,
 	  1 << 24, false, "65536", "N", "connections tracked at once in the kernel" },
 	{ "capture.poll_interval", "poll-interval", 0, OT_DURATION, FIELD(poll_interval_ns), MS,

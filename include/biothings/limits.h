@@ -20,7 +20,7 @@
 /* iovec entries examined per readv/writev/recvmsg/sendmsg. */
 #define BT_IOV_MAX 8
 /* Default sizes; the loader may change them before load. */
-#define BT_RINGBUF_BYTES (8u << 20)
+#define BT_RINGBUF_BYTES (32u << 20)
 #define BT_CONN_MAX 65536u
 #define BT_INFLIGHT_MAX 16384u
 #define BT_COMM_LEN 16

@@ -76,7 +76,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.pin_dir, "/sys/fs/bpf/biothings");
 	assert_string_equal(c.config_path, "");
 	assert_string_equal(c.log_level, "info");
-	assert_true(c.ringbuf_bytes == 8u << 20);
+	assert_true(c.ringbuf_bytes == 32u << 20);
 	assert_int_equal(c.max_connections, 65536);
 	assert_true(c.poll_interval_ns == 50000000ull);
 	assert_true(c.gc_interval_ns == 10000000000ull);
@@ -267,7 +267,7 @@ static void test_empty_and_null(void **state)
 			fail_msg("'%s': %s", ok[i], err);
 	}
 	assert_string_equal(c.listen, ":9464");
-	assert_true(c.ringbuf_bytes == 8u << 20);
+	assert_true(c.ringbuf_bytes == 32u << 20);
 	obs_config_free(&c);
 }
 
@@ -564,7 +564,7 @@ static void test_usage(void **state)
 		"--log-level LEVEL",
 		"(default info; config key log_level)",
 		"--ringbuf-size SIZE",
-		"(default 8MiB; config key capture.ringbuf_size)",
+		"(default 32MiB; config key capture.ringbuf_size)",
 		"--max-connections N",
 		"(default 65536; config key capture.max_connections)",
 		"--poll-interval DURATION",
