@@ -378,47 +378,64 @@ series_pass() {
 	obs_stop
 }
 
-# llm_pass: paced runs at several rates, then unpaced; each checked for
-# lost usage (tokens counted vs tokens served).
+# llm_measure TAG RATE: 20 responses of 10 MB paced at RATE MB/s (0: as fast
+# as loopback goes), then waits for the daemon to account every call and
+# compares the tokens it counted with the tokens served; writes RAW/TAG.kv.
+llm_measure() {
+	local tag=$1 rate=$2 n=20 p0 p1 prev=-1 cur i t0 t1
+	scrape "$TMP/l0.prom"
+	p0=$(obs_proc)
+	python3 bench/llm_mock.py client --port "$PORT_LLM" --count "$n" --rate-mbps "$rate" \
+		>"$RAW/$tag.client.json" || die "LLM client failed"
+	t0=$(date +%s%N)
+	for ((i = 0; i < 100; i++)); do
+		scrape "$TMP/l1.prom"
+		cur=$(psum "$TMP/l1.prom" biothings_llm_requests_total)
+		[ "$cur" = "$prev" ] && [ "$i" -gt 2 ] && break
+		prev=$cur
+		sleep 0.2
+	done
+	t1=$(date +%s%N)
+	p1=$(obs_proc)
+	set -- $p0 $p1
+	d() { echo $(($(psum "$TMP/l1.prom" "$@") - $(psum "$TMP/l0.prom" "$@"))); }
+	{
+		echo "rate_mbps=$rate"
+		echo "ringbuf=$LLM_RB"
+		echo "responses=$n"
+		echo "tokens_served=$((n * LLM_SERVED))"
+		echo "tokens_counted=$(d biothings_llm_tokens_total token_type=output)"
+		echo "calls_counted=$(d biothings_llm_requests_total)"
+		echo "unparsed=$(d biothings_llm_unparsed_total)"
+		echo "events_dropped=$(d biothings_observer_events_dropped_total)"
+		echo "settle_ms=$(((t1 - t0) / 1000000))"
+		echo "cpu_ns=$(($4 - $1))"
+		echo "rss_kb=$6"
+	} >"$RAW/$tag.kv"
+	log "$tag: $(tr '\n' ' ' <"$RAW/$tag.client.json") $(grep -E '^(tokens_|unparsed|events_dropped)' "$RAW/$tag.kv" | tr '\n' ' ')"
+}
+
+# llm_pass: with the default 8 MiB ringbuf, 100 MB/s three times, then 200,
+# 400 and unpaced; then 100 and unpaced with a 64 MiB ringbuf.
 llm_pass() {
-	local rate served p0 p1 n=20
 	python3 bench/llm_mock.py serve --port "$PORT_LLM" --mb 10 >"$RAW/llm-server.json" 2>&1 &
 	PIDS+=($!)
 	sleep 1
-	served=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completion_tokens"])' "$RAW/llm-server.json") ||
-		die "LLM mock did not start"
+	LLM_SERVED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completion_tokens"])' \
+		"$RAW/llm-server.json") || die "LLM mock did not start"
+	LLM_RB=8MiB
 	obs_start
-	for rate in 100 200 400 0; do
-		scrape "$TMP/l0.prom"
-		p0=$(obs_proc)
-		python3 bench/llm_mock.py client --port "$PORT_LLM" --count "$n" --rate-mbps "$rate" \
-			>"$RAW/llm-$rate.client.json" || die "LLM client failed"
-		local want prev=-1 cur i t0 t1
-		t0=$(date +%s%N)
-		for ((i = 0; i < 100; i++)); do # until the daemon has every call
-			scrape "$TMP/l1.prom"
-			cur=$(psum "$TMP/l1.prom" biothings_llm_requests_total)
-			[ "$cur" = "$prev" ] && [ "$i" -gt 2 ] && break
-			prev=$cur
-			sleep 0.2
-		done
-		t1=$(date +%s%N)
-		p1=$(obs_proc)
-		set -- $p0 $p1
-		{
-			echo "rate_mbps=$rate"
-			echo "responses=$n"
-			echo "tokens_served=$((n * served))"
-			echo "tokens_counted=$(($(psum "$TMP/l1.prom" biothings_llm_tokens_total token_type=output) - $(psum "$TMP/l0.prom" biothings_llm_tokens_total token_type=output)))"
-			echo "calls_counted=$(($(psum "$TMP/l1.prom" biothings_llm_requests_total) - $(psum "$TMP/l0.prom" biothings_llm_requests_total)))"
-			echo "unparsed=$(($(psum "$TMP/l1.prom" biothings_llm_unparsed_total) - $(psum "$TMP/l0.prom" biothings_llm_unparsed_total)))"
-			echo "events_dropped=$(($(psum "$TMP/l1.prom" biothings_observer_events_dropped_total) - $(psum "$TMP/l0.prom" biothings_observer_events_dropped_total)))"
-			echo "settle_ms=$(((t1 - t0) / 1000000))"
-			echo "cpu_ns=$(($4 - $1))"
-			echo "rss_kb=$6"
-		} >"$RAW/llm-$rate.kv"
-		log "LLM ${rate:-max} MB/s: $(tr '\n' ' ' <"$RAW/llm-$rate.client.json") $(grep -E '^(tokens_|unparsed|events_dropped)' "$RAW/llm-$rate.kv" | tr '\n' ' ')"
-	done
+	llm_measure llm-8MiB-100-a 100
+	llm_measure llm-8MiB-100-b 100
+	llm_measure llm-8MiB-100-c 100
+	llm_measure llm-8MiB-200 200
+	llm_measure llm-8MiB-400 400
+	llm_measure llm-8MiB-max 0
+	obs_stop
+	LLM_RB=64MiB
+	obs_start --ringbuf-size 64MiB
+	llm_measure llm-64MiB-100 100
+	llm_measure llm-64MiB-max 0
 	obs_stop
 }
 

@@ -125,13 +125,7 @@ __attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x)
 		x->offset += n;
 		return 0;
 	}
-	r->hdr.type = BT_EV_DATA;
-	r->hdr.size = sizeof(*r);
-	r->hdr.tgid = bpf_get_current_pid_tgid() >> 32;
-	r->hdr.tid = (__u32)bpf_get_current_pid_tgid();
-	r->hdr._pad = 0;
-	r->hdr.ts_ns = bpf_ktime_get_ns();
-	r->hdr.cgroup_id = bpf_get_current_cgroup_id();
+	bt_fill_hdr(&r->hdr, BT_EV_DATA, sizeof(*r));
 	r->conn_id = x->conn_id;
 	r->io_ns = x->io_ns;
 	r->io_len = x->io_len;

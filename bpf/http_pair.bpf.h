@@ -22,7 +22,6 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 				    __u64 end_ns, __u8 flags)
 {
 	struct bt_http_record *r;
-	__u64 id = bpf_get_current_pid_tgid();
 	__u64 wake;
 
 	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
@@ -30,13 +29,7 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 		bt_count(BT_DROP_RINGBUF_FULL);
 		return;
 	}
-	r->hdr.type = BT_EV_HTTP;
-	r->hdr.size = sizeof(*r);
-	r->hdr.tgid = id >> 32;
-	r->hdr.tid = (__u32)id;
-	r->hdr._pad = 0;
-	r->hdr.ts_ns = bpf_ktime_get_ns();
-	r->hdr.cgroup_id = bpf_get_current_cgroup_id();
+	bt_fill_hdr(&r->hdr, BT_EV_HTTP, sizeof(*r));
 	r->conn_id = c->conn_id;
 	r->start_ns = p->start_ns;
 	r->end_ns = end_ns;

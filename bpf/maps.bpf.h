@@ -101,6 +101,20 @@ struct {
 	__type(value, struct bt_scratch);
 } bt_scratch SEC(".maps");
 
+/* The common header every ringbuf record starts with. */
+static __always_inline void bt_fill_hdr(struct bt_event_hdr *h, __u16 type, __u16 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->type = type;
+	h->size = size;
+	h->tgid = id >> 32;
+	h->tid = (__u32)id;
+	h->_pad = 0;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+}
+
 static __always_inline void bt_count(__u32 which)
 {
 	__u64 *v = bpf_map_lookup_elem(&bt_counters, &which);

@@ -23,13 +23,7 @@ int bt_exec(void *ctx)
 		bt_count(BT_DROP_RINGBUF_FULL);
 		return 0;
 	}
-	r->hdr.type = BT_EV_EXEC;
-	r->hdr.size = sizeof(*r);
-	r->hdr.tgid = id >> 32;
-	r->hdr.tid = (__u32)id;
-	r->hdr._pad = 0;
-	r->hdr.ts_ns = bpf_ktime_get_ns();
-	r->hdr.cgroup_id = bpf_get_current_cgroup_id();
+	bt_fill_hdr(&r->hdr, BT_EV_EXEC, sizeof(*r));
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
