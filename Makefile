@@ -4,6 +4,7 @@
 #   make test       everything above, then unit and end-to-end tests
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60)
+#   make bench      observer cost on nginx/wrk, on vs off (BENCH_ARGS=--quick|--sweep)
 #   make check      clang-format and cppcheck
 #   V=1             show full commands
 
@@ -44,7 +45,7 @@ BIN := $(OUT)/biothings-observer
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps test unit e2e vmlinux check clean install fuzz
+.PHONY: all deps test unit e2e vmlinux check clean install fuzz bench
 .DEFAULT_GOAL := all
 
 all: deps $(BIN)
@@ -92,6 +93,10 @@ test: deps $(BIN) $(UNIT_BINS)
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	$(Q)OUT=$(OUT) tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Cost of the observer on nginx under wrk (root; see docs/performance.md).
+bench: deps $(BIN)
+	$(Q)bench/run.sh $(BENCH_ARGS)
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)

@@ -118,7 +118,8 @@ def main_figures(raw):
                        None if pp99["median"] is None else p99["median"] <= pp99["median"],
                        f"ours {fmt(p99['median'])}"))
     drops = [r.get("events_dropped_total", 0) for r in on]
-    top = max((r["rps"] for r in on), default=0)
+    series_wrk = [read_wrk(p) for p in glob.glob(os.path.join(raw, "series-*.wrk"))]
+    top = max([r["rps"] for r in on] + [w.get("rps", 0) for w in series_wrk], default=0)
     figs.append(figure("dropped events (on rounds + series pass)", "0 up to 50k req/s", "events",
                        stats(drops + series_drops(raw)), sum(drops) + sum(series_drops(raw)) == 0,
                        f"highest rate reached: {top:,.0f} req/s"))
@@ -147,8 +148,14 @@ def series_figures(raw, n):
     rt = [v * 1000 for v in (rt if isinstance(rt, list) else [rt])]
     st = stats(rt)
     note = f"{s['series']:.0f} server series, {s['bytes'] / 1e6:.1f} MB exposition"
+    rss0 = s.get("rss_before_scrape_kb", 0) / 1024
+    maps = s.get("bpf_map_rss_kb", 0) / 1024
     return [figure(f"observer RSS with {n // 1000}k series", "<= 64", "MiB",
-                   stats([rss]), rss <= 64, note),
+                   stats([rss0, rss]), rss <= 64,
+                   f"VmRSS {rss0:.1f} MiB before the first scrape, {rss:.1f} MiB after 7+ scrapes; "
+                   f"{maps:.1f} MiB of it is BPF map mappings (ringbuf pages count twice)"),
+            figure(f"observer RSS with {n // 1000}k series, without BPF map mappings", "(reference)", "MiB",
+                   stats([rss - maps]), None, "heap, stacks, libraries: the daemon's own memory"),
             figure(f"/metrics render with {n // 1000}k series", "<= 20", "ms", st,
                    st["median"] <= 20, note + "; curl time_total")]
 
@@ -175,7 +182,7 @@ def bpf_figures(raw):
 
 def llm_figures(raw):
     rows = []
-    for p in sorted(glob.glob(os.path.join(raw, "llm-*.kv"))):
+    for p in sorted(glob.glob(os.path.join(raw, "llm-*.kv")), key=os.path.getmtime):
         k = read_kv(p)
         with open(p[:-3] + ".client.json") as f:
             c = json.load(f)
@@ -183,17 +190,22 @@ def llm_figures(raw):
         k["lost"] = k["tokens_served"] - k["tokens_counted"]
         rows.append(k)
     figs = []
-    paced = [r for r in rows if r["rate_mbps"] == 100]
-    for r in paced:
-        ok = r["lost"] == 0 and r["unparsed"] == 0 and r["calls_counted"] == r["responses"]
-        figs.append(figure("LLM path at 100 MB/s: lost usage", "0", "tokens",
-                           stats([r["lost"]]), ok,
-                           f"{r['mb_per_s']} MB/s achieved, unparsed {r['unparsed']:.0f}, "
-                           f"{r['cpu_ns'] / 1e9 / (r['bytes'] / 1e6) * 100:.1f} core per 100 MB/s"))
-    good = [r["mb_per_s"] for r in rows if r["lost"] == 0 and r["unparsed"] == 0]
-    if good:
-        figs.append(figure("LLM path: highest tried rate with 0 lost", ">= 100", "MB/s",
-                           stats([max(good)]), max(good) >= 100))
+    for rb in sorted({r.get("ringbuf") for r in rows}, key=lambda x: not x.startswith("default")):
+        paced = [r for r in rows if r["rate_mbps"] == 100 and r.get("ringbuf") == rb]
+        if not paced:
+            continue
+        ok = all(r["lost"] == 0 and r["unparsed"] == 0 and r["calls_counted"] == r["responses"]
+                 for r in paced)
+        cpu = statistics.median(r["cpu_ns"] / 1e9 / (r["bytes"] / 1e6) * 100 for r in paced)
+        figs.append(figure(f"LLM path at 100 MB/s, ringbuf {rb}: lost usage", "0", "tokens",
+                           stats([r["lost"] for r in paced]), ok,
+                           f"unparsed {sum(r['unparsed'] for r in paced):.0f}, dropped events "
+                           f"{sum(r['events_dropped'] for r in paced):.0f}; observer "
+                           f"{cpu:.2f} core per 100 MB/s"))
+        good = [r["mb_per_s"] for r in rows if r.get("ringbuf") == rb
+                and r["lost"] == 0 and r["unparsed"] == 0]
+        figs.append(figure(f"LLM path, ringbuf {rb}: highest tried rate with 0 lost", ">= 100", "MB/s",
+                           stats([max(good)] if good else []), bool(good) and max(good) >= 100))
     return figs, rows
 
 
@@ -260,10 +272,10 @@ def bpf_table(tables):
 
 def llm_table(rows):
     out = ["", "LLM path (20 streamed responses of 10 MB each per rate, one keep-alive connection):", "",
-           "| paced at MB/s | achieved MB/s | calls counted | tokens served | tokens counted | unparsed | events dropped | observer CPU s |",
-           "|---|---|---|---|---|---|---|---|"]
+           "| ringbuf | paced at MB/s | achieved MB/s | calls counted | tokens served | tokens counted | unparsed | events dropped | observer CPU s |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['rate_mbps'] or 'unpaced'} | {r['mb_per_s']} | {r['calls_counted']:.0f}/{r['responses']} | "
+        out.append(f"| {r.get('ringbuf')} | {r['rate_mbps'] or 'unpaced'} | {r['mb_per_s']} | {r['calls_counted']:.0f}/{r['responses']} | "
                    f"{r['tokens_served']:,.0f} | {r['tokens_counted']:,.0f} | {r['unparsed']:.0f} | "
                    f"{r['events_dropped']:.0f} | {r['cpu_ns'] / 1e9:.2f} |")
     return out
@@ -284,12 +296,13 @@ def main():
     figs += bfigs
     lfigs, lrows = llm_figures(raw)
     figs += lfigs
-    with open(os.path.join(a.bench, "machine.json")) as f:
+    with open(os.path.join(raw, "machine.json")) as f:
         machine = json.load(f)
     head = [f"# bench results: {a.rounds} rounds of off/on/peer, wrk -t1 -c{a.conns} "
             f"-d{a.duration}s, nginx 1 worker on CPU 0, wrk on CPU 1", "",
             f"machine: {machine['nproc']} CPUs, {machine['cpu']}, kernel {machine['kernel']}; "
-            f"foreign bt_* programs attached at start: {machine['foreign_bt_programs_at_start']}", ""]
+            f"foreign bt_* programs attached at start: {machine['foreign_bt_programs_at_start']}; "
+            f"observer binary sha1 {machine.get('observer_sha1')} built {machine.get('observer_mtime')}", ""]
     lines = head + md_table(figs) + ["", "Per mode:", ""] + modes_table(runs) + bpf_table(btables) + llm_table(lrows)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(a.bench, "results.md"), "w") as f:

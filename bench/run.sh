@@ -75,10 +75,17 @@ PIDS=()
 OBS_PID=
 PEER_PID=
 ulimit -n 65536 2>/dev/null
+# The sweep keeps its raw files apart, so either report can be redone.
+[ "$MODE" = sweep ] && RAW=$BENCH/raw-sweep
 [ -n "${BENCH_PASSES:-}" ] || rm -rf "$RAW"
 mkdir -p "$RAW"
+# One binary for the whole run, even if make replaces it meanwhile.
+cp "$OBS" "$TMP/biothings-observer" || die "cannot copy $OBS"
+OBS_SHA=$(sha1sum "$OBS" | cut -c1-12)
+OBS_MTIME=$(date -u -r "$OBS" +%FT%TZ)
+OBS=$TMP/biothings-observer
 
-alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f1)" != Z ]; }
+alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]; }
 
 # stop PID SIG SECONDS: signal, wait, then SIGKILL.
 stop() {
@@ -175,6 +182,9 @@ obs_stop() {
 
 scrape() { curl -sS --max-time 20 -o "$1" "http://127.0.0.1:$PORT_OBS/metrics"; }
 psum() { python3 tests/e2e/promq.py sum "$@"; }
+# pget FILE METRIC: sum of a family without parsing the whole exposition in
+# python (it is 27 MB with 10k series).
+pget() { grep "^$2[ {]" "$1" | awk '{s += $NF} END {printf "%d\n", s}'; }
 
 # CPU of every thread in ns (schedstat), utime+stime in ticks, RSS in KiB.
 obs_proc() {
@@ -184,6 +194,13 @@ obs_proc() {
 	done
 	echo "$ns $(sed 's/^.*) //' "/proc/$OBS_PID/stat" | awk '{print $12 + $13}')" \
 		"$(awk '/^VmRSS/ {print $2}' "/proc/$OBS_PID/status")"
+}
+
+# RSS of the observer's BPF map mappings (KiB). The ringbuf's data pages are
+# mapped twice (so a record never wraps), so they count twice in VmRSS.
+map_rss() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / {m = ($6 == "anon_inode:bpf-map")} m && /^Rss:/ {s += $2} END {print s + 0}' \
+		"/proc/$OBS_PID/smaps"
 }
 
 # ----------------------------------------------------------------- peer
@@ -264,7 +281,7 @@ machine_info() {
 	local other
 	other=$(python3 -c 'import json,sys; print(sum(1 for p in json.load(sys.stdin) if p.get("name","").startswith("bt_")))' \
 		< <(bpftool --json prog show))
-	python3 - "$BENCH/machine.json" "$other" <<'EOF'
+	python3 - "$RAW/machine.json" "$other" "$OBS_SHA" "$OBS_MTIME" <<'EOF'
 import json, os, platform, subprocess, sys
 def sh(c):
     try:
@@ -277,7 +294,8 @@ json.dump({"nproc": os.cpu_count(), "kernel": platform.release(), "cpu": cpu,
            "loadavg_before": open("/proc/loadavg").read().split()[:3],
            "nginx": sh("nginx -v 2>&1"), "wrk": sh("wrk -v 2>&1 | head -1"),
            "bpftrace": sh("bpftrace --version"),
-           "foreign_bt_programs_at_start": int(sys.argv[2])},
+           "foreign_bt_programs_at_start": int(sys.argv[2]),
+           "observer_sha1": sys.argv[3], "observer_mtime": sys.argv[4]},
           open(sys.argv[1], "w"), indent=1)
 EOF
 	[ "$other" -gt 0 ] && log "warning: $other bt_* programs of another observer are attached: they run in every mode, baseline included"
@@ -343,22 +361,26 @@ series_config() {
 # series_measure N: with the observer running, drives N distinct routes and
 # measures RSS and /metrics render time; writes RAW/series-N.kv.
 series_measure() {
-	local n=$1 i t secs=$((3 + $1 / 4000)) prev=-1 cur
+	local n=$1 i t secs=$((3 + $1 / 4000)) prev=-1 cur rss0
 	WRK_PATH=r/x wrk_run "$RAW/series-$n.wrk" 4 "$secs" BENCH_PATHS="$n"
+	# RSS before any scrape (the series alone), then after the scrapes
+	# (plus the render buffers that malloc keeps for the next scrape).
+	sleep 2
+	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$OBS_PID/status")
 	for ((i = 0; i < 50; i++)); do # wait for the daemon to drain
 		scrape "$TMP/s.prom"
-		cur=$(psum "$TMP/s.prom" biothings_observer_records_received_total)
+		cur=$(pget "$TMP/s.prom" biothings_observer_records_received_total)
 		[ "$cur" = "$prev" ] && break
 		prev=$cur
-		sleep 0.3
+		sleep 0.5
 	done
 	{
 		echo "n=$n"
 		echo "series=$(grep -c '^http_server_request_duration_seconds_count{.*service_name="nginx"' "$TMP/s.prom")"
 		echo "bytes=$(stat -c %s "$TMP/s.prom")"
-		echo "series_dropped=$(psum "$TMP/s.prom" biothings_observer_series_dropped_total)"
-		echo "rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$OBS_PID/status")"
-		echo "events_dropped=$(psum "$TMP/s.prom" biothings_observer_events_dropped_total)"
+		echo "series_dropped=$(pget "$TMP/s.prom" biothings_observer_series_dropped_total)"
+		echo "rss_before_scrape_kb=$rss0"
+		echo "events_dropped=$(pget "$TMP/s.prom" biothings_observer_events_dropped_total)"
 		grep "^biothings_observer_events_dropped_total.* [1-9]" "$TMP/s.prom" | sed "s/^/drop_detail=/"
 		for ((i = 0; i < 7; i++)); do
 			t=$(curl -s -o /dev/null --max-time 20 -w '%{time_starttransfer} %{time_total}' \
@@ -366,6 +388,8 @@ series_measure() {
 			echo "render_ttfb_s=${t% *}"
 			echo "render_total_s=${t#* }"
 		done
+		echo "rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$OBS_PID/status")"
+		echo "bpf_map_rss_kb=$(map_rss)"
 	} >"$RAW/series-$n.kv"
 	log "series $n: $(grep -E '^(series|rss_kb|bytes)=' "$RAW/series-$n.kv" | tr '\n' ' ')"
 }
@@ -415,42 +439,43 @@ llm_measure() {
 	log "$tag: $(tr '\n' ' ' <"$RAW/$tag.client.json") $(grep -E '^(tokens_|unparsed|events_dropped)' "$RAW/$tag.kv" | tr '\n' ' ')"
 }
 
-# llm_pass: with the default 8 MiB ringbuf, 100 MB/s three times, then 200,
-# 400 and unpaced; then 100 and unpaced with a 64 MiB ringbuf.
+# llm_pass: with the default ringbuf, 100 MB/s three times, then 200, 400
+# and unpaced; then 100 and unpaced with a small 8 MiB ringbuf.
 llm_pass() {
 	python3 bench/llm_mock.py serve --port "$PORT_LLM" --mb 10 >"$RAW/llm-server.json" 2>&1 &
 	PIDS+=($!)
 	sleep 1
 	LLM_SERVED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completion_tokens"])' \
 		"$RAW/llm-server.json") || die "LLM mock did not start"
-	LLM_RB=8MiB
+	LLM_RB=$("$OBS" --help 2>&1 | grep -A1 -- '--ringbuf-size' | grep -o 'default [^;)]*' | cut -d' ' -f2)
+	LLM_RB="default ${LLM_RB:-?}"
 	obs_start
-	llm_measure llm-8MiB-100-a 100
-	llm_measure llm-8MiB-100-b 100
-	llm_measure llm-8MiB-100-c 100
-	llm_measure llm-8MiB-200 200
-	llm_measure llm-8MiB-400 400
-	llm_measure llm-8MiB-max 0
+	llm_measure llm-def-100-a 100
+	llm_measure llm-def-100-b 100
+	llm_measure llm-def-100-c 100
+	llm_measure llm-def-200 200
+	llm_measure llm-def-400 400
+	llm_measure llm-def-max 0
 	obs_stop
-	LLM_RB=64MiB
-	obs_start --ringbuf-size 64MiB
-	llm_measure llm-64MiB-100 100
-	llm_measure llm-64MiB-max 0
+	LLM_RB=8MiB
+	obs_start --ringbuf-size 8MiB
+	llm_measure llm-8MiB-100 100
+	llm_measure llm-8MiB-max 0
 	obs_stop
 }
 
 # ----------------------------------------------------------------- sweep
 
 sweep_pass() {
-	local c r rate=${BENCH_SWEEP_RATE:-4000} m
-	log "sweep: rate (connections 1 4 16 64, saturating)"
+	local c r rate=${BENCH_SWEEP_RATE:-4000} m passes=" ${BENCH_PASSES:-rate conn series} "
 	wrk_run "$RAW/warmup.wrk" "$CONNS" 3
+	[[ $passes == *" rate "* ]] && log "sweep: rate (connections 1 4 16 64, saturating)" &&
 	for c in 1 4 16 64; do
 		for ((r = 1; r <= ROUNDS; r++)); do
 			for m in off on; do run_one "$m" "rate-c$c-r$r-$m" "$c"; done
 		done
 	done
-	log "sweep: connections 16 64 256 1024 at about $rate req/s"
+	[[ $passes == *" conn "* ]] && log "sweep: connections 16 64 256 1024 at about $rate req/s" &&
 	for c in 16 64 256 1024; do
 		for ((r = 1; r <= ROUNDS; r++)); do
 			for m in on off; do
@@ -458,8 +483,8 @@ sweep_pass() {
 			done
 		done
 	done
-	log "sweep: series"
-	series_pass 1000 5000 10000 20000 30000
+	[[ $passes == *" series "* ]] && log "sweep: series" &&
+		series_pass 1000 5000 10000 20000 30000
 }
 
 # ------------------------------------------------------------------ main

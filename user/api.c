@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "log.h"
 #include "metrics.h"
 
 #define API_CONN_LIMIT 64
@@ -25,6 +26,7 @@ struct api {
 	struct metrics *m;
 	api_refresh_fn refresh;
 	void *refresh_ctx;
+	uint64_t render_log_ns;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -51,11 +53,17 @@ static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 {
 	char *text = NULL;
 	size_t len = 0;
+	int err;
 
 	if (a->refresh)
 		a->refresh(a->refresh_ctx);
-	if (metrics__render(a->m, &text, &len))
+	err = metrics__render(a->m, &text, &len);
+	if (err) {
+		if (log_every(&a->render_log_ns, 60ull * 1000000000ull))
+			log_error("metrics not rendered err=%d (over the size cap? lower metrics.max_series)",
+				  err);
 		return reply_json(conn, 500, "{\"error\":\"cannot render metrics\"}");
+	}
 	return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
 		     MHD_RESPMEM_MUST_FREE);
 }
