@@ -53,33 +53,23 @@ static long bt_suffix_round(__u32 idx, void *arg)
 	return 0;
 }
 
-/* Length of the path part of the captured target (up to '?' or '#'). */
-__attribute__((noinline)) int bt_path_end(struct h1_target *t, __u32 len)
-{
-	__u32 i;
-
-	if (!t)
-		return 0;
-	for (i = 0; i < BT_PATH_MAX; i++) {
-		if (i >= len)
-			break;
-		if (t->b[i] == '?' || t->b[i] == '#')
-			break;
-	}
-	return i;
-}
-
 /* Should the request just begun on this client connection be captured? */
-static __always_inline int bt_capture_wanted(struct bt_conn *c, __u16 path_len)
+static __always_inline int bt_capture_wanted(struct bt_conn *c)
 {
 	__u32 zero = 0;
 	struct bt_config *cfg = bpf_map_lookup_elem(&bt_config, &zero);
 	struct bt_suffix_ctx x = {};
+	__u8 last;
 
 	if (!cfg || !cfg->n_capture_paths || c->role != BT_ROLE_CLIENT)
 		return 0;
+	x.end = c->req.path_end < BT_PATH_MAX ? c->req.path_end : BT_PATH_MAX;
+	if (!x.end)
+		return 0;
+	last = c->target.b[(x.end - 1) & (BT_PATH_MAX - 1)];
+	if (!(cfg->capture_last[(last >> 6) & 3] & (1ull << (last & 63))))
+		return 0;
 	x.t = &c->target;
-	x.end = bt_path_end(&c->target, path_len);
 	x.n = cfg->n_capture_paths;
 	bpf_loop(BT_CAPTURE_PATHS_MAX, bt_suffix_round, &x, 0);
 	return x.hit;

@@ -90,6 +90,7 @@ static __always_inline void h1_begin_message(struct h1_dir *d, __u64 ts)
 	d->hdr = 0;
 	d->method = BT_M_OTHER;
 	d->tok_len = 0;
+	d->path_end = 0;
 }
 
 /* Method token to enum, from the first 8 bytes kept in tok. */
@@ -166,6 +167,10 @@ static __always_inline int h1_request_line(struct h1_dir *d, __u8 c, struct h1_t
 		}
 		if (c <= ' ' || c == 0x7f)
 			return h1_error(d);
+		if (c == '?' || c == '#')
+			d->flags |= H1F_QUERY;
+		else if (!(d->flags & H1F_QUERY) && d->path_end < 0xffff)
+			d->path_end++;
 		if (t && d->target_len < BT_PATH_MAX)
 			t->b[d->target_len & (BT_PATH_MAX - 1)] = c;
 		if (d->target_len < 0xffff)

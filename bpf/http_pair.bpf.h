@@ -126,7 +126,7 @@ static __always_inline int bt_on_request(struct bt_conn *c, int ev)
 	p->done = 0;
 	__builtin_memcpy(p->path, c->target.b, sizeof(p->path));
 	c->count++;
-	if (!bt_capture_wanted(c, len))
+	if (!bt_capture_wanted(c))
 		return 0;
 	p->flags |= BT_REQ_CAPTURED;
 	c->flags |= BT_CONN_CAP_REQ;

@@ -38,12 +38,23 @@ enum bt_io_kind {
 	BT_IO_CONNECT = 4,
 };
 
+/*
+ * Per-thread state in task storage rather than a hash keyed by pid_tgid:
+ * the kernel hangs it off the task, so entry and exit cost a pointer
+ * chase instead of a hash update and delete on every hooked syscall.
+ */
+struct bt_task {
+	struct bt_inflight in; /* valid while `pending` */
+	__s32 last_fd; /* last tracked socket this thread moved bytes on (0 until one) */
+	__u32 pending;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BT_INFLIGHT_MAX);
-	__type(key, __u64);
-	__type(value, struct bt_inflight);
-} bt_inflight SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bt_task);
+} bt_tasks SEC(".maps");
 
 /* TLS sessions: {tgid, SSL *} -> the same parse state as a socket */
 struct {
@@ -61,14 +72,6 @@ struct {
 	__type(value, struct bt_capture_path);
 } bt_capture_paths SEC(".maps");
 
-/* Last tracked socket fd each thread moved bytes on: how a TLS session
- * learns its addresses when the library gives no fd (memory BIOs). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BT_INFLIGHT_MAX);
-	__type(key, __u64);
-	__type(value, __s32);
-} bt_thread_fd SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -73,37 +73,49 @@ static __always_inline int bt_try_resync(struct bt_scan *s, struct bt_conn *c, s
 	return 0;
 }
 
-/* First index in [from, n) holding CR or LF, else n. Global: verified once. */
-__attribute__((noinline)) int bt_find_eol(struct bt_scratch *sc, __u32 from, __u32 n)
+/* First index in [from, n) holding byte a or b, else n. Global: verified once. */
+__attribute__((noinline)) int bt_find_either(struct bt_scratch *sc, __u32 from, __u32 n, __u32 ab)
 {
-	__u32 i, k;
+	__u8 a = ab & 0xff, b = ab >> 8;
+	__u32 i = n, k;
 
 	if (!sc || from >= n || n > BT_SCAN_WINDOW)
 		return n;
 	for (k = 0; k < BT_SCAN_WINDOW; k++) {
+		__u8 c;
+
 		i = from + k;
 		if (i >= n)
 			break;
-		if (sc->b[i & (BT_SCAN_WINDOW - 1)] == '\r' || sc->b[i & (BT_SCAN_WINDOW - 1)] == '\n')
+		c = sc->b[i & (BT_SCAN_WINDOW - 1)];
+		if (c == a || c == b)
 			break;
 	}
 	return i;
 }
 
 /*
- * Header values the framer ignores (all but Content-Length and
- * Transfer-Encoding) are most of a header block: pass over them to the
- * end of the line in one go instead of a framer step per byte. Returns
- * the index to continue from.
+ * Most of a header block is bytes the framer only counts: names it does
+ * not look for (all but Content-Length and Transfer-Encoding, told apart
+ * from their first bytes) up to the ':', and those headers' values up to
+ * the end of the line; likewise a status line's reason phrase. Pass over
+ * them in one go instead of a framer step per byte. Returns the index to
+ * continue from.
  */
-static __always_inline __u32 bt_skip_value(struct bt_scratch *sc, struct h1_dir *d, __u32 i,
-					   __u32 n)
+static __always_inline __u32 bt_skip_counted(struct bt_scratch *sc, struct h1_dir *d, __u32 i,
+					     __u32 n)
 {
-	__u32 j, len;
+	__u32 stop, j, len;
 
-	if (d->phase != H1_HEADERS || d->hdr != HDR_VAL_OTHER || !d->line_len)
+	if (!d->line_len)
 		return i;
-	j = bt_find_eol(sc, i, n);
+	if (d->phase == H1_HEADERS && d->hdr == HDR_VAL_OTHER)
+		stop = '\r' | '\n' << 8;
+	else if (d->phase == H1_HEADERS && d->hdr == HDR_SKIP_NAME)
+		stop = ':' | '\n' << 8;
+	else
+		return i;
+	j = bt_find_either(sc, i, n, stop);
 	if (j <= i || j > n)
 		return i;
 	d->msg_bytes += j - i;
@@ -131,7 +143,7 @@ __attribute__((noinline)) int bt_scan_bytes(struct bt_scratch *sc, struct h1_dir
 	if (n > BT_SCAN_WINDOW)
 		n = BT_SCAN_WINDOW;
 	for (iter = 0; iter < BT_SCAN_WINDOW; iter++) {
-		i = bt_skip_value(sc, d, i, n);
+		i = bt_skip_counted(sc, d, i, n);
 		if (i >= n)
 			break;
 		ev = h1_step(d, sc->b[i & (BT_SCAN_WINDOW - 1)], is_request, t, ts);

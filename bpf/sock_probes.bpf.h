@@ -21,18 +21,23 @@ static __always_inline int bt_enter(int fd, __u64 buf, __u64 count, __u8 kind, _
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct bt_conn_key key = { .tgid = id >> 32, .fd = fd };
-	struct bt_inflight in = {};
+	struct bt_task *t;
 
 	if (kind != BT_IO_CONNECT && !bpf_map_lookup_elem(&bt_conns, &key))
 		return 0;
-	in.enter_ns = bpf_ktime_get_ns();
-	in.buf = buf;
-	in.count = count;
-	in.fd = fd;
-	in.kind = kind;
-	in.ingress = ingress;
-	if (bpf_map_update_elem(&bt_inflight, &id, &in, BPF_ANY))
+	t = bpf_task_storage_get(&bt_tasks, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
 		bt_count(BT_DROP_INFLIGHT_MAP_FULL);
+		return 0;
+	}
+	t->in.enter_ns = bpf_ktime_get_ns();
+	t->in.buf = buf;
+	t->in.count = count;
+	t->in.fd = fd;
+	t->in.kind = kind;
+	t->in.ingress = ingress;
+	t->pending = 1;
 	return 0;
 }
 
@@ -41,16 +46,17 @@ static __always_inline int bt_enter(int fd, __u64 buf, __u64 count, __u8 kind, _
 static __always_inline int bt_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct bt_inflight *p, in;
+	struct bt_inflight in;
 	struct bt_conn_key key;
 	struct bt_conn *c;
+	struct bt_task *t;
 	__u64 now;
 
-	p = bpf_map_lookup_elem(&bt_inflight, &id);
-	if (!p)
+	t = bpf_task_storage_get(&bt_tasks, bpf_get_current_task_btf(), 0, 0);
+	if (!t || !t->pending)
 		return 0;
-	in = *p;
-	bpf_map_delete_elem(&bt_inflight, &id);
+	in = t->in;
+	t->pending = 0;
 	if (in.kind == BT_IO_CONNECT) {
 		if (ret == 0 || ret == -BT_EINPROGRESS)
 			bt_track(id >> 32, in.fd, BT_ROLE_CLIENT);
@@ -62,7 +68,7 @@ static __always_inline int bt_exit(long ret)
 	if (!c)
 		return 0;
 	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&bt_thread_fd, &id, &in.fd, BPF_ANY);
+	t->last_fd = in.fd;
 	if (ret == 0 && in.ingress && c->role == BT_ROLE_CLIENT)
 		bt_on_eof(c, now);
 	if (ret <= 0)

@@ -51,14 +51,14 @@ static __always_inline int bt_tls_enter(void *ssl, const void *buf, void *out, _
 /* Addresses and role from the socket this thread last used. */
 static __always_inline void bt_tls_bind_socket(struct bt_conn *c, __u64 id)
 {
-	__s32 *fd = bpf_map_lookup_elem(&bt_thread_fd, &id);
+	struct bt_task *t = bpf_task_storage_get(&bt_tasks, bpf_get_current_task_btf(), 0, 0);
 	struct bt_conn_key key;
 	struct bt_conn *sock;
 
-	if (!fd)
+	if (!t)
 		return;
 	key.tgid = id >> 32;
-	key.fd = *fd;
+	key.fd = t->last_fd;
 	sock = bpf_map_lookup_elem(&bt_conns, &key);
 	if (!sock)
 		return;

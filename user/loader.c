@@ -29,8 +29,8 @@
 /* The maps a user may want to inspect; scratch maps stay unpinned. */
 static struct bpf_map *pinned_map(struct observer *s, size_t i)
 {
-	struct bpf_map *maps[] = { s->maps.bt_conns,	s->maps.bt_counters,	   s->maps.bt_config,
-				   s->maps.bt_inflight, s->maps.bt_events,	   s->maps.bt_tls_conns,
+	struct bpf_map *maps[] = { s->maps.bt_conns,	  s->maps.bt_counters, s->maps.bt_config,
+				   s->maps.bt_events,	  s->maps.bt_tls_conns,
 				   s->maps.bt_capture_paths };
 
 	return i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : NULL;

@@ -132,6 +132,14 @@ int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n)
 	if (err)
 		return err;
 	cfg.n_capture_paths = n;
+	memset(cfg.capture_last, 0, sizeof(cfg.capture_last));
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(paths[i]);
+		unsigned char last = len ? paths[i][len - 1] : 0;
+
+		if (len)
+			cfg.capture_last[last >> 6] |= 1ull << (last & 63);
+	}
 	return bpf_map__update_elem(l->skel->maps.bt_config, &zero, sizeof(zero), &cfg, sizeof(cfg),
 				    BPF_ANY);
 }

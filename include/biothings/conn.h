@@ -38,6 +38,7 @@ enum h1_flags {
 	H1F_NO_BODY = 1 << 2, /* HEAD answer, 1xx, 204, 304 */
 	H1F_CR = 1 << 3, /* last byte of the line so far was CR */
 	H1F_BAD = 1 << 4, /* current line is malformed */
+	H1F_QUERY = 1 << 5, /* request target: past its '?' or '#' */
 };
 
 /* Parser state of one direction; the same code runs in BPF and in the
@@ -58,6 +59,8 @@ struct h1_dir {
 	__u8 method; /* request: enum bt_http_method */
 	__u8 tok_len; /* bytes in method / version token */
 	__u8 tok[8]; /* method or version prefix */
+	__u16 path_end; /* request: target bytes before '?' or '#' (saturating) */
+	__u8 _pad[2];
 };
 _Static_assert(sizeof(struct h1_dir) == 64, "h1_dir layout");
 
@@ -131,6 +134,9 @@ struct bt_config {
 	__u32 enabled; /* 0 pauses tracking of new connections */
 	__u32 n_capture_paths; /* used slots of bt_capture_paths */
 	__u32 _pad;
+	/* bit c set: some capture path ends with byte c. Lets most requests
+	 * be turned down on one byte, before any suffix comparison. */
+	__u64 capture_last[4];
 };
 
 #endif
