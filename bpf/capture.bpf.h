@@ -144,8 +144,8 @@ static long bt_copy_round(__u32 idx, void *arg)
 }
 
 /* Send the call's bytes from `from` on as bt_data_record chunks. */
-static __always_inline void bt_capture(struct bt_conn *c, const struct bt_inflight *in,
-				       __u64 bytes, __u64 from, __u8 dir, __u8 flags)
+static __always_inline void bt_capture(struct bt_conn *c, const struct bt_inflight *in, __u64 bytes,
+				       __u64 from, __u8 dir, __u8 flags)
 {
 	struct bt_copy x = {};
 

@@ -310,7 +310,8 @@ static __always_inline void h1_header_name(struct h1_dir *d, __u8 c)
 		}
 		return;
 	}
-	if ((d->hdr & HDR_NAME_CL) && (i >= H1_CL_LEN || h1_name_char(H1_CL_W0, H1_CL_W1, 0, i) != lc))
+	if ((d->hdr & HDR_NAME_CL) &&
+	    (i >= H1_CL_LEN || h1_name_char(H1_CL_W0, H1_CL_W1, 0, i) != lc))
 		d->hdr &= ~HDR_NAME_CL;
 	if ((d->hdr & HDR_NAME_TE) &&
 	    (i >= H1_TE_LEN || h1_name_char(H1_TE_W0, H1_TE_W1, H1_TE_W2, i) != lc))

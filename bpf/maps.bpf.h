@@ -72,7 +72,6 @@ struct {
 	__type(value, struct bt_capture_path);
 } bt_capture_paths SEC(".maps");
 
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BT_RINGBUF_BYTES);

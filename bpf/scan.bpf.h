@@ -131,7 +131,7 @@ static __always_inline __u32 bt_skip_counted(struct bt_scratch *sc, struct h1_di
  */
 #define BT_WIN_REQUEST (1u << 31)
 __attribute__((noinline)) int bt_scan_bytes(struct bt_scratch *sc, struct h1_dir *d,
-					     struct h1_target *t, __u32 n_req, __u64 ts)
+					    struct h1_target *t, __u32 n_req, __u64 ts)
 {
 	__u32 n = n_req & ~BT_WIN_REQUEST;
 	__u32 is_request = !!(n_req & BT_WIN_REQUEST);
@@ -170,8 +170,7 @@ static __always_inline __u64 bt_scan_window(struct bt_scan *s, struct bt_conn *c
 		d->phase = H1_DESYNC;
 		return avail;
 	}
-	r = bt_scan_bytes(sc, d, &c->target, n | (s->is_request ? BT_WIN_REQUEST : 0),
-			  s->ts_first);
+	r = bt_scan_bytes(sc, d, &c->target, n | (s->is_request ? BT_WIN_REQUEST : 0), s->ts_first);
 	*ev = r & 0xff;
 	return (__u32)r >> 8;
 }
@@ -182,7 +181,7 @@ static __always_inline __u64 bt_scan_window(struct bt_scan *s, struct bt_conn *c
  * caller path. Returns 1 when the walk is over.
  */
 __attribute__((noinline)) int bt_scan_step(struct bt_scan *s, struct bt_conn *c,
-					    struct bt_scratch *sc)
+					   struct bt_scratch *sc)
 {
 	struct h1_dir *d;
 	__u64 avail, n;
@@ -225,8 +224,7 @@ static __always_inline void bt_capture_response(struct bt_conn *c, struct bt_inf
 {
 	if (!c->count || !(c->pend[c->head & BT_PIPE_MASK].flags & BT_REQ_CAPTURED))
 		return;
-	bt_capture(c, in, bytes, 0, BT_DATA_RESPONSE,
-		   c->resp.phase == H1_IDLE ? BT_DATA_FIRST : 0);
+	bt_capture(c, in, bytes, 0, BT_DATA_RESPONSE, c->resp.phase == H1_IDLE ? BT_DATA_FIRST : 0);
 }
 
 static __always_inline void bt_walk(struct bt_conn *c, struct bt_inflight *in, __u64 bytes,
@@ -252,8 +250,7 @@ static __always_inline void bt_walk(struct bt_conn *c, struct bt_inflight *in, _
 	cap_at_entry = s->is_request && (c->flags & BT_CONN_CAP_REQ);
 	bpf_loop(BT_SCAN_ROUNDS + BT_IOV_MAX, bt_scan_round, &x, 0);
 	d = bt_dir(c, s);
-	if (s->k.left && d->phase != H1_DESYNC && d->phase != H1_OFF &&
-	    !bt_cursor_exhausted(&s->k))
+	if (s->k.left && d->phase != H1_DESYNC && d->phase != H1_OFF && !bt_cursor_exhausted(&s->k))
 		bt_desync(c, BT_DROP_SCAN_BUDGET);
 	d->last_ns = now;
 	if (s->is_request && !s->opaque && (cap_at_entry || s->cap_begun))

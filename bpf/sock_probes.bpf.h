@@ -122,11 +122,11 @@ int bt_enter_connect(struct trace_event_raw_sys_enter *ctx)
 }
 
 /* Calls whose first three arguments are fd, buffer (or iovec), count. */
-#define BT_ENTER(name, kind, ingress)                                    \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                       \
-	int bt_enter_##name(struct trace_event_raw_sys_enter *ctx)        \
-	{                                                                 \
-		return bt_enter(ARG(0), ARG(1), ARG(2), kind, ingress);   \
+#define BT_ENTER(name, kind, ingress)                                   \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                     \
+	int bt_enter_##name(struct trace_event_raw_sys_enter *ctx)      \
+	{                                                               \
+		return bt_enter(ARG(0), ARG(1), ARG(2), kind, ingress); \
 	}
 
 BT_ENTER(read, BT_IO_BUF, 1)
@@ -164,11 +164,11 @@ int bt_enter_sendfile(struct trace_event_raw_sys_enter *ctx)
 }
 
 /* One exit handler per syscall: tracepoint programs attach to one event. */
-#define BT_EXIT(name)                                                    \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                         \
-	int bt_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
-	{                                                                  \
-		return bt_exit(ctx->ret);                                  \
+#define BT_EXIT(name)                                            \
+	SEC("tracepoint/syscalls/sys_exit_" #name)               \
+	int bt_exit_##name(struct trace_event_raw_sys_exit *ctx) \
+	{                                                        \
+		return bt_exit(ctx->ret);                        \
 	}
 
 BT_EXIT(connect)

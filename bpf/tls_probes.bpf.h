@@ -71,8 +71,7 @@ static __always_inline void bt_tls_bind_socket(struct bt_conn *c, __u64 id)
 		c->role = sock->role;
 }
 
-static __always_inline struct bt_conn *bt_tls_conn(struct bt_tls_key *key, __u64 id,
-						   __u8 ingress)
+static __always_inline struct bt_conn *bt_tls_conn(struct bt_tls_key *key, __u64 id, __u8 ingress)
 {
 	struct bt_conn *c = bpf_map_lookup_elem(&bt_tls_conns, key);
 	__u32 zero = 0;

@@ -142,6 +142,11 @@ for t in tests/e2e/test_*.sh tests/e2e/test_*.py; do
 	esac
 done
 
+# Formatting (clang-format) and static analysis (cppcheck), as `make check`.
+if wanted make_check; then
+	run_one static make_check "$UNIT_TIMEOUT" make -s check
+fi
+
 # Every fuzzer for FUZZ_SECONDS each (default 3; 0 skips): `make fuzz`
 # runs them longer. A crash, leak or UB report is a failed test.
 FUZZ_SECONDS=${FUZZ_SECONDS:-3}

@@ -60,8 +60,9 @@ static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 	err = metrics__render(a->m, &text, &len);
 	if (err) {
 		if (log_every(&a->render_log_ns, 60ull * 1000000000ull))
-			log_error("metrics not rendered err=%d (over the size cap? lower metrics.max_series)",
-				  err);
+			log_error(
+				"metrics not rendered err=%d (over the size cap? lower metrics.max_series)",
+				err);
 		return reply_json(conn, 500, "{\"error\":\"cannot render metrics\"}");
 	}
 	return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
@@ -86,8 +87,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!strcmp(url, "/health"))
 		return reply_json(conn, 200, "{\"status\":\"healthy\"}");
 	if (!strcmp(url, "/"))
-		return reply_json(conn, 200,
-				  "{\"endpoints\":[\"/metrics\",\"/prometheus/metrics\",\"/health\"]}");
+		return reply_json(
+			conn, 200,
+			"{\"endpoints\":[\"/metrics\",\"/prometheus/metrics\",\"/health\"]}");
 	return reply_json(conn, 404, "{\"error\":\"not found\"}");
 }
 
@@ -139,8 +141,7 @@ struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn ref
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT_S,
 				MHD_OPTION_END);
 	if (!a->d) {
-		snprintf(err, errlen, "cannot listen on %s (address in use or not local?)",
-			 listen);
+		snprintf(err, errlen, "cannot listen on %s (address in use or not local?)", listen);
 		free(a);
 		return NULL;
 	}

@@ -62,7 +62,8 @@ int tcp_row_parse(const char *line, int family, struct tcp_row *row)
 	memset(row, 0, sizeof(*row));
 	/* the kernel prints the state as two hex digits and the inode in
 	 * decimal: anything else is not one of its lines */
-	if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %2[0-9A-Fa-f]%*[ ]%*s %*s %*s %*u %*u %20s",
+	if (sscanf(line,
+		   " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %2[0-9A-Fa-f]%*[ ]%*s %*s %*s %*u %*u %20s",
 		   la, &lp, ra, &rp, st_txt, ino_txt) != 6)
 		return -EINVAL;
 	if (strlen(st_txt) != 2 || ino_txt[0] < '0' || ino_txt[0] > '9')

@@ -13,8 +13,8 @@
 #include "service.h"
 
 static const char *const method_names[BT_M__COUNT] = {
-	[BT_M_OTHER] = "_OTHER",   [BT_M_GET] = "GET",	     [BT_M_HEAD] = "HEAD",
-	[BT_M_POST] = "POST",	   [BT_M_PUT] = "PUT",	     [BT_M_DELETE] = "DELETE",
+	[BT_M_OTHER] = "_OTHER",    [BT_M_GET] = "GET",		[BT_M_HEAD] = "HEAD",
+	[BT_M_POST] = "POST",	    [BT_M_PUT] = "PUT",		[BT_M_DELETE] = "DELETE",
 	[BT_M_CONNECT] = "CONNECT", [BT_M_OPTIONS] = "OPTIONS", [BT_M_TRACE] = "TRACE",
 	[BT_M_PATCH] = "PATCH",
 };
@@ -67,8 +67,7 @@ int http_enrich(const struct bt_http_record *r, const struct proc_meta *pm,
 		if (!strcmp(lb->route, ROUTE_OVERFLOW))
 			o->flags |= HTTP_OBS_ROUTE_COLLAPSED;
 	} else {
-		http_addr_text(r->family, r->raddr, lb->server_address,
-			       sizeof(lb->server_address));
+		http_addr_text(r->family, r->raddr, lb->server_address, sizeof(lb->server_address));
 		o->server_address = lb->server_address;
 		o->server_port = r->rport;
 	}

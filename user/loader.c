@@ -29,9 +29,10 @@
 /* The maps a user may want to inspect; scratch maps stay unpinned. */
 static struct bpf_map *pinned_map(struct observer *s, size_t i)
 {
-	struct bpf_map *maps[] = { s->maps.bt_conns,	  s->maps.bt_counters, s->maps.bt_config,
-				   s->maps.bt_events,	  s->maps.bt_tls_conns,
-				   s->maps.bt_capture_paths };
+	struct bpf_map *maps[] = {
+		s->maps.bt_conns,  s->maps.bt_counters,	 s->maps.bt_config,
+		s->maps.bt_events, s->maps.bt_tls_conns, s->maps.bt_capture_paths
+	};
 
 	return i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : NULL;
 }
@@ -92,8 +93,8 @@ static int write_config(struct loader *l, uint32_t self_tgid)
 	struct bt_config cfg = { .self_tgid = self_tgid, .enabled = 1 };
 	__u32 zero = 0;
 
-	return bpf_map__update_elem(l->skel->maps.bt_config, &zero, sizeof(zero), &cfg,
-				    sizeof(cfg), BPF_ANY);
+	return bpf_map__update_elem(l->skel->maps.bt_config, &zero, sizeof(zero), &cfg, sizeof(cfg),
+				    BPF_ANY);
 }
 
 static int attach_all(struct loader *l)
@@ -145,7 +146,8 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 		goto fail;
 	}
 	if ((e = ensure_fs("/sys/kernel/tracing", TRACEFS_MAGIC_NR, "tracefs"))) {
-		snprintf(err, errlen, "cannot mount tracefs on /sys/kernel/tracing: %s", strerror(-e));
+		snprintf(err, errlen, "cannot mount tracefs on /sys/kernel/tracing: %s",
+			 strerror(-e));
 		goto fail;
 	}
 	l->skel = observer__open();

@@ -23,9 +23,9 @@ struct tls_probe {
 };
 
 static const struct tls_probe probes[] = {
-	{ "SSL_write", 0, 1 },	   { "SSL_write", 1, 1 },    { "SSL_read", 0, 1 },
-	{ "SSL_read", 1, 1 },	   { "SSL_write_ex", 0, 0 }, { "SSL_write_ex", 1, 0 },
-	{ "SSL_read_ex", 0, 0 },   { "SSL_read_ex", 1, 0 },  { "SSL_free", 0, 0 },
+	{ "SSL_write", 0, 1 },	 { "SSL_write", 1, 1 },	   { "SSL_read", 0, 1 },
+	{ "SSL_read", 1, 1 },	 { "SSL_write_ex", 0, 0 }, { "SSL_write_ex", 1, 0 },
+	{ "SSL_read_ex", 0, 0 }, { "SSL_read_ex", 1, 0 },  { "SSL_free", 0, 0 },
 };
 
 static struct bpf_program *probe_prog(struct observer *s, const struct tls_probe *p)

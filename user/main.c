@@ -161,8 +161,7 @@ static int start(struct observer_ctx *o)
 	o->metrics = metrics__new(o->cfg.max_series);
 	o->red = o->metrics ? http_red__new(o->metrics) : NULL;
 	o->selfmon = o->metrics ? selfmon__new(o->metrics, BT_VERSION) : NULL;
-	o->routes = route_table__new(o->cfg.routes, o->cfg.n_routes,
-				     o->cfg.max_routes_per_service);
+	o->routes = route_table__new(o->cfg.routes, o->cfg.n_routes, o->cfg.max_routes_per_service);
 	o->procs = proc_cache__new("/proc", PROC_TTL_NS);
 	if (!o->red || !o->selfmon || !o->routes || !o->procs || start_llm(o)) {
 		log_error("cannot set up aggregation err=\"%s\"", strerror(errno));

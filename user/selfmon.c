@@ -26,8 +26,23 @@ static const char *const drop_names[BT_DROP__COUNT] = {
 	[BT_DROP_TLS_INFLIGHT_FULL] = "tls_inflight_map_full",
 };
 
-enum { F_DROPS, F_CONN_OPEN, F_CONN_CLOSE, F_REC_KERNEL, F_REC_USER, F_RESYNC, F_TRUNC,
-       F_SEEDED, F_SWEPT, F_NOT_HTTP, F_PROGS, F_RUNTIME, F_RUNS, F_BUILD, F__COUNT };
+enum {
+	F_DROPS,
+	F_CONN_OPEN,
+	F_CONN_CLOSE,
+	F_REC_KERNEL,
+	F_REC_USER,
+	F_RESYNC,
+	F_TRUNC,
+	F_SEEDED,
+	F_SWEPT,
+	F_NOT_HTTP,
+	F_PROGS,
+	F_RUNTIME,
+	F_RUNS,
+	F_BUILD,
+	F__COUNT
+};
 
 static const struct {
 	const char *name;

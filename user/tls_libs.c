@@ -13,10 +13,14 @@
 #include <unistd.h>
 
 static const char *const well_known[] = {
-	"/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib/aarch64-linux-gnu/libssl.so.3",
-	"/lib/x86_64-linux-gnu/libssl.so.3",	 "/usr/lib64/libssl.so.3",
-	"/usr/lib/libssl.so.3",			 "/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
-	"/usr/bin/node",			 "/usr/local/bin/node",
+	"/usr/lib/x86_64-linux-gnu/libssl.so.3",
+	"/usr/lib/aarch64-linux-gnu/libssl.so.3",
+	"/lib/x86_64-linux-gnu/libssl.so.3",
+	"/usr/lib64/libssl.so.3",
+	"/usr/lib/libssl.so.3",
+	"/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
+	"/usr/bin/node",
+	"/usr/local/bin/node",
 };
 
 static void add(struct tls_libs *libs, const char *path)
