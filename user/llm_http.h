@@ -45,6 +45,7 @@ struct llm_msg {
 	size_t body_len, body_cap;
 	uint64_t body_total; /* body bytes seen, kept or not */
 	uint64_t max_body;
+	uint64_t *held; /* the owner's running total of body bytes allocated, or NULL */
 	struct llm_arrival *arr;
 	size_t n_arr, cap_arr;
 	uint64_t first_ns, last_ns; /* first and latest byte of the message */

@@ -40,6 +40,7 @@ struct llm_tracker {
 	struct llm_conn *buckets[LLM_BUCKETS];
 	size_t n_conns;
 	struct llm_stats st;
+	uint64_t held; /* body bytes allocated by all live messages */
 };
 
 struct llm_tracker *llm_tracker__new(const struct llm_opts *o, struct metrics *m)
@@ -54,6 +55,8 @@ struct llm_tracker *llm_tracker__new(const struct llm_opts *o, struct metrics *m
 		t->o.max_body_bytes = LLM_DEFAULT_MAX_BODY;
 	if (!t->o.stale_ns)
 		t->o.stale_ns = LLM_DEFAULT_STALE_NS;
+	if (!t->o.max_held_bytes)
+		t->o.max_held_bytes = 16 * t->o.max_body_bytes;
 	t->lm = llm_metrics__new(m);
 	if (!t->lm) {
 		int err = errno;
@@ -69,6 +72,8 @@ static void msg_free(struct llm_msg *m)
 {
 	if (!m)
 		return;
+	if (m->held)
+		*m->held -= m->body_cap;
 	llm_msg__release(m);
 	free(m);
 }
@@ -179,6 +184,7 @@ static struct llm_msg *new_msg(struct llm_tracker *t, struct llm_conn *c, bool i
 	if (!m)
 		return NULL;
 	llm_msg__init(m, is_req, t->o.max_body_bytes);
+	m->held = &t->held;
 	if (!is_req && c->m_count) {
 		m->req_method = c->methods[c->m_head];
 		c->m_head = (c->m_head + 1) % LLM_METHODS_MAX;
@@ -194,6 +200,24 @@ static void note_method(struct llm_conn *c, const struct llm_msg *m)
 		c->m_count--;
 	}
 	c->methods[(c->m_head + c->m_count++) % LLM_METHODS_MAX] = m->method;
+}
+
+/*
+ * Feeds one message and keeps the sum of all bodies under max_held_bytes:
+ * past it, the message stops growing, and is reported as too large rather
+ * than read from a body it does not have.
+ */
+static long feed_within_budget(struct llm_tracker *t, struct llm_msg *m, const uint8_t *p,
+			       size_t len, uint64_t ns)
+{
+	size_t cap = m->body_cap;
+	long got = llm_msg__feed(m, p, len, ns);
+
+	t->held += m->body_cap - cap;
+	/* only the message whose growth crossed the line stops growing */
+	if (m->body_cap > cap && t->held > t->o.max_held_bytes && m->max_body > m->body_len)
+		m->max_body = m->body_len;
+	return got;
 }
 
 static void feed_side(struct llm_tracker *t, struct llm_conn *c, bool is_req, const uint8_t *p,
@@ -212,7 +236,7 @@ static void feed_side(struct llm_tracker *t, struct llm_conn *c, bool is_req, co
 				return;
 			}
 		}
-		got = llm_msg__feed(s->cur, p + off, len - off, ns);
+		got = feed_within_budget(t, s->cur, p + off, len - off, ns);
 		if (got < 0) { /* out of memory: the message is lost, counted */
 			msg_free(s->cur);
 			s->cur = NULL;

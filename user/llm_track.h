@@ -33,6 +33,7 @@ struct llm_opts {
 	size_t n_hosts;
 	uint64_t max_body_bytes; /* per message kept for parsing; 0 = default 16 MiB */
 	uint64_t stale_ns; /* pending exchanges older than this are dropped at gc; 0 = 15 min */
+	uint64_t max_held_bytes; /* all messages' bodies together; 0 = 16 x max_body_bytes */
 };
 
 struct llm_tracker;

@@ -235,6 +235,56 @@ static void test_two_megabytes(void **state)
 	free(resp.p);
 }
 
+/* Two 2 MB answers in flight at once under a 5 MiB budget for all bodies
+ * (the first holds 4 MiB once its buffer has doubled): the second stops
+ * growing and is reported too large; the first is read exactly. */
+static void test_held_budget(void **state)
+{
+	struct fx_buf body = { 0 }, resp;
+	struct fx_buf req = fx_request("POST", "/v1/chat/completions", "Host: api.openai.com\r\n",
+				       "{\"model\":\"gpt-4.1\"}");
+	struct llm_opts o = { .max_body_bytes = 4u << 20, .max_held_bytes = 5u << 20 };
+	struct rig *r = calloc(1, sizeof(*r));
+	struct llm_stats st;
+	char *big = malloc(2u << 20), *text;
+
+	(void)state;
+	assert_non_null(r);
+	r->m = metrics__new(10000);
+	r->t = llm_tracker__new(&o, r->m);
+	assert_non_null(r->t);
+	memset(big, 'a', (2u << 20) - 1);
+	big[(2u << 20) - 1] = '\0';
+	fx_puts(&body, "{\"model\":\"gpt-4.1\",\"choices\":[{\"message\":{\"content\":\"");
+	fx_puts(&body, big);
+	fx_puts(&body, "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,"
+		       "\"completion_tokens\":5,\"total_tokens\":8}}");
+	resp = fx_response(200, "Content-Type: application/json\r\n", body.p);
+	for (r->conn = 1; r->conn <= 2; r->conn++)
+		send_io(r, BT_DATA_REQUEST, req.p, req.len, 10, BT_DATA_FIRST);
+	for (r->conn = 1; r->conn <= 2; r->conn++) /* both in flight, 64 KiB reads */
+		for (size_t off = 0; off < resp.len; off += 65536)
+			send_io(r, BT_DATA_RESPONSE, resp.p + off,
+				resp.len - off < 65536 ? resp.len - off : 65536, 20,
+				off ? 0 : BT_DATA_FIRST);
+	for (r->conn = 1; r->conn <= 2; r->conn++)
+		send_exchange(r, "/v1/chat/completions", 200, 5, 6, 0);
+	llm_tracker__stats(r->t, &st);
+	assert_int_equal(st.calls, 2);
+	assert_int_equal(st.unparsed, 1);
+	assert_int_equal(st.body_too_large, 1);
+	text = render(r);
+	has_line(text, "model=\"gpt-4.1\",token_type=\"output\"} 5\n");
+	has_line(text,
+		 "biothings_llm_unparsed_total{provider=\"openai\",reason=\"body_too_large\"} 1\n");
+	free(text);
+	rig_free(r);
+	free(big);
+	free(body.p);
+	free(req.p);
+	free(resp.p);
+}
+
 #define NCHUNK 2000
 #define MS 1000000ull
 
@@ -531,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_split_every_byte),
 		cmocka_unit_test(test_byte_by_byte),
 		cmocka_unit_test(test_two_megabytes),
+		cmocka_unit_test(test_held_budget),
 		cmocka_unit_test(test_long_stream_timing),
 		cmocka_unit_test(test_stream_cut_and_gap),
 		cmocka_unit_test(test_pipelined),
