@@ -73,24 +73,33 @@ struct {
 	__type(value, struct bt_conn);
 } bt_conn_init SEC(".maps");
 
+/* A zeroed connection with a fresh id, in per-CPU scratch, to fill and
+ * copy into a map; NULL if the scratch map is missing. */
+static __always_inline struct bt_conn *bt_conn_blank(void)
+{
+	__u32 zero = 0;
+	struct bt_conn *c = bpf_map_lookup_elem(&bt_conn_init, &zero);
+
+	if (!c)
+		return NULL;
+	__builtin_memset(c, 0, sizeof(*c));
+	c->conn_id = (bpf_ktime_get_ns() << 6) | (bpf_get_smp_processor_id() & 63);
+	return c;
+}
+
 static __always_inline void bt_track(__u32 tgid, int fd, __u8 role)
 {
 	struct bt_conn_key key = { .tgid = tgid, .fd = fd };
-	__u32 zero = 0;
 	struct bt_conn *c;
 	struct sock *sk;
 
 	sk = bt_fd_sock(fd);
 	if (!sk)
 		return;
-	c = bpf_map_lookup_elem(&bt_conn_init, &zero);
-	if (!c)
-		return;
-	__builtin_memset(c, 0, sizeof(*c));
-	if (bt_fill_addrs(c, sk))
+	c = bt_conn_blank();
+	if (!c || bt_fill_addrs(c, sk))
 		return;
 	c->role = role;
-	c->conn_id = (bpf_ktime_get_ns() << 6) | (bpf_get_smp_processor_id() & 63);
 	if (bpf_map_update_elem(&bt_conns, &key, c, BPF_ANY)) {
 		bt_count(BT_DROP_CONN_MAP_FULL);
 		return;

@@ -18,8 +18,8 @@ struct {
 	__type(value, struct bt_conn);
 } bt_conns SEC(".maps");
 
-/* Arguments of a syscall in progress on a tracked socket, keyed by
- * pid_tgid, from sys_enter to sys_exit. */
+/* Arguments of a syscall in progress on a tracked socket, kept from
+ * sys_enter to sys_exit in the thread's struct bt_task below. */
 struct bt_inflight {
 	__u64 enter_ns;
 	__u64 buf; /* buffer, iovec array or msghdr, by kind */

@@ -74,18 +74,15 @@ static __always_inline void bt_tls_bind_socket(struct bt_conn *c, __u64 id)
 static __always_inline struct bt_conn *bt_tls_conn(struct bt_tls_key *key, __u64 id, __u8 ingress)
 {
 	struct bt_conn *c = bpf_map_lookup_elem(&bt_tls_conns, key);
-	__u32 zero = 0;
 
 	if (c)
 		return c;
-	c = bpf_map_lookup_elem(&bt_conn_init, &zero);
+	c = bt_conn_blank();
 	if (!c)
 		return NULL;
-	__builtin_memset(c, 0, sizeof(*c));
 	/* HTTP clients speak first: the first plaintext direction tells the role */
 	c->role = ingress ? BT_ROLE_SERVER : BT_ROLE_CLIENT;
 	c->flags = BT_CONN_TLS;
-	c->conn_id = (bpf_ktime_get_ns() << 6) | (bpf_get_smp_processor_id() & 63);
 	bt_tls_bind_socket(c, id);
 	if (bpf_map_update_elem(&bt_tls_conns, key, c, BPF_NOEXIST)) {
 		bt_count(BT_DROP_CONN_MAP_FULL);

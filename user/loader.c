@@ -27,6 +27,9 @@
 #include "observer.skel.h"
 
 /* The maps a user may want to inspect; scratch maps stay unpinned. */
+#define BPF_FS_MAGIC_NR 0xcafe4a11
+#define TRACEFS_MAGIC_NR 0x74726163
+
 static struct bpf_map *pinned_map(struct observer *s, size_t i)
 {
 	struct bpf_map *maps[] = {

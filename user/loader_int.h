@@ -17,8 +17,6 @@ struct bpf_link;
 struct bpf_program;
 struct observer;
 
-#define BPF_FS_MAGIC_NR 0xcafe4a11
-#define TRACEFS_MAGIC_NR 0x74726163
 #define MAX_PROGS 64
 #define MAX_TLS_LINKS 512
 #define MAX_TLS_BINARIES 64

@@ -31,7 +31,6 @@
 #define PROC_TTL_NS (10ull * 1000000000ull)
 #define SELFMON_PERIOD_NS 1000000000ull
 #define MAX_PROG_STATS 64
-#define LLM_STALE_NS (15ull * 60 * 1000000000ull)
 
 struct observer_ctx {
 	struct obs_config cfg;
@@ -102,7 +101,7 @@ static int start_llm(struct observer_ctx *o)
 		.hosts = o->cfg.llm_hosts,
 		.n_hosts = o->cfg.n_llm_hosts,
 		.max_body_bytes = o->cfg.llm_max_body_bytes,
-		.stale_ns = LLM_STALE_NS,
+		.stale_ns = 0, /* the tracker's default */
 	};
 
 	o->llm = llm_tracker__new(&lo, o->metrics);

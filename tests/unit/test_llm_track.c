@@ -22,18 +22,24 @@ struct rig {
 	uint64_t conn;
 };
 
-static struct rig *rig_new(uint64_t max_body)
+static struct rig *rig_new_opts(const struct llm_opts *o)
 {
 	struct rig *r = calloc(1, sizeof(*r));
-	struct llm_opts o = { .max_body_bytes = max_body, .stale_ns = 1000000000ull };
 
 	assert_non_null(r);
 	r->m = metrics__new(10000);
 	assert_non_null(r->m);
-	r->t = llm_tracker__new(&o, r->m);
+	r->t = llm_tracker__new(o, r->m);
 	assert_non_null(r->t);
 	r->conn = 42;
 	return r;
+}
+
+static struct rig *rig_new(uint64_t max_body)
+{
+	struct llm_opts o = { .max_body_bytes = max_body, .stale_ns = 1000000000ull };
+
+	return rig_new_opts(&o);
 }
 
 static void rig_free(struct rig *r)
@@ -244,15 +250,11 @@ static void test_held_budget(void **state)
 	struct fx_buf req = fx_request("POST", "/v1/chat/completions", "Host: api.openai.com\r\n",
 				       "{\"model\":\"gpt-4.1\"}");
 	struct llm_opts o = { .max_body_bytes = 4u << 20, .max_held_bytes = 5u << 20 };
-	struct rig *r = calloc(1, sizeof(*r));
+	struct rig *r = rig_new_opts(&o);
 	struct llm_stats st;
 	char *big = malloc(2u << 20), *text;
 
 	(void)state;
-	assert_non_null(r);
-	r->m = metrics__new(10000);
-	r->t = llm_tracker__new(&o, r->m);
-	assert_non_null(r->t);
 	memset(big, 'a', (2u << 20) - 1);
 	big[(2u << 20) - 1] = '\0';
 	fx_puts(&body, "{\"model\":\"gpt-4.1\",\"choices\":[{\"message\":{\"content\":\"");
