@@ -34,7 +34,7 @@ SKEL := $(OUT)/observer.skel.h
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -Ibpf -I$(OUT) \
 	  -DBT_VERSION='"$(VERSION)"'
-LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lm
+LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lsqlite3 -lm
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
@@ -72,6 +72,7 @@ $(OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/biothings/*.h)
 
 # Only the loader includes the skeleton.
 $(OUT)/user/loader.o $(OUT)/user/loader_tls.o: $(SKEL)
+$(OUT)/user/pricing_data.o: deploy/pricing/model_prices.json
 
 $(BIN): $(USER_OBJS)
 	$(call msg,LD,$@)

@@ -3,8 +3,8 @@
 # Idempotent and silent when everything is present; apt only.
 set -eu
 
-BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libyaml-dev libjansson-dev libcmocka-dev libclang-rt-14-dev pkg-config make gcc"
-TEST="nginx wrk curl python3 prometheus iproute2 procps openssl"
+BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libyaml-dev libjansson-dev libcmocka-dev libsqlite3-dev libclang-rt-14-dev pkg-config make gcc"
+TEST="nginx wrk curl python3 prometheus prometheus-alertmanager systemd iproute2 procps openssl sqlite3 tzdata"
 
 missing=""
 for p in $BUILD $TEST; do

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The REST/metrics listener. Requests are small and read-only for now, so
- * one internal polling thread serves them; connection count and time are
+ * The REST/metrics listener. Requests are small, so one internal polling
+ * thread serves them; connection count, time and request bodies are
  * bounded so a slow or hostile client cannot pin the observer.
  */
 #include "api.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ struct api {
 	api_refresh_fn refresh;
 	void *refresh_ctx;
 	uint64_t render_log_ns;
+	const struct api_route *routes;
+	size_t n_routes;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -49,6 +52,27 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, 
 		     MHD_RESPMEM_MUST_COPY);
 }
 
+/* The endpoint list, so a person with curl can find their way. */
+static enum MHD_Result serve_index(struct api *a, struct MHD_Connection *conn)
+{
+	size_t cap = 128, len;
+	char *body;
+
+	for (size_t i = 0; i < a->n_routes; i++)
+		cap += strlen(a->routes[i].path) + strlen(a->routes[i].method) + 8;
+	body = malloc(cap);
+	if (!body)
+		return reply_json(conn, 500, "{\"error\":\"out of memory\"}");
+	len = (size_t)snprintf(body, cap,
+			       "{\"endpoints\":[\"GET /metrics\",\"GET /prometheus/metrics\","
+			       "\"GET /health\"");
+	for (size_t i = 0; i < a->n_routes; i++)
+		len += (size_t)snprintf(body + len, cap - len, ",\"%s %s\"", a->routes[i].method,
+					a->routes[i].path);
+	snprintf(body + len, cap - len, "]}");
+	return reply(conn, 200, "application/json", body, strlen(body), MHD_RESPMEM_MUST_FREE);
+}
+
 static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 {
 	char *text = NULL;
@@ -69,28 +93,184 @@ static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 		     MHD_RESPMEM_MUST_FREE);
 }
 
+/* A request's upload, kept between the calls MHD makes for one request. */
+struct upload {
+	char *buf;
+	size_t len;
+	bool too_large;
+};
+
+const char *api_query(const struct api_request *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+struct qcheck {
+	const char *const *allowed;
+	char *bad;
+	size_t badlen;
+	int err;
+};
+
+static enum MHD_Result check_key(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct qcheck *q = cls;
+
+	(void)kind;
+	(void)value;
+	for (const char *const *a = q->allowed; *a; a++) {
+		if (!strcmp(*a, key))
+			return MHD_YES;
+	}
+	snprintf(q->bad, q->badlen, "%.32s", key);
+	for (char *c = q->bad; *c; c++)
+		*c = *c > 0x20 && *c < 0x7f && *c != '"' && *c != '\\' ? *c : '?';
+	q->err = -EINVAL;
+	return MHD_NO;
+}
+
+int api_query_check(const struct api_request *rq, const char *const *allowed, char *bad,
+		    size_t badlen)
+{
+	struct qcheck q = { allowed, bad, badlen, 0 };
+
+	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_key, &q);
+	return q.err;
+}
+
+static const char *status_text(unsigned status)
+{
+	switch (status) {
+	case 400:
+		return "bad request";
+	case 404:
+		return "not found";
+	case 405:
+		return "method not allowed";
+	case 413:
+		return "request body too large";
+	case 503:
+		return "not available";
+	default:
+		return status >= 500 ? "internal error" : "error";
+	}
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status)
+{
+	char body[96];
+
+	snprintf(body, sizeof(body), "{\"error\":\"%s\"}", status_text(status));
+	return reply_json(conn, status, body);
+}
+
+static const struct api_route *find_route(const struct api *a, const char *url, bool *path_known,
+					  const char *method)
+{
+	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+
+	*path_known = false;
+	for (size_t i = 0; i < a->n_routes; i++) {
+		const struct api_route *r = &a->routes[i];
+		size_t n = strlen(r->path);
+		bool hit = r->path[n - 1] == '/' ? !strncmp(url, r->path, n) :
+						   !strcmp(url, r->path);
+
+		if (!hit)
+			continue;
+		*path_known = true;
+		if (!strcmp(r->method, method) || (get && !strcmp(r->method, "GET")))
+			return r;
+	}
+	return NULL;
+}
+
+static enum MHD_Result dispatch(struct api *a, struct MHD_Connection *conn, const char *url,
+				const char *method, const struct upload *up)
+{
+	struct api_request rq = { method, url, up && up->buf ? up->buf : "", up ? up->len : 0,
+				  conn };
+	struct api_reply out = { 0, NULL };
+	bool known;
+	const struct api_route *r = find_route(a, url, &known, method);
+
+	if (!r)
+		return reply_error(conn, known ? 405 : 404);
+	if (up && up->too_large)
+		return reply_error(conn, 413);
+	r->fn(r->ctx, &rq, &out);
+	if (!out.json)
+		return reply_error(conn, out.status ? out.status : 500);
+	return reply(conn, out.status ? out.status : 200, "application/json", out.json,
+		     strlen(out.json), MHD_RESPMEM_MUST_FREE);
+}
+
+/* Appends one piece of upload; past API_BODY_MAX the rest is read and dropped. */
+static void take_upload(struct upload *up, const char *data, size_t n)
+{
+	char *b;
+
+	if (up->too_large || up->len + n > API_BODY_MAX) {
+		up->too_large = true;
+		return;
+	}
+	b = realloc(up->buf, up->len + n + 1);
+	if (!b) {
+		up->too_large = true;
+		return;
+	}
+	memcpy(b + up->len, data, n);
+	up->len += n;
+	b[up->len] = '\0';
+	up->buf = b;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **state)
 {
 	struct api *a = cls;
+	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	struct upload *up = *state;
 
 	(void)version;
-	(void)upload;
-	(void)state;
-	if (*upload_size)
+	if (!get && !up) { /* first call of a request that may carry a body */
+		up = calloc(1, sizeof(*up));
+		if (!up)
+			return MHD_NO;
+		*state = up;
+		return MHD_YES;
+	}
+	if (up && *upload_size) {
+		take_upload(up, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (get && *upload_size)
 		return reply_json(conn, 413, "{\"error\":\"no request body expected\"}");
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply_json(conn, 405, "{\"error\":\"method not allowed\"}");
-	if (!strcmp(url, "/metrics") || !strcmp(url, "/prometheus/metrics"))
+	if (get && (!strcmp(url, "/metrics") || !strcmp(url, "/prometheus/metrics")))
 		return serve_metrics(a, conn);
-	if (!strcmp(url, "/health"))
+	if (get && !strcmp(url, "/health"))
 		return reply_json(conn, 200, "{\"status\":\"healthy\"}");
-	if (!strcmp(url, "/"))
-		return reply_json(
-			conn, 200,
-			"{\"endpoints\":[\"/metrics\",\"/prometheus/metrics\",\"/health\"]}");
-	return reply_json(conn, 404, "{\"error\":\"not found\"}");
+	if (get && !strcmp(url, "/"))
+		return serve_index(a, conn);
+	return dispatch(a, conn, url, method, up);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct upload *up = *state;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (up) {
+		free(up->buf);
+		free(up);
+		*state = NULL;
+	}
 }
 
 static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -118,7 +298,8 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, s
 }
 
 struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn refresh,
-		       void *refresh_ctx, char *err, size_t errlen)
+		       void *refresh_ctx, const struct api_route *routes, size_t n_routes,
+		       char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = {};
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
@@ -134,12 +315,14 @@ struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn ref
 	a->m = m;
 	a->refresh = refresh;
 	a->refresh_ctx = refresh_ctx;
+	a->routes = routes;
+	a->n_routes = n_routes;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, &ss,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONN_LIMIT,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT_S,
-				MHD_OPTION_END);
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!a->d) {
 		snprintf(err, errlen, "cannot listen on %s (address in use or not local?)", listen);
 		free(a);

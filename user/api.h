@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * HTTP endpoints (libmicrohttpd): /metrics and /prometheus/metrics in
- * Prometheus text format, /health. Reads snapshots; never blocks the
- * capture loop for longer than a render.
+ * Prometheus text format, /health, and the REST routes other modules
+ * register (JSON in and out). Reads snapshots; never blocks the capture
+ * loop for longer than a render.
  */
 #ifndef BT_API_H
 #define BT_API_H
@@ -16,9 +17,43 @@ struct api;
  * counters) are current when scraped; may run on the API thread. */
 typedef void (*api_refresh_fn)(void *ctx);
 
-/* listen: "HOST:PORT", "[V6]:PORT" or ":PORT". NULL + message on failure. */
+/* Request bodies above this are answered 413 (and not kept). */
+#define API_BODY_MAX (64u << 10)
+
+/* One REST request as a handler sees it. */
+struct api_request {
+	const char *method, *path; /* path: the URL without its query */
+	const char *body; /* NUL-terminated; "" without a body */
+	size_t body_len;
+	void *conn; /* internal */
+};
+/* A query argument's value, or NULL. */
+const char *api_query(const struct api_request *rq, const char *key);
+/* 0 when every query key is in allowed (NULL-terminated); else -EINVAL and
+ * the first unknown key, cut and made printable, in bad. */
+int api_query_check(const struct api_request *rq, const char *const *allowed, char *bad,
+		    size_t badlen);
+
+/* What a handler answers: status and a malloc'd JSON body (NULL: {"error":...} from the status). */
+struct api_reply {
+	unsigned status;
+	char *json;
+};
+typedef void (*api_handler_fn)(void *ctx, const struct api_request *rq, struct api_reply *out);
+
+/* path matches exactly, or as a prefix when it ends in '/'. Handlers run on the API thread. */
+struct api_route {
+	const char *method; /* GET (HEAD too) or POST */
+	const char *path;
+	api_handler_fn fn;
+	void *ctx;
+};
+
+/* listen: "HOST:PORT", "[V6]:PORT" or ":PORT". routes: the REST endpoints, kept by
+ * pointer (static storage). NULL + message on failure. */
 struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn refresh,
-		       void *refresh_ctx, char *err, size_t errlen);
+		       void *refresh_ctx, const struct api_route *routes, size_t n_routes,
+		       char *err, size_t errlen);
 void api__stop(struct api *a);
 
 #endif

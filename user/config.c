@@ -13,6 +13,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -62,6 +64,29 @@ const struct config_opt config_opts[] = {
 	  "request-path suffixes whose exchanges the kernel captures for LLM accounting" },
 	{ "llm.max_body_size", "llm-max-body-size", 0, OT_SIZE, FIELD(llm_max_body_bytes), 4096,
 	  1ull << 30, false, "16MiB", "SIZE", "LLM message body kept for parsing" },
+	{ "llm.agent_types", NULL, 0, OT_AGENT_RULES, 0, 0, 0, 0, false, NULL, NULL,
+	  "ordered agent_type rules: header, env, comm, exe or cgroup" },
+	{ "llm.max_agent_types", "max-agent-types", 0, OT_U32, FIELD(max_agent_types), 1, 10000,
+	  false, "50", "N", "distinct agent_type values before new ones become \"other\"" },
+	{ "pricing", "pricing", 0, OT_PATH, FIELD(pricing_path), 0, 0, false, NULL, "FILE",
+	  "LiteLLM-schema price file that adds to and overrides the built-in table" },
+	{ "budgets.daily_usd", "daily-budget", 0, OT_USD, FIELD(budgets.daily_usd), 0, 0, false,
+	  "200", "USD", "LLM spend allowed per day" },
+	{ "budgets.monthly_usd", "monthly-budget", 0, OT_USD, FIELD(budgets.monthly_usd), 0, 0,
+	  false, "3000", "USD", "LLM spend allowed per calendar month" },
+	{ "budgets.daily_warn_ratio", NULL, 0, OT_RATIO, FIELD(budgets.daily_warn_ratio), 0, 0,
+	  false, "0.8", "RATIO", "daily status turns warning past this share of the budget" },
+	{ "budgets.monthly_warn_ratio", NULL, 0, OT_RATIO, FIELD(budgets.monthly_warn_ratio), 0, 0,
+	  false, "0.9", "RATIO", "monthly status turns warning past this share of the budget" },
+	{ "budgets.daily_critical_usd", "daily-critical", 0, OT_USD,
+	  FIELD(budgets.daily_critical_usd), 0, 0, false, "500", "USD",
+	  "daily status turns critical past this spend (>= the daily budget)" },
+	{ "budgets.timezone", "budget-timezone", 0, OT_ZONE, FIELD(budgets.timezone), 0, 0, false,
+	  "UTC", "ZONE", "IANA time zone whose midnight starts a budget day" },
+	{ "business.events", NULL, 0, OT_BIZ_EVENTS, 0, 0, 0, 0, false, NULL, NULL,
+	  "rules turning served HTTP requests into business events" },
+	{ "business.weights", NULL, 0, OT_BIZ_WEIGHTS, 0, 0, 0, 0, false, NULL, NULL,
+	  "productivity score weight per category (experiment, publication, discovery, other)" },
 	{ NULL, "help", 'h', OT_HELP, 0, 0, 0, 0, false, NULL, NULL, "show this help and exit" },
 	{ NULL, "version", 'V', OT_VERSION, 0, 0, 0, 0, false, NULL, NULL,
 	  "print the version and exit" },
@@ -166,6 +191,41 @@ static int set_number(const struct config_opt *o, struct obs_config *c, const ch
 	return 0;
 }
 
+/* Dollars and ratios: plain decimal numbers, finite, in range. */
+static int set_double(const struct config_opt *o, struct obs_config *c, const char *val, char *why,
+		      size_t whylen)
+{
+	bool ratio = o->type == OT_RATIO;
+	double hi = ratio ? 1.0 : 1e12;
+	char v[48], *end;
+	double d;
+
+	errno = 0;
+	d = strtod(val, &end);
+	if (end == val || *end || errno || !isfinite(d) || strpbrk(val, "xXnN"))
+		return config_say(-EINVAL, why, whylen, "'%s' is not %s",
+				  config_shown(val, v, sizeof(v)),
+				  ratio ? "a ratio such as 0.8" : "an amount such as 200 or 12.5");
+	if (d <= 0 || d > hi)
+		return config_say(-EINVAL, why, whylen,
+				  "'%s' is out of range (above 0, at most %s)",
+				  config_shown(val, v, sizeof(v)), ratio ? "1" : "1e12");
+	*(double *)field(o, c) = d;
+	return 0;
+}
+
+/* Zone names as the tz database spells them; whether the zone exists is checked at start. */
+static bool zone_name_ok(const char *z)
+{
+	if (z[0] == '/' || strstr(z, ".."))
+		return false;
+	for (; *z; z++) {
+		if (!isalnum((unsigned char)*z) && !strchr("/_+-", *z))
+			return false;
+	}
+	return true;
+}
+
 static int check_text(const struct config_opt *o, const char *val, char *why, size_t whylen)
 {
 	char host[128], v[48];
@@ -182,6 +242,13 @@ static int check_text(const struct config_opt *o, const char *val, char *why, si
 			return config_say(-EINVAL, why, whylen,
 					  "'%s' is not HOST:PORT, [IPV6]:PORT or :PORT",
 					  config_shown(val, v, sizeof(v)));
+		return 0;
+	case OT_ZONE:
+		if (!zone_name_ok(val))
+			return config_say(
+				-EINVAL, why, whylen,
+				"'%s' is not a time zone name such as UTC or Europe/Berlin",
+				config_shown(val, v, sizeof(v)));
 		return 0;
 	case OT_LEVEL:
 		for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++) {
@@ -206,7 +273,11 @@ int config_opt_set(const struct config_opt *o, struct obs_config *c, const char 
 	case OT_DURATION:
 	case OT_U32:
 		return set_number(o, c, val, why, whylen);
+	case OT_USD:
+	case OT_RATIO:
+		return set_double(o, c, val, why, whylen);
 	case OT_STR:
+	case OT_ZONE:
 	case OT_PATH:
 	case OT_LISTEN:
 	case OT_LEVEL:
@@ -271,6 +342,16 @@ void obs_config_defaults(struct obs_config *c)
 			config_opt_set(&config_opts[i], c, config_opts[i].def, NULL, 0);
 	}
 	default_capture_paths(c);
+	business_weights_defaults(&c->biz_weights);
+}
+
+int obs_config_validate(const struct obs_config *c, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (budget_cfg_check(&c->budgets, why, sizeof(why)))
+		return config_say(-EINVAL, err, errlen, "budgets: %s", why);
+	return 0;
 }
 
 void obs_config_free(struct obs_config *c)
@@ -289,6 +370,12 @@ void obs_config_free(struct obs_config *c)
 		free(c->capture_paths[i]);
 	free(c->capture_paths);
 	free(c->llm_hosts);
+	free(c->agent_rules);
+	free(c->biz_rules);
+	c->agent_rules = NULL;
+	c->biz_rules = NULL;
+	c->n_agent_rules = 0;
+	c->n_biz_rules = 0;
 	c->capture_paths = NULL;
 	c->llm_hosts = NULL;
 	c->n_capture_paths = 0;
@@ -518,8 +605,13 @@ void obs_config_usage(FILE *out, const char *prog)
 	}
 	fprintf(out, "\nConfig file only:\n");
 	for (size_t i = 0; i < N_OPTS; i++) {
-		if (!config_opts[i].flag)
-			fprintf(out, "  %-30s %s\n", config_opts[i].key, config_opts[i].help);
+		const struct config_opt *o = &config_opts[i];
+
+		if (o->flag)
+			continue;
+		fprintf(out, "  %-30s %s\n", o->key, o->help);
+		if (o->def)
+			fprintf(out, "  %-30s (default %s)\n", "", o->def);
 	}
 	fprintf(out,
 		"\nSizes: 64KiB, 8MiB, 1GiB (also kB, MB, GB). Durations: 500ms, 10s, 5m, 1h30m.\n"

@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "attribution.h"
+#include "budget.h"
+#include "business.h"
+
 /* Config file bytes read at most; a larger file is refused. */
 #define OBS_CONFIG_FILE_MAX (1u << 20)
 /* Mapping/list nesting accepted (the schema needs 4). */
@@ -60,6 +64,14 @@ struct obs_config {
 	char **capture_paths; /* llm.capture_paths (config only): request-path suffixes */
 	size_t n_capture_paths;
 	uint64_t llm_max_body_bytes; /* llm.max_body_size / --llm-max-body-size */
+	struct attr_rule *agent_rules; /* llm.agent_types (config only), in order */
+	size_t n_agent_rules;
+	uint32_t max_agent_types; /* llm.max_agent_types / --max-agent-types */
+	char pricing_path[256]; /* pricing / --pricing: LiteLLM-schema file over the built-in table */
+	struct budget_cfg budgets; /* budgets.* / --daily-budget ... */
+	struct business_rule *biz_rules; /* business.events (config only) */
+	size_t n_biz_rules;
+	struct business_weights biz_weights; /* business.weights (config only) */
 };
 
 enum obs_action {
@@ -94,7 +106,10 @@ int obs_config_parse_args(struct obs_config *c, int argc, char **argv, int *acti
 void obs_config_usage(FILE *out, const char *prog);
 /* llm.capture_paths when the file does not set it; NULL-terminated. */
 extern const char *const obs_default_capture_paths[];
-/* Frees routes, services, llm hosts and capture paths; c stays valid (empty lists). NULL-safe. */
+/* Checks that need the whole config or the file system (budget zone and
+ * amounts together); 0 or -EINVAL with the message in err. */
+int obs_config_validate(const struct obs_config *c, char *err, size_t errlen);
+/* Frees every list; c stays valid (empty lists). NULL-safe. */
 void obs_config_free(struct obs_config *c);
 /*
  * "127.0.0.1:9464", "[::1]:9464", "localhost:9464", ":9464" (host "" =

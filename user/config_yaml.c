@@ -4,7 +4,8 @@
  * option table in config.c, so every error carries FILE:LINE:COL. Works on
  * a scratch copy and commits only when the whole file is good. Knows no
  * option by itself except the lists (http.routes, services, llm.hosts,
- * llm.capture_paths), which have no flag form; must not read files, log or keep global state.
+ * llm.capture_paths; config_rules.c has the cost engine's), which have no
+ * flag form; must not read files, log or keep global state.
  */
 #include "config_yaml.h"
 
@@ -17,7 +18,7 @@
 
 #include "route.h"
 
-static bool printable(const char *s)
+bool cy_printable(const char *s)
 {
 	for (; *s; s++) {
 		if (*s < 0x20 || *s > 0x7e)
@@ -26,19 +27,7 @@ static bool printable(const char *s)
 	return true;
 }
 
-struct yctx {
-	yaml_document_t doc; /* the one being walked */
-	const char *name; /* file name for messages */
-	char *err;
-	size_t errlen;
-	struct obs_config *c;
-	bool routes_set, services_set, llm_hosts_set, capture_paths_set;
-};
-
-static int yerr(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int yerr(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
+int cy_err(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
@@ -50,7 +39,7 @@ static int yerr(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
 			  n->start_mark.line + 1, n->start_mark.column + 1, msg);
 }
 
-static bool is_null(const yaml_node_t *n)
+bool cy_is_null(const yaml_node_t *n)
 {
 	const char *v;
 
@@ -61,7 +50,7 @@ static bool is_null(const yaml_node_t *n)
 	       !strcmp(v, "NULL");
 }
 
-static const char *node_kind(const yaml_node_t *n)
+const char *cy_kind(const yaml_node_t *n)
 {
 	return n->type == YAML_MAPPING_NODE  ? "mapping" :
 	       n->type == YAML_SEQUENCE_NODE ? "list" :
@@ -69,24 +58,24 @@ static const char *node_kind(const yaml_node_t *n)
 }
 
 /* A key's single value; reports lists, mappings, nulls and embedded NULs. */
-static int get_scalar(struct yctx *y, const yaml_node_t *n, const char *key, const char **out)
+int cy_scalar(struct yctx *y, const yaml_node_t *n, const char *key, const char **out)
 {
 	if (n->type != YAML_SCALAR_NODE)
-		return yerr(y, n, "%s: expected a single value, not a %s", key, node_kind(n));
-	if (is_null(n))
-		return yerr(y, n, "%s: missing value", key);
+		return cy_err(y, n, "%s: expected a single value, not a %s", key, cy_kind(n));
+	if (cy_is_null(n))
+		return cy_err(y, n, "%s: missing value", key);
 	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
-		return yerr(y, n, "%s: contains a NUL byte", key);
+		return cy_err(y, n, "%s: contains a NUL byte", key);
 	*out = (const char *)n->data.scalar.value;
 	return 0;
 }
 
 /* Key text of a mapping pair, or NULL (reported) when it is not a plain string. */
-static const char *get_key(struct yctx *y, const yaml_node_t *k)
+const char *cy_key(struct yctx *y, const yaml_node_t *k)
 {
 	if (k->type != YAML_SCALAR_NODE ||
 	    strlen((const char *)k->data.scalar.value) != k->data.scalar.length) {
-		yerr(y, k, "keys must be plain strings");
+		cy_err(y, k, "keys must be plain strings");
 		return NULL;
 	}
 	return (const char *)k->data.scalar.value;
@@ -98,11 +87,11 @@ static int load_route(struct yctx *y, const yaml_node_t *item)
 	char why[128], v[48];
 	int err;
 
-	err = get_scalar(y, item, key, &val);
+	err = cy_scalar(y, item, key, &val);
 	if (err)
 		return err;
 	if (route_pattern_check(val, why, sizeof(why)))
-		return yerr(y, item, "%s: '%s': %s", key, config_shown(val, v, sizeof(v)), why);
+		return cy_err(y, item, "%s: '%s': %s", key, config_shown(val, v, sizeof(v)), why);
 	y->c->routes[y->c->n_routes] = strdup(val);
 	if (!y->c->routes[y->c->n_routes++])
 		return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);
@@ -131,18 +120,18 @@ static int load_match_field(struct yctx *y, const struct match_field *f, const y
 	int err;
 
 	snprintf(key, sizeof(key), "services.match.%s", f->key);
-	err = get_scalar(y, v, key, &val);
+	err = cy_scalar(y, v, key, &val);
 	if (err)
 		return err;
 	if (!f->size) {
 		if (config_parse_u64(val, &port) || port < 1 || port > 65535)
-			return yerr(y, v, "%s: '%s' is not a port (1-65535)", key,
-				    config_shown(val, s, sizeof(s)));
+			return cy_err(y, v, "%s: '%s' is not a port (1-65535)", key,
+				      config_shown(val, s, sizeof(s)));
 		r->port = (uint16_t)port;
 		return 0;
 	}
 	if (strlen(val) >= f->size)
-		return yerr(y, v, "%s: longer than %zu bytes", key, f->size - 1);
+		return cy_err(y, v, "%s: longer than %zu bytes", key, f->size - 1);
 	strcpy((char *)r + f->off, val);
 	return 0;
 }
@@ -155,10 +144,10 @@ static int load_match(struct yctx *y, const yaml_node_t *m, struct obs_service_r
 	int err;
 
 	if (m->type != YAML_MAPPING_NODE)
-		return yerr(y, m, "services.match: expected a mapping, not a %s", node_kind(m));
+		return cy_err(y, m, "services.match: expected a mapping, not a %s", cy_kind(m));
 	for (pair = m->data.mapping.pairs.start; pair < m->data.mapping.pairs.top; pair++) {
 		const yaml_node_t *k = yaml_document_get_node(&y->doc, pair->key);
-		const char *key = get_key(y, k);
+		const char *key = cy_key(y, k);
 		size_t i;
 		char s[48];
 
@@ -167,11 +156,11 @@ static int load_match(struct yctx *y, const yaml_node_t *m, struct obs_service_r
 		for (i = 0; i < nf && strcmp(key, match_fields[i].key); i++)
 			;
 		if (i == nf)
-			return yerr(y, k,
-				    "services.match: unknown key '%s' (comm, exe, cgroup, port)",
-				    config_shown(key, s, sizeof(s)));
+			return cy_err(y, k,
+				      "services.match: unknown key '%s' (comm, exe, cgroup, port)",
+				      config_shown(key, s, sizeof(s)));
 		if (seen & (1u << i))
-			return yerr(y, k, "services.match: duplicate key '%s'", key);
+			return cy_err(y, k, "services.match: duplicate key '%s'", key);
 		seen |= 1u << i;
 		err = load_match_field(y, &match_fields[i],
 				       yaml_document_get_node(&y->doc, pair->value), r);
@@ -191,37 +180,37 @@ static int load_service(struct yctx *y, const yaml_node_t *item, struct obs_serv
 
 	memset(r, 0, sizeof(*r));
 	if (item->type != YAML_MAPPING_NODE)
-		return yerr(y, item, "services: each entry needs name and match, not a %s",
-			    node_kind(item));
+		return cy_err(y, item, "services: each entry needs name and match, not a %s",
+			      cy_kind(item));
 	for (pair = item->data.mapping.pairs.start; pair < item->data.mapping.pairs.top; pair++) {
 		const yaml_node_t *k = yaml_document_get_node(&y->doc, pair->key);
 		const yaml_node_t *v = yaml_document_get_node(&y->doc, pair->value);
 		const yaml_node_t **slot;
 
-		if (!(key = get_key(y, k)))
+		if (!(key = cy_key(y, k)))
 			return -EINVAL;
 		slot = !strcmp(key, "name") ? &name : !strcmp(key, "match") ? &match : NULL;
 		if (!slot)
-			return yerr(y, k, "services: unknown key '%s' (name, match)",
-				    config_shown(key, s, sizeof(s)));
+			return cy_err(y, k, "services: unknown key '%s' (name, match)",
+				      config_shown(key, s, sizeof(s)));
 		if (*slot)
-			return yerr(y, k, "services: duplicate key '%s'", key);
+			return cy_err(y, k, "services: duplicate key '%s'", key);
 		*slot = v;
 	}
 	if (!name)
-		return yerr(y, item, "services: entry without a name");
-	err = get_scalar(y, name, "services.name", &val);
+		return cy_err(y, item, "services: entry without a name");
+	err = cy_scalar(y, name, "services.name", &val);
 	if (err)
 		return err;
-	if (strlen(val) >= sizeof(r->name) || !printable(val))
-		return yerr(y, name, "services.name: use up to %zu printable characters",
-			    sizeof(r->name) - 1);
+	if (strlen(val) >= sizeof(r->name) || !cy_printable(val))
+		return cy_err(y, name, "services.name: use up to %zu printable characters",
+			      sizeof(r->name) - 1);
 	strcpy(r->name, val);
-	err = match && !is_null(match) ? load_match(y, match, r) : 0;
+	err = match && !cy_is_null(match) ? load_match(y, match, r) : 0;
 	if (!err && !r->comm[0] && !r->exe[0] && !r->cgroup[0] && !r->port)
-		return yerr(y, match ? match : item,
-			    "services: '%s' has no match field (comm, exe, cgroup or port)",
-			    r->name);
+		return cy_err(y, match ? match : item,
+			      "services: '%s' has no match field (comm, exe, cgroup or port)",
+			      r->name);
 	return err;
 }
 
@@ -264,14 +253,14 @@ static int list_alloc(struct yctx *y, const yaml_node_t *seq, const struct list_
 {
 	size_t n;
 
-	if (is_null(seq))
+	if (cy_is_null(seq))
 		return 0;
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return yerr(y, seq, "%s: expected a list of %s, not a %s", k->key, k->what,
-			    node_kind(seq));
+		return cy_err(y, seq, "%s: expected a list of %s, not a %s", k->key, k->what,
+			      cy_kind(seq));
 	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
 	if (n > k->max)
-		return yerr(y, seq, "%s: more than %zu %s", k->key, k->max, k->items);
+		return cy_err(y, seq, "%s: more than %zu %s", k->key, k->max, k->items);
 	*arr = calloc(n ? n : 1, k->elem);
 	if (!*arr)
 		return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);
@@ -333,18 +322,18 @@ static int add_llm_host(struct yctx *y, const yaml_node_t *hn, const yaml_node_t
 	struct llm_host_rule *r = &y->c->llm_hosts[y->c->n_llm_hosts];
 	const char *h, *p;
 	char s[48];
-	int err = get_scalar(y, hn, "llm.hosts", &h);
+	int err = cy_scalar(y, hn, "llm.hosts", &h);
 
 	if (!err)
-		err = get_scalar(y, pn, "llm.hosts", &p);
+		err = cy_scalar(y, pn, "llm.hosts", &p);
 	if (err)
 		return err;
 	if (!host_pattern_ok(h))
-		return yerr(y, hn, "llm.hosts: '%s' is not a host, host:port or *suffix",
-			    config_shown(h, s, sizeof(s)));
+		return cy_err(y, hn, "llm.hosts: '%s' is not a host, host:port or *suffix",
+			      config_shown(h, s, sizeof(s)));
 	if (!provider_ok(p))
-		return yerr(y, pn, "llm.hosts: provider '%s': use up to 31 of [a-z0-9_.]",
-			    config_shown(p, s, sizeof(s)));
+		return cy_err(y, pn, "llm.hosts: provider '%s': use up to 31 of [a-z0-9_.]",
+			      config_shown(p, s, sizeof(s)));
 	snprintf(r->host, sizeof(r->host), "%s", h);
 	snprintf(r->provider, sizeof(r->provider), "%s", p);
 	y->c->n_llm_hosts++;
@@ -358,11 +347,11 @@ static int load_host_entry(struct yctx *y, const yaml_node_t *item)
 	yaml_node_pair_t *pair;
 
 	if (item->type != YAML_MAPPING_NODE)
-		return yerr(y, item, "llm.hosts: each entry needs host and provider, not a %s",
-			    node_kind(item));
+		return cy_err(y, item, "llm.hosts: each entry needs host and provider, not a %s",
+			      cy_kind(item));
 	for (pair = item->data.mapping.pairs.start; pair < item->data.mapping.pairs.top; pair++) {
 		const yaml_node_t *k = yaml_document_get_node(&y->doc, pair->key);
-		const char *key = get_key(y, k);
+		const char *key = cy_key(y, k);
 
 		if (!key)
 			return -EINVAL;
@@ -371,12 +360,12 @@ static int load_host_entry(struct yctx *y, const yaml_node_t *item)
 		else if (!strcmp(key, "provider") && !p)
 			p = yaml_document_get_node(&y->doc, pair->value);
 		else
-			return yerr(y, k,
-				    "llm.hosts: unknown or duplicate key '%s' (host, provider)",
-				    key);
+			return cy_err(y, k,
+				      "llm.hosts: unknown or duplicate key '%s' (host, provider)",
+				      key);
 	}
 	if (!h || !p)
-		return yerr(y, item, "llm.hosts: each entry needs host and provider");
+		return cy_err(y, item, "llm.hosts: each entry needs host and provider");
 	return add_llm_host(y, h, p);
 }
 
@@ -390,13 +379,13 @@ static int load_llm_hosts(struct yctx *y, const yaml_node_t *v)
 	int err = 0;
 
 	y->llm_hosts_set = true;
-	if (is_null(v))
+	if (cy_is_null(v))
 		return 0;
 	if (!map && v->type != YAML_SEQUENCE_NODE)
-		return yerr(y, v, "llm.hosts: expected a mapping or a list, not a %s",
-			    node_kind(v));
+		return cy_err(y, v, "llm.hosts: expected a mapping or a list, not a %s",
+			      cy_kind(v));
 	if (n > OBS_CONFIG_MAX_LLM_HOSTS)
-		return yerr(y, v, "llm.hosts: more than %d entries", OBS_CONFIG_MAX_LLM_HOSTS);
+		return cy_err(y, v, "llm.hosts: more than %d entries", OBS_CONFIG_MAX_LLM_HOSTS);
 	y->c->llm_hosts = calloc(n ? n : 1, sizeof(*y->c->llm_hosts));
 	if (!y->c->llm_hosts)
 		return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);
@@ -420,15 +409,15 @@ static int load_capture_paths(struct yctx *y, const yaml_node_t *v)
 	int err = 0;
 
 	y->capture_paths_set = true;
-	if (is_null(v))
+	if (cy_is_null(v))
 		return 0;
 	if (v->type != YAML_SEQUENCE_NODE)
-		return yerr(y, v, "llm.capture_paths: expected a list of path suffixes, not a %s",
-			    node_kind(v));
+		return cy_err(y, v, "llm.capture_paths: expected a list of path suffixes, not a %s",
+			      cy_kind(v));
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n > OBS_CONFIG_MAX_CAPTURE_PATHS)
-		return yerr(y, v, "llm.capture_paths: more than %d entries",
-			    OBS_CONFIG_MAX_CAPTURE_PATHS);
+		return cy_err(y, v, "llm.capture_paths: more than %d entries",
+			      OBS_CONFIG_MAX_CAPTURE_PATHS);
 	y->c->capture_paths = calloc(n ? n : 1, sizeof(char *));
 	if (!y->c->capture_paths)
 		return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);
@@ -438,12 +427,12 @@ static int load_capture_paths(struct yctx *y, const yaml_node_t *v)
 		const char *val;
 		char s[48];
 
-		err = get_scalar(y, it, "llm.capture_paths", &val);
+		err = cy_scalar(y, it, "llm.capture_paths", &val);
 		if (err)
 			break;
-		if (!*val || strlen(val) > OBS_CONFIG_CAPTURE_PATH_MAX || !printable(val) ||
+		if (!*val || strlen(val) > OBS_CONFIG_CAPTURE_PATH_MAX || !cy_printable(val) ||
 		    strchr(val, ' ') || strchr(val, '?'))
-			return yerr(
+			return cy_err(
 				y, it,
 				"llm.capture_paths: '%s': 1 to %d printable bytes, no space or '?'",
 				config_shown(val, s, sizeof(s)), OBS_CONFIG_CAPTURE_PATH_MAX);
@@ -490,11 +479,17 @@ static int apply(struct yctx *y, const struct config_opt *o, const yaml_node_t *
 		return load_llm_hosts(y, v);
 	if (o->type == OT_CAPTURE_PATHS)
 		return load_capture_paths(y, v);
-	err = get_scalar(y, v, o->key, &val);
+	if (o->type == OT_AGENT_RULES)
+		return cy_load_agent_rules(y, v);
+	if (o->type == OT_BIZ_EVENTS)
+		return cy_load_biz_events(y, v);
+	if (o->type == OT_BIZ_WEIGHTS)
+		return cy_load_biz_weights(y, v);
+	err = cy_scalar(y, v, o->key, &val);
 	if (err)
 		return err;
 	if (config_opt_set(o, y->c, val, why, sizeof(why)))
-		return yerr(y, v, "%s: %s", o->key, why);
+		return cy_err(y, v, "%s: %s", o->key, why);
 	return 0;
 }
 
@@ -504,15 +499,15 @@ static int walk_map(struct yctx *y, const yaml_node_t *map, const char *section)
 	uint64_t seen = 0;
 	yaml_node_pair_t *pair;
 
-	if (is_null(map))
+	if (cy_is_null(map))
 		return 0;
 	if (map->type != YAML_MAPPING_NODE)
-		return yerr(y, map, "%s: expected a mapping, not a %s",
-			    section ? section : "top level", node_kind(map));
+		return cy_err(y, map, "%s: expected a mapping, not a %s",
+			      section ? section : "top level", cy_kind(map));
 	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
 		const yaml_node_t *k = yaml_document_get_node(&y->doc, pair->key);
 		const yaml_node_t *v = yaml_document_get_node(&y->doc, pair->value);
-		const char *key = get_key(y, k);
+		const char *key = cy_key(y, k);
 		char path[64], s[48];
 		bool is_section;
 		int idx, err;
@@ -525,9 +520,9 @@ static int walk_map(struct yctx *y, const yaml_node_t *map, const char *section)
 		else
 			idx = find_key(path, !section, &is_section);
 		if (idx < 0)
-			return yerr(y, k, "unknown key '%s'", config_shown(path, s, sizeof(s)));
+			return cy_err(y, k, "unknown key '%s'", config_shown(path, s, sizeof(s)));
 		if (seen & (1ull << idx))
-			return yerr(y, k, "duplicate key '%s'", path);
+			return cy_err(y, k, "duplicate key '%s'", path);
 		seen |= 1ull << idx;
 		err = is_section ? walk_map(y, v, path) : apply(y, &config_opts[idx], v);
 		if (err)
@@ -603,7 +598,7 @@ static int load_document(struct yctx *y, yaml_parser_t *p)
 		return yaml_problem(y, p);
 	root = yaml_document_get_root_node(&y->doc);
 	if (root)
-		err = yerr(y, root, "only one YAML document is allowed");
+		err = cy_err(y, root, "only one YAML document is allowed");
 	yaml_document_delete(&y->doc);
 	return err;
 }
@@ -623,6 +618,10 @@ static void commit(struct obs_config *c, struct obs_config *tmp, const struct yc
 	(y->llm_hosts_set ? &old : tmp)->n_llm_hosts = c->n_llm_hosts;
 	(y->capture_paths_set ? &old : tmp)->capture_paths = c->capture_paths;
 	(y->capture_paths_set ? &old : tmp)->n_capture_paths = c->n_capture_paths;
+	(y->agents_set ? &old : tmp)->agent_rules = c->agent_rules;
+	(y->agents_set ? &old : tmp)->n_agent_rules = c->n_agent_rules;
+	(y->biz_set ? &old : tmp)->biz_rules = c->biz_rules;
+	(y->biz_set ? &old : tmp)->n_biz_rules = c->n_biz_rules;
 	obs_config_free(&old);
 	*c = *tmp;
 }
@@ -651,6 +650,10 @@ int obs_config_load_buffer(struct obs_config *c, const char *name, const char *b
 	tmp.n_llm_hosts = 0;
 	tmp.capture_paths = NULL;
 	tmp.n_capture_paths = 0;
+	tmp.agent_rules = NULL;
+	tmp.n_agent_rules = 0;
+	tmp.biz_rules = NULL;
+	tmp.n_biz_rules = 0;
 	ret = check_depth(&y, buf ? buf : "", len);
 	if (ret)
 		return ret;

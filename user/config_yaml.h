@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yaml.h>
+
 #include "config.h"
 
 enum opt_type {
@@ -26,6 +28,12 @@ enum opt_type {
 	OT_SERVICES, /* config file only */
 	OT_LLM_HOSTS, /* config file only: map or list of {host, provider} */
 	OT_CAPTURE_PATHS, /* config file only: list of path suffixes */
+	OT_USD, /* a positive amount of US dollars */
+	OT_RATIO, /* a number in (0, 1] */
+	OT_ZONE, /* an IANA time zone name (existence checked at start) */
+	OT_AGENT_RULES, /* config file only: llm.agent_types */
+	OT_BIZ_EVENTS, /* config file only: business.events */
+	OT_BIZ_WEIGHTS, /* config file only: business.weights */
 	OT_CONFIG,
 	OT_CHECK,
 	OT_HELP,
@@ -62,5 +70,39 @@ int config_say(int code, char *buf, size_t len, const char *fmt, ...)
 const char *config_shown(const char *s, char *buf, size_t len);
 /* Decimal digits only; -EINVAL on anything else, -ERANGE above UINT64_MAX. */
 int config_parse_u64(const char *s, uint64_t *out);
+
+/* ---- shared by config_yaml.c and config_rules.c ---- */
+
+struct yctx {
+	yaml_document_t doc; /* the one being walked */
+	const char *name; /* file name for messages */
+	char *err;
+	size_t errlen;
+	struct obs_config *c;
+	bool routes_set, services_set, llm_hosts_set, capture_paths_set, agents_set, biz_set;
+};
+
+/* "FILE:LINE:COL: message" into y->err; returns -EINVAL. */
+int cy_err(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool cy_printable(const char *s);
+bool cy_is_null(const yaml_node_t *n);
+const char *cy_kind(const yaml_node_t *n); /* mapping, list or value */
+/* A key's single value; reports lists, mappings, nulls and embedded NULs. */
+int cy_scalar(struct yctx *y, const yaml_node_t *n, const char *key, const char **out);
+/* Key text of a mapping pair, or NULL (reported) when it is not a plain string. */
+const char *cy_key(struct yctx *y, const yaml_node_t *k);
+/*
+ * The values of a mapping whose keys must come from names (NULL-terminated):
+ * vals[i] gets the node of names[i] or NULL. Unknown and duplicate keys are
+ * errors naming what (e.g. "llm.agent_types").
+ */
+int cy_fields(struct yctx *y, const yaml_node_t *map, const char *what, const char *const *names,
+	      const yaml_node_t **vals);
+
+/* config_rules.c: lists and maps of the cost engine's rules. */
+int cy_load_agent_rules(struct yctx *y, const yaml_node_t *v);
+int cy_load_biz_events(struct yctx *y, const yaml_node_t *v);
+int cy_load_biz_weights(struct yctx *y, const yaml_node_t *v);
 
 #endif

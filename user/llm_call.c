@@ -23,6 +23,7 @@ static void call_init(struct llm_call *c)
 	for (int i = 0; i < LLM_LIMIT__COUNT; i++)
 		c->ratelimit[i] = -1;
 	c->retry_after_s = -1;
+	c->reported_cost_usd = -1;
 }
 
 static bool hdr_u64(const struct llm_msg *m, const char *name, int64_t *out)
@@ -223,6 +224,7 @@ static void read_stream(const struct llm_msg *resp, const uint8_t *b, size_t n, 
 	if (c->reason == LLM_REASON_NONE) {
 		c->usage_ok = true;
 		c->tok = x.tok;
+		c->reported_cost_usd = x.reported_cost_usd;
 	}
 	llm_splitter__release(&sp);
 	snprintf(c->response_model, sizeof(c->response_model), "%s", x.model);
@@ -256,6 +258,7 @@ static void read_body(const uint8_t *b, size_t n, bool whole, struct llm_call *c
 	if (x.have_usage) {
 		c->usage_ok = true;
 		c->tok = x.tok;
+		c->reported_cost_usd = x.reported_cost_usd;
 	} else {
 		c->reason = LLM_REASON_NO_USAGE;
 	}

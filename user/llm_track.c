@@ -345,14 +345,19 @@ static bool conn_idle(const struct llm_conn *c)
 	       (!c->resp.cur || llm_msg__empty(c->resp.cur));
 }
 
-static void account(struct llm_tracker *t, const struct llm_call *call, const char *svc)
+static void account(struct llm_tracker *t, const struct llm_call *call, const char *svc,
+		    const char *agent)
 {
+	svc = svc && svc[0] ? svc : "unknown";
+	agent = agent && agent[0] ? agent : "unknown";
 	t->st.calls++;
 	if (call->reason != LLM_REASON_NONE)
 		t->st.unparsed++;
 	if (call->reason == LLM_REASON_BODY_TOO_LARGE)
 		t->st.body_too_large++;
-	llm_metrics__record(t->lm, call, svc && svc[0] ? svc : "unknown", "unknown");
+	llm_metrics__record(t->lm, call, svc, agent);
+	if (t->o.on_call)
+		t->o.on_call(t->o.arg, call, svc, agent);
 }
 
 void llm_tracker__exchange(struct llm_tracker *t, const struct bt_http_record *r,
@@ -379,9 +384,11 @@ void llm_tracker__exchange(struct llm_tracker *t, const struct bt_http_record *r
 		return;
 	}
 	if (llm_parse_messages(req, resp, &ctx, &call) == 0) {
+		const char *agent = t->o.agent_of ? t->o.agent_of(t->o.arg, req, r) : NULL;
+
 		if (!call.status && r->status)
 			call.status = r->status;
-		account(t, &call, service_name);
+		account(t, &call, service_name, agent);
 	}
 	msg_free(req);
 	msg_free(resp);

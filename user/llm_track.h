@@ -34,6 +34,14 @@ struct llm_opts {
 	uint64_t max_body_bytes; /* per message kept for parsing; 0 = default 16 MiB */
 	uint64_t stale_ns; /* pending exchanges older than this are dropped at gc; 0 = 15 min */
 	uint64_t max_held_bytes; /* all messages' bodies together; 0 = 16 x max_body_bytes */
+	/* Optional: the call's agent_type, asked once per call while its request (headers
+	 * included) is still held; NULL or a NULL answer = "unknown". */
+	const char *(*agent_of)(void *arg, const struct llm_msg *req,
+				const struct bt_http_record *r);
+	/* Optional: every finished call, after its metrics are recorded (cost accounting). */
+	void (*on_call)(void *arg, const struct llm_call *c, const char *service,
+			const char *agent);
+	void *arg;
 };
 
 struct llm_tracker;
@@ -43,7 +51,7 @@ struct llm_tracker *llm_tracker__new(const struct llm_opts *o, struct metrics *m
 void llm_tracker__free(struct llm_tracker *t);
 void llm_tracker__data(struct llm_tracker *t, const struct bt_data_record *d);
 /* The exchange's record (flags & BT_REQ_CAPTURED, role client). service_name from the
- * daemon's enrichment; agent_type "unknown" for now. Finalizes the oldest assembled
+ * daemon's enrichment; agent_type from opts.agent_of. Finalizes the oldest assembled
  * exchange of r->conn_id. */
 void llm_tracker__exchange(struct llm_tracker *t, const struct bt_http_record *r,
 			   const char *service_name);

@@ -7,6 +7,7 @@
  * the rule for which event's counts are final.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,15 @@ static uint64_t u64_or0(json_t *o, const char *key)
 	return v;
 }
 
+/* Both fields read (no short-circuit); true if either was present. */
+static bool get_pair(json_t *o, const char *k1, uint64_t *v1, const char *k2, uint64_t *v2)
+{
+	bool a = get_u64(o, k1, v1);
+	bool b = get_u64(o, k2, v2);
+
+	return a || b;
+}
+
 static bool nonempty_str(json_t *v)
 {
 	return json_is_string(v) && json_string_length(v) > 0;
@@ -140,10 +150,15 @@ static void openai_usage(struct llm_extract *x, json_t *u)
 {
 	json_t *pd = json_object_get(u, "prompt_tokens_details");
 	json_t *cd = json_object_get(u, "completion_tokens_details");
+	json_t *cost = json_object_get(u, "cost");
 	uint64_t in = 0, out = 0;
 	bool hi = get_u64(u, "prompt_tokens", &in) || get_u64(u, "input_tokens", &in);
 	bool ho = get_u64(u, "completion_tokens", &out) || get_u64(u, "output_tokens", &out);
 
+	/* OpenRouter's own price of the call (credits, 1 = 1 USD); the last one read wins */
+	if (json_is_number(cost) && json_number_value(cost) >= 0 &&
+	    isfinite(json_number_value(cost)))
+		x->reported_cost_usd = json_number_value(cost);
 	if (!hi && !ho)
 		return;
 	if (!pd)
@@ -241,8 +256,30 @@ static void anthropic_fill(struct llm_extract *x)
 	x->tok.input = x->a_in + x->a_cache_read + x->a_cache_creation;
 	x->tok.cache_read = x->a_cache_read;
 	x->tok.cache_creation = x->a_cache_creation;
+	/* tok.cache_creation_1h is kept as read: it is a part of cache_creation */
+	if (x->tok.cache_creation_1h > x->a_cache_creation)
+		x->tok.cache_creation_1h = x->a_cache_creation;
 	x->tok.output = x->a_out;
 	x->tok.reasoning = x->a_thinking;
+}
+
+/*
+ * cache_creation: {ephemeral_5m_input_tokens, ephemeral_1h_input_tokens} splits the
+ * writes by TTL, which are priced apart. When cache_creation_input_tokens is absent the
+ * split is the total.
+ */
+static bool anthropic_ttl(struct llm_extract *x, json_t *u)
+{
+	json_t *cc = json_object_get(u, "cache_creation");
+	uint64_t m5 = 0, h1 = 0;
+
+	if (!json_is_object(cc) ||
+	    !get_pair(cc, "ephemeral_5m_input_tokens", &m5, "ephemeral_1h_input_tokens", &h1))
+		return false;
+	x->tok.cache_creation_1h = h1;
+	if (!json_object_get(u, "cache_creation_input_tokens"))
+		x->a_cache_creation = m5 + h1;
+	return true;
 }
 
 /* message_delta usage is cumulative and may repeat the input side: take what it has. */
@@ -257,6 +294,7 @@ static bool anthropic_usage(struct llm_extract *x, json_t *u)
 	any |= get_u64(u, "cache_creation_input_tokens", &x->a_cache_creation);
 	any |= get_u64(u, "output_tokens", &x->a_out);
 	get_u64(json_object_get(u, "output_tokens_details"), "thinking_tokens", &x->a_thinking);
+	any |= anthropic_ttl(x, u);
 	if (any) {
 		anthropic_fill(x);
 		x->have_usage = true;
@@ -341,15 +379,6 @@ static void gemini(struct llm_extract *x, json_t *root, size_t end)
 			mark_content(x, end);
 	}
 	read_error(x, root);
-}
-
-/* Both fields read (no short-circuit); true if either was present. */
-static bool get_pair(json_t *o, const char *k1, uint64_t *v1, const char *k2, uint64_t *v2)
-{
-	bool a = get_u64(o, k1, v1);
-	bool b = get_u64(o, k2, v2);
-
-	return a || b;
 }
 
 /* Cohere: billed_units is what is charged; tokens (raw) when billing is absent. */
@@ -443,6 +472,7 @@ void llm_extract__init(struct llm_extract *x, enum llm_api api)
 {
 	memset(x, 0, sizeof(*x));
 	x->api = api;
+	x->reported_cost_usd = -1;
 }
 
 static void dispatch(struct llm_extract *x, json_t *root, size_t end, bool stream)

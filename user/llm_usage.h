@@ -20,6 +20,7 @@
 
 struct llm_tokens {
 	uint64_t input, output, cache_read, cache_creation, reasoning;
+	uint64_t cache_creation_1h; /* of cache_creation, written with the 1 h TTL (Anthropic) */
 };
 
 /* Why a call's usage could not be read (biothings_llm_unparsed_total reason). */
@@ -65,6 +66,7 @@ struct llm_call {
 	uint32_t chunks; /* reads that delivered body bytes */
 	int64_t ratelimit[LLM_LIMIT__COUNT]; /* remaining, -1 when the header was absent */
 	double retry_after_s; /* -1 when absent */
+	double reported_cost_usd; /* the provider's own figure (OpenRouter usage.cost); -1 absent */
 };
 
 struct llm_request_info {
@@ -92,6 +94,7 @@ struct llm_extract {
 	char error_type[64];
 	/* Anthropic stream: message_start input counts, message_delta cumulative output */
 	uint64_t a_in, a_cache_read, a_cache_creation, a_out, a_thinking;
+	double reported_cost_usd; /* -1 until a usage.cost is read */
 };
 
 void llm_extract__init(struct llm_extract *x, enum llm_api api);

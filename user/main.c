@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "attribution.h"
 #include "capture.h"
 #include "config.h"
 #include "conn_sync.h"
+#include "cost_engine.h"
 #include "fsutil.h"
 #include "http_enrich.h"
 #include "http_red.h"
@@ -23,6 +25,7 @@
 #include "llm_track.h"
 #include "log.h"
 #include "metrics.h"
+#include "proc_env.h"
 #include "procinfo.h"
 #include "route.h"
 #include "selfmon.h"
@@ -31,6 +34,7 @@
 #define PROC_TTL_NS (10ull * 1000000000ull)
 #define SELFMON_PERIOD_NS 1000000000ull
 #define MAX_PROG_STATS 64
+#define PROC_ENV_PROCS 4096
 
 struct observer_ctx {
 	struct obs_config cfg;
@@ -42,6 +46,9 @@ struct observer_ctx {
 	struct proc_cache *procs;
 	struct selfmon *selfmon;
 	struct llm_tracker *llm;
+	struct attribution *attr;
+	struct proc_env *env;
+	struct cost_engine *cost;
 	struct tls_watch *tls;
 	struct api *api;
 	struct conn_sync_stats sync;
@@ -79,6 +86,60 @@ static void on_http(void *arg, const struct bt_http_record *r)
 	}
 	if ((r->flags & BT_REQ_CAPTURED) && r->role == BT_ROLE_CLIENT)
 		llm_tracker__exchange(o->llm, r, obs.service_name ? obs.service_name : lb.comm);
+	if (r->role == BT_ROLE_SERVER && r->status)
+		cost_engine__http(o->cost, obs.service_name ? obs.service_name : "", obs.method,
+				  (const char *)r->path,
+				  r->path_len < BT_PATH_MAX ? r->path_len : BT_PATH_MAX, r->status);
+}
+
+/* What attribution may know of one LLM call: its request headers and its process. */
+struct attr_call {
+	struct observer_ctx *o;
+	const struct llm_msg *req;
+	uint32_t tgid;
+	char buf[ATTR_VALUE_MAX * 2];
+};
+
+static const char *attr_header(void *arg, const char *name)
+{
+	struct attr_call *a = arg;
+	const char *v;
+	size_t n;
+
+	if (!llm_msg__header(a->req, name, &v, &n))
+		return NULL;
+	snprintf(a->buf, sizeof(a->buf), "%.*s", (int)(n < sizeof(a->buf) ? n : sizeof(a->buf) - 1),
+		 v);
+	return a->buf;
+}
+
+static const char *attr_env(void *arg, const char *name)
+{
+	struct attr_call *a = arg;
+
+	return a->o->env ? proc_env__get(a->o->env, a->tgid, name) : NULL;
+}
+
+static const char *agent_of(void *arg, const struct llm_msg *req, const struct bt_http_record *r)
+{
+	struct observer_ctx *o = arg;
+	const struct proc_meta *pm = proc_cache__get(o->procs, r->hdr.tgid, now_ns());
+	struct attr_call a = { .o = o, .req = req, .tgid = r->hdr.tgid };
+	char comm[BT_COMM_LEN + 1];
+	struct attr_input in = { .header = attr_header, .env = attr_env, .arg = &a };
+
+	snprintf(comm, sizeof(comm), "%.*s", BT_COMM_LEN, r->comm);
+	in.comm = comm;
+	in.exe = pm->exe;
+	in.cgroup = pm->cgroup;
+	return attribution__agent(o->attr, &in);
+}
+
+static void on_llm_call(void *arg, const struct llm_call *c, const char *service, const char *agent)
+{
+	struct observer_ctx *o = arg;
+
+	cost_engine__llm_call(o->cost, c, service, agent);
 }
 
 static void on_data(void *arg, const struct bt_data_record *d)
@@ -93,6 +154,29 @@ static void on_exec(void *arg, const struct bt_exec_record *e)
 	struct observer_ctx *o = arg;
 
 	tls_watch__exec(o->tls, e->hdr.tgid, now_ns());
+	proc_env__prefetch(o->env, e->hdr.tgid);
+}
+
+/* Environment variables the agent_type rules read; none: no environ is ever opened. */
+static int start_env(struct observer_ctx *o)
+{
+	const char *names[PROC_ENV_MAX_NAMES];
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->cfg.n_agent_rules; i++) {
+		if (o->cfg.agent_rules[i].source != ATTR_ENV)
+			continue;
+		if (n == PROC_ENV_MAX_NAMES) {
+			log_warn("more than %d env agent_type rules; rule for %s never matches",
+				 PROC_ENV_MAX_NAMES, o->cfg.agent_rules[i].name);
+			continue;
+		}
+		names[n++] = o->cfg.agent_rules[i].name;
+	}
+	if (!n)
+		return 0;
+	o->env = proc_env__new("/proc", names, n, PROC_ENV_PROCS);
+	return o->env ? 0 : -errno;
 }
 
 static int start_llm(struct observer_ctx *o)
@@ -102,10 +186,38 @@ static int start_llm(struct observer_ctx *o)
 		.n_hosts = o->cfg.n_llm_hosts,
 		.max_body_bytes = o->cfg.llm_max_body_bytes,
 		.stale_ns = 0, /* the tracker's default */
+		.agent_of = agent_of,
+		.on_call = on_llm_call,
+		.arg = o,
 	};
 
+	o->attr =
+		attribution__new(o->cfg.agent_rules, o->cfg.n_agent_rules, o->cfg.max_agent_types);
+	if (!o->attr || start_env(o))
+		return -errno;
 	o->llm = llm_tracker__new(&lo, o->metrics);
 	return o->llm ? 0 : -errno;
+}
+
+static int start_cost(struct observer_ctx *o)
+{
+	char path[512], err[512] = "";
+	struct cost_engine_opts co = {
+		.db_path = path,
+		.pricing_path = o->cfg.pricing_path,
+		.budgets = &o->cfg.budgets,
+		.biz_rules = o->cfg.biz_rules,
+		.n_biz_rules = o->cfg.n_biz_rules,
+		.weights = &o->cfg.biz_weights,
+	};
+
+	snprintf(path, sizeof(path), "%s/observer.db", o->cfg.state_dir);
+	o->cost = cost_engine__new(&co, o->metrics, err, sizeof(err));
+	if (!o->cost) {
+		log_error("cannot start the cost engine err=\"%s\"", err);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Runs on the loop and, before each scrape, on the API thread: everything
@@ -143,6 +255,8 @@ static int install_signals(void)
 static int start(struct observer_ctx *o)
 {
 	const struct capture_handlers handlers = { on_http, on_data, on_exec, o };
+	const struct api_route *routes;
+	size_t n_routes;
 	char err[512] = "";
 	struct loader_opts lo = {
 		.pin_dir = o->cfg.pin_dir,
@@ -166,6 +280,9 @@ static int start(struct observer_ctx *o)
 		log_error("cannot set up aggregation err=\"%s\"", strerror(errno));
 		return -ENOMEM;
 	}
+	e = start_cost(o);
+	if (e)
+		return e;
 	o->loader = loader__open(&lo, err, sizeof(err));
 	if (!o->loader) {
 		log_error("BPF unavailable err=\"%s\"", err);
@@ -187,7 +304,9 @@ static int start(struct observer_ctx *o)
 	}
 	conn_sync_seed(loader__conns_fd(o->loader), "/proc", lo.self_tgid, &o->sync);
 	update_selfmon(o);
-	o->api = api__start(o->cfg.listen, o->metrics, update_selfmon, o, err, sizeof(err));
+	routes = cost_engine__routes(o->cost, &n_routes);
+	o->api = api__start(o->cfg.listen, o->metrics, update_selfmon, o, routes, n_routes, err,
+			    sizeof(err));
 	if (!o->api) {
 		log_error("cannot serve err=\"%s\"", err);
 		return -EADDRINUSE;
@@ -213,6 +332,7 @@ static int run(struct observer_ctx *o)
 		tls_watch__tick(o->tls, t);
 		if (t >= next_self) {
 			update_selfmon(o);
+			cost_engine__tick(o->cost);
 			next_self = t + SELFMON_PERIOD_NS;
 		}
 		if (t >= next_gc) {
@@ -234,6 +354,9 @@ static void stop(struct observer_ctx *o)
 	loader__close(o->loader);
 	selfmon__free(o->selfmon);
 	llm_tracker__free(o->llm);
+	cost_engine__free(o->cost);
+	attribution__free(o->attr);
+	proc_env__free(o->env);
 	http_red__free(o->red);
 	route_table__free(o->routes);
 	proc_cache__free(o->procs);
@@ -249,6 +372,8 @@ static int check_config(const char *path)
 
 	obs_config_defaults(&c);
 	e = obs_config_load_file(&c, path, err, sizeof(err));
+	if (!e)
+		e = obs_config_validate(&c, err, sizeof(err));
 	obs_config_free(&c);
 	if (e) {
 		fprintf(stderr, "%s\n", err);
@@ -281,6 +406,12 @@ int main(int argc, char **argv)
 	}
 	log_set_level(o.cfg.log_level);
 	log_hook_libbpf();
+	if (obs_config_validate(&o.cfg, err, sizeof(err)) ||
+	    budget_tz_apply(o.cfg.budgets.timezone)) {
+		fprintf(stderr, "%s\n", err[0] ? err : "budgets.timezone: unknown zone");
+		obs_config_free(&o.cfg);
+		return 2;
+	}
 	rc = install_signals();
 	if (!rc)
 		rc = start(&o);

@@ -292,3 +292,24 @@ size_t route_table__services(const struct route_table *t)
 {
 	return t ? t->n_svcs : 0;
 }
+
+bool route_pattern_match(const char *pattern, const char *path, size_t len)
+{
+	struct route_pattern p;
+	char route[ROUTE_MAX];
+
+	if (route_pattern_parse(pattern, &p, NULL, 0) || (!path && len))
+		return false;
+	if (!path)
+		path = "";
+	if (!route_template(&p, 1, path, len, route) || strcmp(route, p.text))
+		return false;
+	/*
+	 * An invalid target also yields a fixed route, ROUTE_INVALID; a pattern
+	 * spelled like it would see it as a match. Without patterns, only such
+	 * targets give a fixed route (a valid path goes to the heuristic).
+	 */
+	if (!strcmp(p.text, ROUTE_INVALID))
+		return !route_template(NULL, 0, path, len, route);
+	return true;
+}

@@ -8,6 +8,7 @@
 #ifndef BT_ROUTE_H
 #define BT_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,5 +60,13 @@ size_t route_table__services(const struct route_table *t);
 
 /* 0 when pattern is valid, else -EINVAL with the reason in why. */
 int route_pattern_check(const char *pattern, char *why, size_t whylen);
+/*
+ * Whether the raw request target path[0..len) matches pattern the way
+ * route_table__route() matches configured patterns (query, fragment and
+ * scheme://host ignored). false for an invalid pattern. For modules that
+ * test one pattern at a time (business events): a route table answers
+ * only with the first matching pattern and with sentinel routes.
+ */
+bool route_pattern_match(const char *pattern, const char *path, size_t len);
 
 #endif

@@ -171,7 +171,10 @@ bt_observer_start() {
 	BT_OBS_PORT=$port
 	BT_OBS_STARTS=$((BT_OBS_STARTS + 1))
 	BT_OBS_LOG=$BT_ART/observer.$BT_OBS_STARTS.log
-	BT_STATE_DIR=$(mktemp -d "$BT_TMP/state.XXXXXX")
+	# BT_KEEP_STATE=1: a restart finds what the previous run stored
+	if [ "${BT_KEEP_STATE:-0}" != 1 ] || [ -z "${BT_STATE_DIR:-}" ]; then
+		BT_STATE_DIR=$(mktemp -d "$BT_TMP/state.XXXXXX")
+	fi
 	BT_PIN_DIRS+=("$BT_PIN_DIR")
 	bt_log "starting observer on 127.0.0.1:$port pin-dir=$BT_PIN_DIR"
 	"$BT_OBSERVER" --listen "127.0.0.1:$port" --pin-dir "$BT_PIN_DIR" \

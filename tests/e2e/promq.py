@@ -151,8 +151,14 @@ def read_counts(path):
             if not parts:
                 continue
             key = ' '.join(parts[:-1])
-            counts[key] = counts.get(key, 0) + int(float(parts[-1]))
+            v = float(parts[-1])
+            counts[key] = counts.get(key, 0) + (int(v) if v.is_integer() else v)
     return counts
+
+
+def num(v):
+    """Counts as integers, amounts (dollars) with 12 significant digits."""
+    return '%d' % v if float(v).is_integer() else '%.12g' % v
 
 
 def cmd_compare(title, expected_path, got_path):
@@ -163,7 +169,7 @@ def cmd_compare(title, expected_path, got_path):
         e, g = exp.get(key, 0), got.get(key, 0)
         mark = '' if e == g else '   <-- MISMATCH'
         ok = ok and e == g
-        print('%s: %-28s %10d %10d%s' % (title, key, e, g, mark))
+        print('%s: %-28s %10s %10s%s' % (title, key, num(e), num(g), mark))
     print('%s: %s' % (title, 'equal' if ok else 'DIFFERENT'))
     return 0 if ok else 1
 
@@ -176,7 +182,7 @@ def cmd_within(title, low_path, high_path, got_path):
         lo, hi, g = low.get(key, 0), high.get(key, 0), got.get(key, 0)
         good = lo <= g <= hi
         ok = ok and good
-        print('%s: %-28s %10d %10d %10d%s' % (title, key, lo, hi, g,
+        print('%s: %-28s %10s %10s %10s%s' % (title, key, num(lo), num(hi), num(g),
                                               '' if good else '   <-- OUT OF RANGE'))
     print('%s: %s' % (title, 'within bounds' if ok else 'OUT OF BOUNDS'))
     return 0 if ok else 1

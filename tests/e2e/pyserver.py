@@ -18,6 +18,7 @@ loopback only and serves no files.
   GET /status/NNN         NNN with a small Content-Length body
   GET /204, GET /304      no body
   POST|PUT /upload        201 after reading the body (Expect honoured)
+  POST /api/...?status=N  N (default 200): an application API for business rules
   GET /close              200, no Content-Length, body ends at close
   GET /abort              206 announcing 100000 bytes, sends 1000, closes
   GET /slow/MS            200 after sleeping MS milliseconds
@@ -135,7 +136,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not chunk:
                 break
             got += len(chunk)
-        self.body(201 if self.path == '/upload' else 404, b'got %d\n' % got)
+        self.body(self.post_status(), b'got %d\n' % got)
+
+    def post_status(self):
+        """/upload is 201; /api/... answers the status its ?status= names
+        (default 200), like an application API whose outcome the test picks."""
+        path, _, query = self.path.partition('?')
+        if path == '/upload':
+            return 201
+        if path.startswith('/api/'):
+            for kv in query.split('&'):
+                if kv.startswith('status=') and kv[7:].isdigit():
+                    return int(kv[7:])
+            return 200
+        return 404
 
     do_PUT = do_POST
     do_DELETE = do_GET

@@ -69,6 +69,8 @@ static void test_openai_chat(void **state)
 	assert_int_equal(c.ratelimit[LLM_LIMIT_TOKENS], 29000);
 	assert_int_equal(c.ratelimit[LLM_LIMIT_INPUT], -1);
 	assert_int_equal(c.duration_ns, 500000000ull);
+	assert_true(c.reported_cost_usd == -1);
+	assert_int_equal(c.tok.cache_creation_1h, 0);
 	free(resp.p);
 }
 
@@ -290,6 +292,7 @@ static void test_openai_429(void **state)
 	(void)state;
 	assert_int_equal(c.status, 429);
 	assert_string_equal(c.error_type, "requests");
+	assert_true(c.reported_cost_usd == -1);
 	assert_int_equal(c.ratelimit[LLM_LIMIT_REQUESTS], 0);
 	assert_int_equal(c.ratelimit[LLM_LIMIT_TOKENS], 12);
 	assert_true(c.retry_after_s == 1.5);
@@ -486,10 +489,128 @@ static void test_openrouter_and_compatible(void **state)
 	tok_eq(&c, 14, 2, 0, 0, 0);
 	assert_string_equal(c.provider, "openrouter");
 	assert_string_equal(c.request_model, "openai/gpt-4o-mini");
+	assert_true(c.reported_cost_usd == 0.00001);
 	c = run("POST", "/v1/chat/completions", "Host: llm.internal:8000\r\n",
 		"{\"model\":\"meta-llama/Llama-3-8B\",\"stream\":true}", &resp, 0);
 	tok_eq(&c, 14, 2, 0, 0, 0);
 	assert_string_equal(c.provider, "openai_compatible");
+	free(resp.p);
+}
+
+/* 5 min and 1 h cache writes are priced apart: the 1 h part is kept on its own */
+static void test_anthropic_cache_ttl(void **state)
+{
+	struct fx_buf resp = fx_response(
+		200, H_JSON,
+		"{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-20250929\","
+		"\"content\":[],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":25,"
+		"\"cache_creation_input_tokens\":100,\"cache_read_input_tokens\":2000,"
+		"\"cache_creation\":{\"ephemeral_5m_input_tokens\":60,\"ephemeral_1h_input_tokens\":40},"
+		"\"output_tokens\":15,\"service_tier\":\"standard\"}}");
+	struct llm_call c = run("POST", "/v1/messages", "Host: api.anthropic.com\r\n",
+				"{\"model\":\"claude-sonnet-4-5\"}", &resp, 0);
+
+	(void)state;
+	tok_eq(&c, 2125, 15, 2000, 100, 0);
+	assert_int_equal(c.tok.cache_creation_1h, 40);
+	assert_true(c.reported_cost_usd == -1);
+	free(resp.p);
+	/* the split alone gives the total; a 1 h count above the total is cut to it */
+	resp = fx_response(
+		200, H_JSON,
+		"{\"type\":\"message\",\"model\":\"claude-opus-4-1-20250805\",\"stop_reason\":\"end_turn\","
+		"\"usage\":{\"input_tokens\":5,\"output_tokens\":1,"
+		"\"cache_creation\":{\"ephemeral_5m_input_tokens\":7,\"ephemeral_1h_input_tokens\":3}}}");
+	c = run("POST", "/v1/messages", "Host: api.anthropic.com\r\n", "{}", &resp, 0);
+	tok_eq(&c, 15, 1, 0, 10, 0);
+	assert_int_equal(c.tok.cache_creation_1h, 3);
+	free(resp.p);
+	resp = fx_response(
+		200, H_JSON,
+		"{\"type\":\"message\",\"model\":\"m\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1,"
+		"\"cache_creation_input_tokens\":4,"
+		"\"cache_creation\":{\"ephemeral_5m_input_tokens\":0,\"ephemeral_1h_input_tokens\":9}}}");
+	c = run("POST", "/v1/messages", "Host: api.anthropic.com\r\n", "{}", &resp, 0);
+	tok_eq(&c, 9, 1, 0, 4, 0);
+	assert_int_equal(c.tok.cache_creation_1h, 4);
+	free(resp.p);
+}
+
+static const char anthropic_stream_ttl[] =
+	"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_2\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-haiku-4-5-20251001\",\"content\":[],"
+	"\"usage\":{\"input_tokens\":12,\"cache_creation_input_tokens\":500,\"cache_read_input_tokens\":0,"
+	"\"cache_creation\":{\"ephemeral_5m_input_tokens\":200,\"ephemeral_1h_input_tokens\":300},\"output_tokens\":1}}}\n\n"
+	"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"
+	"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":9}}\n\n"
+	"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+
+static void test_anthropic_stream_ttl(void **state)
+{
+	struct fx_buf resp = fx_response_chunked(200, H_SSE, anthropic_stream_ttl, 50);
+	struct llm_call c = run("POST", "/v1/messages", "Host: api.anthropic.com\r\n",
+				"{\"model\":\"claude-haiku-4-5\",\"stream\":true}", &resp, 0);
+
+	(void)state;
+	/* message_start's split survives the message_delta that only carries output */
+	tok_eq(&c, 512, 9, 0, 500, 0);
+	assert_int_equal(c.tok.cache_creation_1h, 300);
+	free(resp.p);
+}
+
+/* usage.cost of OpenRouter (any OpenAI-shaped body may carry it): the last one read */
+static void test_reported_cost(void **state)
+{
+	struct fx_buf resp = fx_response(
+		200, H_JSON,
+		"{\"id\":\"gen-1\",\"model\":\"anthropic/claude-sonnet-4.5\",\"choices\":[{\"index\":0,"
+		"\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},\"finish_reason\":\"stop\"}],"
+		"\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":20,\"total_tokens\":120,"
+		"\"cost\":0.0042,\"cost_details\":{\"upstream_inference_cost\":null}}}");
+	struct llm_call c = run("POST", "/api/v1/chat/completions", "Host: openrouter.ai\r\n",
+				"{\"model\":\"anthropic/claude-sonnet-4.5\"}", &resp, 0);
+	static const char two_usages[] =
+		"data: {\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":null}],"
+		"\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"cost\":0.5}}\n\n"
+		"data: {\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+		"\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"cost\":0.75}}\n\n"
+		"data: [DONE]\n\n";
+	static const char *const bad_costs[] = { "-1", "\"0.1\"", "null", "true", "{}" };
+
+	(void)state;
+	tok_eq(&c, 100, 20, 0, 0, 0);
+	assert_true(c.reported_cost_usd == 0.0042);
+	free(resp.p);
+	resp = fx_response_chunked(200, H_SSE, two_usages, 0);
+	c = run("POST", "/api/v1/chat/completions", "Host: openrouter.ai\r\n",
+		"{\"model\":\"m\",\"stream\":true}", &resp, 0);
+	tok_eq(&c, 3, 2, 0, 0, 0);
+	assert_true(c.reported_cost_usd == 0.75);
+	free(resp.p);
+	for (size_t i = 0; i < sizeof(bad_costs) / sizeof(bad_costs[0]); i++) {
+		char body[256];
+
+		snprintf(
+			body, sizeof(body),
+			"{\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"cost\":%s}}",
+			bad_costs[i]);
+		resp = fx_response(200, H_JSON, body);
+		c = run("POST", "/api/v1/chat/completions", "Host: openrouter.ai\r\n", "{}", &resp,
+			0);
+		tok_eq(&c, 1, 1, 0, 0, 0);
+		assert_true(c.reported_cost_usd == -1);
+		free(resp.p);
+	}
+	/* an integer cost is a number too; an error answer has none */
+	resp = fx_response(200, H_JSON, "{\"usage\":{\"prompt_tokens\":1,\"cost\":0}}");
+	c = run("POST", "/api/v1/chat/completions", "Host: openrouter.ai\r\n", "{}", &resp, 0);
+	assert_true(c.reported_cost_usd == 0);
+	free(resp.p);
+	resp = fx_response(
+		402, H_JSON,
+		"{\"error\":{\"message\":\"credits\",\"code\":402},\"usage\":{\"cost\":1}}");
+	c = run("POST", "/api/v1/chat/completions", "Host: openrouter.ai\r\n", "{}", &resp, 0);
+	assert_false(c.usage_ok);
+	assert_true(c.reported_cost_usd == -1);
 	free(resp.p);
 }
 
@@ -603,6 +724,9 @@ int main(void)
 		cmocka_unit_test(test_ollama_ndjson),
 		cmocka_unit_test(test_ollama_generate_body),
 		cmocka_unit_test(test_openrouter_and_compatible),
+		cmocka_unit_test(test_anthropic_cache_ttl),
+		cmocka_unit_test(test_anthropic_stream_ttl),
+		cmocka_unit_test(test_reported_cost),
 		cmocka_unit_test(test_bad_and_truncated_json),
 		cmocka_unit_test(test_head_and_204),
 		cmocka_unit_test(test_body_too_large),

@@ -13,12 +13,13 @@ BT_LLM_DIR=$BT_E2E_DIR/llm
 BT_LLM_PROVIDERS=(openai azure_openai anthropic gemini cohere openrouter ollama)
 BT_LLM_MOCK_SERVICE=llm-mock
 
-# bt_llm_start OBS_PORT BASE_PORT: mock ports BASE_PORT.. in the order of
+# bt_llm_start OBS_PORT BASE_PORT [observer args...]: mock ports BASE_PORT.. in the order of
 # BT_LLM_PROVIDERS; sets BT_LLM_PORT[provider], BT_LLM_URL[provider],
 # BT_LLM_LOG (the mock's served-calls log), the secrets BT_LLM_BEARER,
 # BT_LLM_XKEY, BT_LLM_GKEY, and BT_CA.
 bt_llm_start() {
 	local obs_port=$1 base=$2 i p cfg listen=()
+	shift 2
 	declare -gA BT_LLM_PORT BT_LLM_URL
 	bt_test_ca "$BT_TMP"
 	BT_LLM_BEARER=sk-test-$(openssl rand -hex 20)
@@ -38,9 +39,11 @@ bt_llm_start() {
 			echo "    \"127.0.0.1:$((base + i))\": $p"
 			listen+=(--listen "$p=$((base + i))")
 		done
+		# more of the llm: section (2-space indent) or top-level sections
+		[ -z "${BT_LLM_CONFIG_EXTRA:-}" ] || printf '%s\n' "$BT_LLM_CONFIG_EXTRA"
 	} >"$cfg"
 	cp "$cfg" "$BT_ART/observer.yaml"
-	bt_observer_start "$obs_port" --config "$cfg"
+	bt_observer_start "$obs_port" --config "$cfg" "$@"
 	BT_LLM_LOG=$BT_ART/mock-served.jsonl
 	: >"$BT_LLM_LOG"
 	"$BT_PY" "$BT_LLM_DIR/mock_llm.py" "${listen[@]}" --cert "$BT_TMP/server.crt" \
