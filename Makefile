@@ -6,6 +6,7 @@
 #   make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60)
 #   make bench      observer cost on nginx/wrk, on vs off (BENCH_ARGS=--quick|--sweep)
 #   make check      clang-format and cppcheck
+#   make install    binary, systemd unit, config, prices (PREFIX, DESTDIR)
 #   V=1             show full commands
 
 OUT ?= build
@@ -98,6 +99,29 @@ fuzz: deps
 # Cost of the observer on nginx under wrk (root; see docs/performance.md).
 bench: deps $(BIN)
 	$(Q)bench/run.sh $(BENCH_ARGS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd unit
+# and the price table; the default config only where none exists, so an
+# edited one survives. Paths in the unit and config follow PREFIX.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DATADIR ?= $(PREFIX)/share
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL_SED := sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/usr/local/etc|$(SYSCONFDIR)|g' \
+	-e 's|/usr/local/share|$(DATADIR)|g'
+CONF := $(DESTDIR)$(SYSCONFDIR)/biothings-observer/observer.yaml
+
+install: $(BIN)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/biothings-observer
+	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR)/biothings-observer \
+		$(DESTDIR)$(SYSCONFDIR)/biothings-observer
+	$(Q)$(INSTALL_SED) deploy/systemd/biothings-observer.service >$(DESTDIR)$(UNITDIR)/biothings-observer.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/biothings-observer.service
+	$(Q)install -m 0644 deploy/pricing/model_prices.json $(DESTDIR)$(DATADIR)/biothings-observer/
+	$(Q)if [ -e $(CONF) ]; then echo "  kept     $(CONF)"; else \
+		$(INSTALL_SED) deploy/config/observer.yaml >$(CONF) && chmod 0644 $(CONF); fi
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)

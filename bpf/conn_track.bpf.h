@@ -87,6 +87,18 @@ static __always_inline struct bt_conn *bt_conn_blank(void)
 	return c;
 }
 
+/* BT_CONN_DB_* for a client of a database port (db.ports), else 0. */
+static __always_inline __u32 bt_db_flags(__u16 rport)
+{
+	__u8 *sys = bpf_map_lookup_elem(&bt_db_ports, &rport);
+
+	if (!sys)
+		return 0;
+	return *sys == BT_DB_REDIS	? BT_CONN_DB_REDIS :
+	       *sys == BT_DB_POSTGRESQL ? BT_CONN_DB_POSTGRESQL :
+					  0;
+}
+
 static __always_inline void bt_track(__u32 tgid, int fd, __u8 role)
 {
 	struct bt_conn_key key = { .tgid = tgid, .fd = fd };
@@ -100,6 +112,8 @@ static __always_inline void bt_track(__u32 tgid, int fd, __u8 role)
 	if (!c || bt_fill_addrs(c, sk))
 		return;
 	c->role = role;
+	if (role == BT_ROLE_CLIENT)
+		c->flags |= bt_db_flags(c->rport);
 	if (bpf_map_update_elem(&bt_conns, &key, c, BPF_ANY)) {
 		bt_count(BT_DROP_CONN_MAP_FULL);
 		return;

@@ -47,6 +47,8 @@ struct bt_task {
 	struct bt_inflight in; /* valid while `pending` */
 	__s32 last_fd; /* last tracked socket this thread moved bytes on (0 until one) */
 	__u32 pending;
+	__u32 syn_sent; /* the connect() in flight sent a SYN: its failure is the flow probe's */
+	__u32 _pad;
 };
 
 struct {
@@ -71,6 +73,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bt_capture_path);
 } bt_capture_paths SEC(".maps");
+
+/* Database server ports: port (host order) -> enum bt_db_system. Client
+ * connections to them send bt_dbio_record instead of being framed as HTTP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_DB_PORTS_MAX);
+	__type(key, __u16);
+	__type(value, __u8);
+} bt_db_ports SEC(".maps");
+
+/* TCP retransmits per peer; bounded, the least recently hit peer goes first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BT_RETRANS_MAX);
+	__type(key, struct bt_retrans_key);
+	__type(value, __u64);
+} bt_retransmits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

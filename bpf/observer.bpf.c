@@ -3,7 +3,9 @@
  * The observer's one BPF object: follows TCP connections through syscall
  * tracepoints and TLS sessions through OpenSSL uprobes, frames HTTP/1.x
  * on both in the kernel, and sends one compact record per request (plus
- * the payload of exchanges marked for capture) to userspace.
+ * the payload of exchanges marked for capture) to userspace. Database
+ * client connections send the ends of each call instead (db_probes), and
+ * outbound connections one record at their close (flow_probes).
  *
  * kprobes and fentry are absent on the kernel we are tested on; a faster
  * tcp_sendmsg/tcp_recvmsg path can feed the same bt_walk() later.
@@ -23,6 +25,8 @@
 #include "sock_probes.bpf.h"
 #include "tls_probes.bpf.h"
 #include "proc_probes.bpf.h"
+#include "flow_probes.bpf.h"
+#include "db_probes.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -31,3 +35,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 struct bt_http_record *bt_abi_http_record __attribute__((unused));
 struct bt_data_record *bt_abi_data_record __attribute__((unused));
 struct bt_exec_record *bt_abi_exec_record __attribute__((unused));
+struct bt_priv_record *bt_abi_priv_record __attribute__((unused));
+struct bt_flow_record *bt_abi_flow_record __attribute__((unused));
+struct bt_dbio_record *bt_abi_dbio_record __attribute__((unused));
+struct bt_retrans_key *bt_abi_retrans_key __attribute__((unused));

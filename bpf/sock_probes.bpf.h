@@ -11,6 +11,8 @@
 #define BIOTHINGS_SOCK_PROBES_BPF_H
 
 #include "scan.bpf.h"
+#include "db_probes.bpf.h"
+#include "flow_probes.bpf.h"
 
 #define BT_MSG_PEEK 2
 #define BT_EINPROGRESS 115
@@ -38,6 +40,7 @@ static __always_inline int bt_enter(int fd, __u64 buf, __u64 count, __u8 kind, _
 	t->in.kind = kind;
 	t->in.ingress = ingress;
 	t->pending = 1;
+	t->syn_sent = 0;
 	return 0;
 }
 
@@ -60,6 +63,8 @@ static __always_inline int bt_exit(long ret)
 	if (in.kind == BT_IO_CONNECT) {
 		if (ret == 0 || ret == -BT_EINPROGRESS)
 			bt_track(id >> 32, in.fd, BT_ROLE_CLIENT);
+		else if (ret < 0 && !t->syn_sent)
+			bt_flow_connect_error(in.fd, in.buf, -ret, in.enter_ns);
 		return 0;
 	}
 	key.tgid = id >> 32;
@@ -69,6 +74,10 @@ static __always_inline int bt_exit(long ret)
 		return 0;
 	now = bpf_ktime_get_ns();
 	t->last_fd = in.fd;
+	if (c->flags & BT_CONN_DB) {
+		bt_db_io(c, &in, ret, now);
+		return 0;
+	}
 	if (ret == 0 && in.ingress && c->role == BT_ROLE_CLIENT)
 		bt_on_eof(c, now);
 	if (ret <= 0)
@@ -85,7 +94,10 @@ static __always_inline void bt_forget(int fd)
 
 	if (!c)
 		return;
-	bt_on_close(c);
+	if (c->flags & BT_CONN_DB)
+		bt_db_emit(c, NULL, 0, BT_DBIO_CLOSE, bpf_ktime_get_ns());
+	else
+		bt_on_close(c);
 	bpf_map_delete_elem(&bt_conns, &key);
 	bt_count(BT_CNT_CONN_CLOSED);
 }
@@ -118,7 +130,7 @@ int bt_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	if (bt_is_self(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	return bt_enter(ARG(0), 0, 0, BT_IO_CONNECT, 0);
+	return bt_enter(ARG(0), ARG(1), 0, BT_IO_CONNECT, 0); /* the sockaddr, for errors */
 }
 
 /* Calls whose first three arguments are fd, buffer (or iovec), count. */

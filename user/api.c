@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The REST/metrics listener. Requests are small, so one internal polling
- * thread serves them; connection count, time and request bodies are
- * bounded so a slow or hostile client cannot pin the observer.
+ * The REST/metrics listener: a small pool of libmicrohttpd threads;
+ * connection count, time and request bodies are bounded so a slow or
+ * hostile client cannot pin the observer.
  */
 #include "api.h"
 
@@ -17,10 +17,14 @@
 
 #include "config.h"
 #include "log.h"
+#include "logfmt.h"
 #include "metrics.h"
 
 #define API_CONN_LIMIT 64
 #define API_CONN_TIMEOUT_S 10
+/* A few threads, so a slow request (an active check run on demand, a large export) does not
+ * hold up a scrape; every handler is thread-safe. */
+#define API_THREADS 4
 
 struct api {
 	struct MHD_Daemon *d;
@@ -186,24 +190,122 @@ static const struct api_route *find_route(const struct api *a, const char *url, 
 	return NULL;
 }
 
+/* The peer as "address port" text for the audit line; "unknown" when MHD cannot say. */
+static void client_of(struct MHD_Connection *conn, char *host, size_t hostlen, char *port,
+		      size_t portlen)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+							  sizeof(struct sockaddr_in);
+
+	snprintf(host, hostlen, "unknown");
+	snprintf(port, portlen, "0");
+	if (sa && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6))
+		getnameinfo(sa, len, host, (socklen_t)hostlen, port, (socklen_t)portlen,
+			    NI_NUMERICHOST | NI_NUMERICSERV);
+}
+
+/* Every REST write, answered or refused, is part of the audit trail. */
+static void audit_write(struct MHD_Connection *conn, const char *method, const char *url,
+			unsigned status)
+{
+	char qmethod[40], qpath[300], host[64], port[8];
+
+	logfmt_quote(method, qmethod, sizeof(qmethod));
+	logfmt_quote(url, qpath, sizeof(qpath));
+	client_of(conn, host, sizeof(host), port, sizeof(port));
+	log_cat(LOG_INFO, LOGC_AUDIT,
+		"api write method=%s path=%s status=%u source=%s source_port=%s", qmethod, qpath,
+		status, host, port);
+}
+
+struct stream {
+	api_stream_fn fn;
+	void (*free_fn)(void *ctx);
+	void *ctx;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	ssize_t n = st->fn(st->ctx, buf, max);
+
+	(void)pos;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return n < 0 || (size_t)n > max ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+static void stream_done(void *cls)
+{
+	struct stream *st = cls;
+
+	if (st->free_fn)
+		st->free_fn(st->ctx);
+	free(st);
+}
+
+/* A body of unknown length (chunked), produced as the client reads it. */
+static enum MHD_Result reply_stream(struct MHD_Connection *conn, const struct api_reply *out)
+{
+	struct stream *st = malloc(sizeof(*st));
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!st) {
+		if (out->stream_free)
+			out->stream_free(out->stream_ctx);
+		return reply_error(conn, 500);
+	}
+	*st = (struct stream){ out->stream, out->stream_free, out->stream_ctx };
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, st,
+					      stream_done);
+	if (!r) {
+		stream_done(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	ret = MHD_queue_response(conn, out->status ? out->status : 200, r);
+	MHD_destroy_response(r); /* stream_done runs when MHD lets go of it */
+	return ret;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, struct api_reply *out)
+{
+	if (out->stream) {
+		free(out->json);
+		return reply_stream(conn, out);
+	}
+	if (!out->json)
+		return reply_error(conn, out->status ? out->status : 500);
+	return reply(conn, out->status ? out->status : 200, "application/json", out->json,
+		     strlen(out->json), MHD_RESPMEM_MUST_FREE);
+}
+
 static enum MHD_Result dispatch(struct api *a, struct MHD_Connection *conn, const char *url,
 				const char *method, const struct upload *up)
 {
 	struct api_request rq = { method, url, up && up->buf ? up->buf : "", up ? up->len : 0,
 				  conn };
-	struct api_reply out = { 0, NULL };
-	bool known;
+	struct api_reply out = { 0 };
+	bool known, write = strcmp(method, "GET") && strcmp(method, "HEAD");
 	const struct api_route *r = find_route(a, url, &known, method);
 
-	if (!r)
-		return reply_error(conn, known ? 405 : 404);
-	if (up && up->too_large)
-		return reply_error(conn, 413);
+	if (!r || (up && up->too_large)) {
+		out.status = !r ? (known ? 405 : 404) : 413;
+		if (write)
+			audit_write(conn, method, url, out.status);
+		return reply_error(conn, out.status);
+	}
 	r->fn(r->ctx, &rq, &out);
-	if (!out.json)
-		return reply_error(conn, out.status ? out.status : 500);
-	return reply(conn, out.status ? out.status : 200, "application/json", out.json,
-		     strlen(out.json), MHD_RESPMEM_MUST_FREE);
+	if (write)
+		audit_write(conn, method, url,
+			    out.status		     ? out.status :
+			    (out.json || out.stream) ? 200 :
+						       500);
+	return answer(conn, &out);
 }
 
 /* Appends one piece of upload; past API_BODY_MAX the rest is read and dropped. */
@@ -233,6 +335,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct api *a = cls;
 	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	struct upload *up = *state;
+	bool known;
 
 	(void)version;
 	if (!get && !up) { /* first call of a request that may carry a body */
@@ -251,7 +354,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return reply_json(conn, 413, "{\"error\":\"no request body expected\"}");
 	if (get && (!strcmp(url, "/metrics") || !strcmp(url, "/prometheus/metrics")))
 		return serve_metrics(a, conn);
-	if (get && !strcmp(url, "/health"))
+	if (get && !strcmp(url, "/health") && !find_route(a, url, &known, method))
 		return reply_json(conn, 200, "{\"status\":\"healthy\"}");
 	if (get && !strcmp(url, "/"))
 		return serve_index(a, conn);
@@ -321,6 +424,7 @@ struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn ref
 		flags |= MHD_USE_IPv6;
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, &ss,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONN_LIMIT,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT_S,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!a->d) {

@@ -9,6 +9,7 @@
 #define BT_API_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct metrics;
 struct api;
@@ -34,14 +35,26 @@ const char *api_query(const struct api_request *rq, const char *key);
 int api_query_check(const struct api_request *rq, const char *const *allowed, char *bad,
 		    size_t badlen);
 
-/* What a handler answers: status and a malloc'd JSON body (NULL: {"error":...} from the status). */
+/* A streamed body's producer: writes 1..max bytes into buf and returns how many, 0 at the
+ * end, < 0 to abort the response. Runs on the API thread, between other requests. */
+typedef ssize_t (*api_stream_fn)(void *ctx, char *buf, size_t max);
+
+/* What a handler answers: status and a malloc'd JSON body (NULL: {"error":...} from the status).
+ * Or, for a body too large to hold (an export), stream set and json NULL: the API calls
+ * stream(stream_ctx, ...) until it ends, then stream_free(stream_ctx) once (also when the
+ * client goes away or the response cannot be queued). */
 struct api_reply {
 	unsigned status;
 	char *json;
+	api_stream_fn stream;
+	void (*stream_free)(void *ctx);
+	void *stream_ctx;
 };
 typedef void (*api_handler_fn)(void *ctx, const struct api_request *rq, struct api_reply *out);
 
-/* path matches exactly, or as a prefix when it ends in '/'. Handlers run on the API thread. */
+/* path matches exactly, or as a prefix when it ends in '/'. Handlers run on the API thread.
+ * Every request with another method than GET/HEAD is logged to the audit trail
+ * (category audit: method, path, status, source address). */
 struct api_route {
 	const char *method; /* GET (HEAD too) or POST */
 	const char *path;

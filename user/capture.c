@@ -18,6 +18,25 @@ struct capture {
 	uint64_t malformed;
 };
 
+/* The one size each record type has; 0 = not a type we know. */
+static const size_t record_size[] = {
+	[BT_EV_HTTP] = sizeof(struct bt_http_record), [BT_EV_DATA] = sizeof(struct bt_data_record),
+	[BT_EV_EXEC] = sizeof(struct bt_exec_record), [BT_EV_PRIV] = sizeof(struct bt_priv_record),
+	[BT_EV_FLOW] = sizeof(struct bt_flow_record), [BT_EV_DBIO] = sizeof(struct bt_dbio_record),
+};
+
+/* Lengths inside a record that readers index by. */
+static int lengths_ok(const struct bt_event_hdr *h)
+{
+	const struct bt_dbio_record *d = (const void *)h;
+
+	if (h->type == BT_EV_DATA)
+		return ((const struct bt_data_record *)h)->len <= BT_DATA_MAX;
+	if (h->type == BT_EV_DBIO)
+		return d->head_len <= BT_DBIO_HEAD && d->tail_len <= BT_DBIO_TAIL;
+	return 1;
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct capture *c = ctx;
@@ -27,36 +46,36 @@ static int on_sample(void *ctx, void *data, size_t size)
 		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
-	switch (h->type) {
-	case BT_EV_HTTP:
-		if (h->size != sizeof(struct bt_http_record)) {
-			__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
-			return 0;
-		}
-		__atomic_fetch_add(&c->records, 1, __ATOMIC_RELAXED);
-		c->h.on_http(c->h.ctx, data);
-		return 0;
-	case BT_EV_DATA: {
-		const struct bt_data_record *d = data;
-
-		if (h->size != sizeof(*d) || d->len > BT_DATA_MAX) {
-			__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
-			return 0;
-		}
-		c->h.on_data(c->h.ctx, d);
-		return 0;
-	}
-	case BT_EV_EXEC:
-		if (h->size != sizeof(struct bt_exec_record)) {
-			__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
-			return 0;
-		}
-		c->h.on_exec(c->h.ctx, data);
-		return 0;
-	default:
+	if (h->type >= sizeof(record_size) / sizeof(record_size[0]) || !record_size[h->type] ||
+	    h->size != record_size[h->type] || !lengths_ok(h)) {
 		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
+	switch (h->type) {
+	case BT_EV_HTTP:
+		__atomic_fetch_add(&c->records, 1, __ATOMIC_RELAXED);
+		c->h.on_http(c->h.ctx, data);
+		break;
+	case BT_EV_DATA:
+		c->h.on_data(c->h.ctx, data);
+		break;
+	case BT_EV_EXEC:
+		c->h.on_exec(c->h.ctx, data);
+		break;
+	case BT_EV_PRIV:
+		if (c->h.on_priv)
+			c->h.on_priv(c->h.ctx, data);
+		break;
+	case BT_EV_FLOW:
+		if (c->h.on_flow)
+			c->h.on_flow(c->h.ctx, data);
+		break;
+	case BT_EV_DBIO:
+		if (c->h.on_dbio)
+			c->h.on_dbio(c->h.ctx, data);
+		break;
+	}
+	return 0;
 }
 
 struct capture *capture__new(int ringbuf_fd, const struct capture_handlers *h)

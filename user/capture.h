@@ -14,12 +14,18 @@
 typedef void (*capture_http_fn)(void *ctx, const struct bt_http_record *r);
 typedef void (*capture_data_fn)(void *ctx, const struct bt_data_record *d);
 typedef void (*capture_exec_fn)(void *ctx, const struct bt_exec_record *e);
+typedef void (*capture_priv_fn)(void *ctx, const struct bt_priv_record *p);
+typedef void (*capture_flow_fn)(void *ctx, const struct bt_flow_record *f);
+typedef void (*capture_dbio_fn)(void *ctx, const struct bt_dbio_record *d);
 
 struct capture_handlers {
 	capture_http_fn on_http;
 	capture_data_fn on_data;
 	capture_exec_fn on_exec;
 	void *ctx;
+	capture_priv_fn on_priv; /* may be NULL */
+	capture_flow_fn on_flow; /* may be NULL */
+	capture_dbio_fn on_dbio; /* may be NULL */
 };
 
 struct capture;

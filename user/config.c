@@ -87,6 +87,93 @@ const struct config_opt config_opts[] = {
 	  "rules turning served HTTP requests into business events" },
 	{ "business.weights", NULL, 0, OT_BIZ_WEIGHTS, 0, 0, 0, 0, false, NULL, NULL,
 	  "productivity score weight per category (experiment, publication, discovery, other)" },
+	{ "log_format", "log-format", 0, OT_FORMAT, FIELD(log_format), 0, 0, false, "json",
+	  "FORMAT", "json (one object per line) or text (for terminals)" },
+	{ "log_file", "log-file", 0, OT_PATH, FIELD(log_file), 0, 0, false, NULL, "FILE",
+	  "append log lines to FILE instead of stdout" },
+	{ "logs.retention", "log-retention", 0, OT_DURATION, FIELD(log_retention_ns), 3600 * SEC,
+	  3650ull * 86400 * SEC, false, "30d", "DURATION",
+	  "how long stored log and audit entries are kept" },
+	{ "logs.audit_exec", NULL, 0, OT_STR, FIELD(audit_exec), 0, 0, false, NULL, NULL,
+	  "exe glob of process execs written to the audit trail (none by default)" },
+	{ "security.disabled", NULL, 0, OT_SEC_DISABLED, 0, 0, 0, 0, false, NULL, NULL,
+	  "security event types not raised (e.g. [scanner, xss])" },
+	{ "security.allow_sources", NULL, 0, OT_SEC_ALLOW, 0, 0, 0, 0, false, NULL, NULL,
+	  "client addresses the request detectors never alert on (up to 16)" },
+	{ "security.auth_fail_count", NULL, 0, OT_U32, FIELD(detect.auth_fail_count), 1, 1000000,
+	  false, NULL, "N", "401/403 answers to one client that make an auth_failure_burst (5)" },
+	{ "security.auth_fail_window", NULL, 0, OT_DURATION, FIELD(detect.auth_fail_window_ns), SEC,
+	  86400 * SEC, false, NULL, "DURATION", "window of auth_fail_count (5m)" },
+	{ "security.scanner_404_count", NULL, 0, OT_U32, FIELD(detect.scanner_404_count), 1,
+	  1000000, false, NULL, "N", "404s from one client that make a scanner (20)" },
+	{ "security.scanner_distinct_paths", NULL, 0, OT_U32, FIELD(detect.scanner_distinct_paths),
+	  1, 1000000, false, NULL, "N", "distinct paths from one client that make a scanner (50)" },
+	{ "security.scanner_window", NULL, 0, OT_DURATION, FIELD(detect.scanner_window_ns), SEC,
+	  86400 * SEC, false, NULL, "DURATION", "window of the scanner counts (1m)" },
+	{ "security.ratelimit_429_count", NULL, 0, OT_U32, FIELD(detect.ratelimit_429_count), 1,
+	  1000000, false, NULL, "N",
+	  "429 answers to one client that make a rate_limit_violation (10)" },
+	{ "security.ratelimit_window", NULL, 0, OT_DURATION, FIELD(detect.ratelimit_window_ns), SEC,
+	  86400 * SEC, false, NULL, "DURATION", "window of ratelimit_429_count (1m)" },
+	{ "security.llm_rate_factor", NULL, 0, OT_FACTOR, FIELD(detect.llm_rate_factor), 0, 0,
+	  false, NULL, "X",
+	  "LLM calls or spend per minute above X times the agent's baseline (5)" },
+	{ "security.llm_min_calls_per_min", NULL, 0, OT_U32, FIELD(detect.llm_min_calls_per_min), 1,
+	  1000000, false, NULL, "N", "never a runaway below this many calls a minute (30)" },
+	{ "security.llm_baseline", NULL, 0, OT_DURATION, FIELD(detect.llm_baseline_ns), 60 * SEC,
+	  86400 * SEC, false, NULL, "DURATION", "history that forms an agent's baseline (30m)" },
+	{ "security.llm_repeat_count", NULL, 0, OT_U32, FIELD(detect.llm_repeat_count), 2, 1000000,
+	  false, NULL, "N", "identical LLM requests that make a loop (10)" },
+	{ "security.llm_repeat_window", NULL, 0, OT_DURATION, FIELD(detect.llm_repeat_window_ns),
+	  SEC, 86400 * SEC, false, NULL, "DURATION", "window of llm_repeat_count (1m)" },
+	{ "security.exfil_bytes", NULL, 0, OT_SIZE, FIELD(exfil_bytes), 1024, 1ull << 50, false,
+	  "100MiB", "SIZE",
+	  "bytes one process sends to one destination that make data_exfiltration" },
+	{ "security.exfil_window", NULL, 0, OT_DURATION, FIELD(exfil_window_ns), SEC, 86400 * SEC,
+	  false, "1m", "DURATION", "window of exfil_bytes" },
+	{ "security.exfil_allow", NULL, 0, OT_CIDRS, 0, 0, 0, 0, false, NULL, NULL,
+	  "destination networks never counted as exfiltration (default loopback)" },
+	{ "checks", NULL, 0, OT_CHECKS, 0, 0, 0, 0, false, NULL, NULL,
+	  "active checks: name, type (tcp, http, redis, postgres, filesystem), target or path" },
+	{ "db.ports", NULL, 0, OT_DB_PORTS, 0, 0, 0, 0, false, NULL, NULL,
+	  "server port -> database protocol of client connections (default 6379: redis, "
+	  "5432: postgresql)" },
+	{ "sla.objective", "sla-objective", 0, OT_RATIO, FIELD(sla_objective), 0, 0, false, "0.999",
+	  "RATIO", "share of requests that must be good (not 5xx, under the latency target)" },
+	{ "sla.latency_target", "sla-latency-target", 0, OT_DURATION, FIELD(sla_latency_ns), MS,
+	  3600 * SEC, false, "2s", "DURATION", "a request slower than this is not good" },
+	{ "performance.api_warning", NULL, 0, OT_DURATION, FIELD(perf_api_warn_ns), MS, 3600 * SEC,
+	  false, "1s", "DURATION", "p95 of a served route past this is a warning" },
+	{ "performance.api_critical", NULL, 0, OT_DURATION, FIELD(perf_api_crit_ns), MS, 3600 * SEC,
+	  false, "3s", "DURATION", "p95 of a served route past this is critical" },
+	{ "performance.agent_warning", NULL, 0, OT_DURATION, FIELD(perf_agent_warn_ns), MS,
+	  3600 * SEC, false, "5s", "DURATION",
+	  "p95 of an agent's LLM calls past this is a warning" },
+	{ "performance.agent_critical", NULL, 0, OT_DURATION, FIELD(perf_agent_crit_ns), MS,
+	  3600 * SEC, false, "15s", "DURATION",
+	  "p95 of an agent's LLM calls past this is critical" },
+	{ "performance.db_warning", NULL, 0, OT_DURATION, FIELD(perf_db_warn_ns), MS, 3600 * SEC,
+	  false, "500ms", "DURATION", "p95 of database operations past this is a warning" },
+	{ "performance.db_critical", NULL, 0, OT_DURATION, FIELD(perf_db_crit_ns), MS, 3600 * SEC,
+	  false, "2s", "DURATION", "p95 of database operations past this is critical" },
+	{ "history.interval", "history-interval", 0, OT_DURATION, FIELD(history_interval_ns), SEC,
+	  3600 * SEC, false, "10s", "DURATION",
+	  "how often health and metric snapshots are stored" },
+	{ "history.retention", "history-retention", 0, OT_DURATION, FIELD(history_retention_ns),
+	  3600 * SEC, 3650ull * 86400 * SEC, false, "30d", "DURATION",
+	  "how long health history and snapshots are kept" },
+	{ "resources.cpu_warning", NULL, 0, OT_RATIO, FIELD(res.cpu_warn), 0, 0, false, "0.85",
+	  "RATIO", "CPU utilisation that makes the host degraded" },
+	{ "resources.cpu_critical", NULL, 0, OT_RATIO, FIELD(res.cpu_crit), 0, 0, false, "0.95",
+	  "RATIO", "CPU utilisation that makes the host unhealthy" },
+	{ "resources.memory_warning", NULL, 0, OT_RATIO, FIELD(res.mem_warn), 0, 0, false, "0.8",
+	  "RATIO", "memory utilisation that makes the host degraded" },
+	{ "resources.memory_critical", NULL, 0, OT_RATIO, FIELD(res.mem_crit), 0, 0, false, "0.9",
+	  "RATIO", "memory utilisation that makes the host unhealthy" },
+	{ "resources.disk_warning", NULL, 0, OT_RATIO, FIELD(res.disk_warn), 0, 0, false, "0.85",
+	  "RATIO", "disk utilisation that makes the host degraded" },
+	{ "resources.disk_critical", NULL, 0, OT_RATIO, FIELD(res.disk_crit), 0, 0, false, "0.95",
+	  "RATIO", "disk utilisation that makes the host unhealthy" },
 	{ NULL, "help", 'h', OT_HELP, 0, 0, 0, 0, false, NULL, NULL, "show this help and exit" },
 	{ NULL, "version", 'V', OT_VERSION, 0, 0, 0, 0, false, NULL, NULL,
 	  "print the version and exit" },
@@ -196,7 +283,7 @@ static int set_double(const struct config_opt *o, struct obs_config *c, const ch
 		      size_t whylen)
 {
 	bool ratio = o->type == OT_RATIO;
-	double hi = ratio ? 1.0 : 1e12;
+	double hi = ratio ? 1.0 : o->type == OT_FACTOR ? 1e6 : 1e12;
 	char v[48], *end;
 	double d;
 
@@ -205,7 +292,9 @@ static int set_double(const struct config_opt *o, struct obs_config *c, const ch
 	if (end == val || *end || errno || !isfinite(d) || strpbrk(val, "xXnN"))
 		return config_say(-EINVAL, why, whylen, "'%s' is not %s",
 				  config_shown(val, v, sizeof(v)),
-				  ratio ? "a ratio such as 0.8" : "an amount such as 200 or 12.5");
+				  ratio		       ? "a ratio such as 0.8" :
+				  o->type == OT_FACTOR ? "a number such as 5" :
+							 "an amount such as 200 or 12.5");
 	if (d <= 0 || d > hi)
 		return config_say(-EINVAL, why, whylen,
 				  "'%s' is out of range (above 0, at most %s)",
@@ -243,6 +332,11 @@ static int check_text(const struct config_opt *o, const char *val, char *why, si
 					  "'%s' is not HOST:PORT, [IPV6]:PORT or :PORT",
 					  config_shown(val, v, sizeof(v)));
 		return 0;
+	case OT_FORMAT:
+		if (strcmp(val, "json") && strcmp(val, "text"))
+			return config_say(-EINVAL, why, whylen, "'%s' is not json or text",
+					  config_shown(val, v, sizeof(v)));
+		return 0;
 	case OT_ZONE:
 		if (!zone_name_ok(val))
 			return config_say(
@@ -275,9 +369,11 @@ int config_opt_set(const struct config_opt *o, struct obs_config *c, const char 
 		return set_number(o, c, val, why, whylen);
 	case OT_USD:
 	case OT_RATIO:
+	case OT_FACTOR:
 		return set_double(o, c, val, why, whylen);
 	case OT_STR:
 	case OT_ZONE:
+	case OT_FORMAT:
 	case OT_PATH:
 	case OT_LISTEN:
 	case OT_LEVEL:
@@ -337,6 +433,11 @@ static void default_capture_paths(struct obs_config *c)
 void obs_config_defaults(struct obs_config *c)
 {
 	memset(c, 0, sizeof(*c));
+	detect_cfg_defaults(&c->detect); /* security.* keys without a table default */
+	cidr_parse("127.0.0.0/8", &c->exfil_allow[c->n_exfil_allow++]);
+	cidr_parse("::1/128", &c->exfil_allow[c->n_exfil_allow++]);
+	c->db_ports[c->n_db_ports++] = (struct db_port){ 6379, "redis" };
+	c->db_ports[c->n_db_ports++] = (struct db_port){ 5432, "postgresql" };
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (config_opts[i].def)
 			config_opt_set(&config_opts[i], c, config_opts[i].def, NULL, 0);
@@ -351,6 +452,8 @@ int obs_config_validate(const struct obs_config *c, char *err, size_t errlen)
 
 	if (budget_cfg_check(&c->budgets, why, sizeof(why)))
 		return config_say(-EINVAL, err, errlen, "budgets: %s", why);
+	if (detect_cfg_check(&c->detect, why, sizeof(why)))
+		return config_say(-EINVAL, err, errlen, "security: %s", why);
 	return 0;
 }
 
@@ -372,6 +475,9 @@ void obs_config_free(struct obs_config *c)
 	free(c->llm_hosts);
 	free(c->agent_rules);
 	free(c->biz_rules);
+	free(c->checks);
+	c->checks = NULL;
+	c->n_checks = 0;
 	c->agent_rules = NULL;
 	c->biz_rules = NULL;
 	c->n_agent_rules = 0;

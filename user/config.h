@@ -15,6 +15,10 @@
 #include "attribution.h"
 #include "budget.h"
 #include "business.h"
+#include "checks.h"
+#include "cidr.h"
+#include "detect.h"
+#include "sysres.h"
 
 /* Config file bytes read at most; a larger file is refused. */
 #define OBS_CONFIG_FILE_MAX (1u << 20)
@@ -42,6 +46,14 @@ struct llm_host_rule {
 #define OBS_CONFIG_MAX_LLM_HOSTS 256
 #define OBS_CONFIG_MAX_CAPTURE_PATHS 32
 #define OBS_CONFIG_CAPTURE_PATH_MAX 31
+#define OBS_CONFIG_MAX_CIDRS 32
+#define OBS_CONFIG_MAX_DB_PORTS 16
+
+/* db.ports: client connections to this port carry this database protocol. */
+struct db_port {
+	uint16_t port;
+	char system[16]; /* redis or postgresql (db_system_name) */
+};
 
 struct obs_config {
 	char listen[128]; /* listen / --listen */
@@ -72,6 +84,28 @@ struct obs_config {
 	struct business_rule *biz_rules; /* business.events (config only) */
 	size_t n_biz_rules;
 	struct business_weights biz_weights; /* business.weights (config only) */
+	char log_format[8]; /* log_format / --log-format: json or text */
+	char log_file[256]; /* log_file / --log-file: "" = stdout */
+	uint64_t log_retention_ns; /* logs.retention / --log-retention */
+	char audit_exec[256]; /* logs.audit_exec: exe glob of execs audited, "" none */
+	struct detect_cfg detect; /* security.* thresholds (defaults: detect_cfg_defaults) */
+	uint32_t sec_disabled; /* security.disabled: bit (1 << enum sec_type) per type off */
+	uint64_t exfil_bytes; /* security.exfil_bytes */
+	uint64_t exfil_window_ns; /* security.exfil_window */
+	struct cidr exfil_allow[OBS_CONFIG_MAX_CIDRS]; /* security.exfil_allow */
+	size_t n_exfil_allow;
+	struct check_rule *checks; /* checks (config only) */
+	size_t n_checks;
+	struct db_port db_ports[OBS_CONFIG_MAX_DB_PORTS]; /* db.ports (config only) */
+	size_t n_db_ports;
+	double sla_objective; /* sla.objective: share of good requests, e.g. 0.999 */
+	uint64_t sla_latency_ns; /* sla.latency_target: slower requests are not good */
+	uint64_t perf_api_warn_ns, perf_api_crit_ns; /* performance.api_warning / api_critical */
+	uint64_t perf_agent_warn_ns, perf_agent_crit_ns; /* performance.agent_* (LLM calls) */
+	uint64_t perf_db_warn_ns, perf_db_crit_ns; /* performance.db_* */
+	uint64_t history_interval_ns; /* history.interval: snapshot period */
+	uint64_t history_retention_ns; /* history.retention */
+	struct sysres_thresholds res; /* resources.* */
 };
 
 enum obs_action {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The cost engine's rule lists in the config file: llm.agent_types (who
- * spent it), business.events and business.weights (what it bought). Each
+ * The rule lists in the config file: llm.agent_types (who spent it),
+ * business.events and business.weights (what it bought), and the security
+ * lists (types switched off, allowed clients, allowed networks). Each
  * entry is checked by the owning module's own rule check, so a rule the
  * daemon would refuse at start is refused here with FILE:LINE:COL.
  */
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "config_yaml.h"
+#include "sec_types.h"
 
 int cy_fields(struct yctx *y, const yaml_node_t *map, const char *what, const char *const *names,
 	      const yaml_node_t **vals)
@@ -44,8 +46,8 @@ int cy_fields(struct yctx *y, const yaml_node_t *map, const char *what, const ch
 }
 
 /* A list node's items, NULL for a null value; max bounds the count. */
-static int list_of(struct yctx *y, const yaml_node_t *v, const char *what, size_t max, size_t elem,
-		   void **arr, size_t *n)
+int cy_list_of(struct yctx *y, const yaml_node_t *v, const char *what, size_t max, size_t elem,
+	       void **arr, size_t *n)
 {
 	*n = 0;
 	if (cy_is_null(v))
@@ -61,14 +63,13 @@ static int list_of(struct yctx *y, const yaml_node_t *v, const char *what, size_
 	return 0;
 }
 
-static const yaml_node_t *item_of(struct yctx *y, const yaml_node_t *seq, size_t i)
+const yaml_node_t *cy_item_of(struct yctx *y, const yaml_node_t *seq, size_t i)
 {
 	return yaml_document_get_node(&y->doc, seq->data.sequence.items.start[i]);
 }
 
 /* Copies a scalar into a fixed buffer; too long is an error, not a cut. */
-static int copy_scalar(struct yctx *y, const yaml_node_t *v, const char *key, char *out,
-		       size_t outlen)
+int cy_copy_scalar(struct yctx *y, const yaml_node_t *v, const char *key, char *out, size_t outlen)
 {
 	const char *val;
 	int err = cy_scalar(y, v, key, &val);
@@ -108,9 +109,9 @@ static int load_agent_rule(struct yctx *y, const yaml_node_t *item, struct attr_
 	/* names[] follows enum attr_source; the static assert keeps them together */
 	_Static_assert(ATTR_HEADER == 0 && ATTR_CGROUP == 4, "names[] order");
 	r->source = (enum attr_source)src;
-	err = copy_scalar(y, v[src], what, r->name, sizeof(r->name));
+	err = cy_copy_scalar(y, v[src], what, r->name, sizeof(r->name));
 	if (!err && v[5])
-		err = copy_scalar(y, v[5], what, r->agent_type, sizeof(r->agent_type));
+		err = cy_copy_scalar(y, v[5], what, r->agent_type, sizeof(r->agent_type));
 	if (!err && attr_rule_check(r, why, sizeof(why)))
 		return cy_err(y, item, "%s: %s", what, why);
 	return err;
@@ -122,10 +123,10 @@ int cy_load_agent_rules(struct yctx *y, const yaml_node_t *v)
 	int err;
 
 	y->agents_set = true;
-	err = list_of(y, v, "llm.agent_types", ATTR_MAX_RULES, sizeof(struct attr_rule),
-		      (void **)&y->c->agent_rules, &n);
+	err = cy_list_of(y, v, "llm.agent_types", ATTR_MAX_RULES, sizeof(struct attr_rule),
+			 (void **)&y->c->agent_rules, &n);
 	for (size_t i = 0; !err && i < n; i++) {
-		err = load_agent_rule(y, item_of(y, v, i), &y->c->agent_rules[i]);
+		err = load_agent_rule(y, cy_item_of(y, v, i), &y->c->agent_rules[i]);
 		if (!err)
 			y->c->n_agent_rules++;
 	}
@@ -190,13 +191,13 @@ static int load_biz_rule(struct yctx *y, const yaml_node_t *item, struct busines
 	if (!err && (!v[EV] || !v[PATH]))
 		return cy_err(y, item, "%s: each entry needs event and path", what);
 	if (!err)
-		err = copy_scalar(y, v[EV], what, r->event, sizeof(r->event));
+		err = cy_copy_scalar(y, v[EV], what, r->event, sizeof(r->event));
 	if (!err)
-		err = copy_scalar(y, v[PATH], what, r->path, sizeof(r->path));
+		err = cy_copy_scalar(y, v[PATH], what, r->path, sizeof(r->path));
 	if (!err && v[METHOD])
-		err = copy_scalar(y, v[METHOD], what, r->method, sizeof(r->method));
+		err = cy_copy_scalar(y, v[METHOD], what, r->method, sizeof(r->method));
 	if (!err && v[SERVICE])
-		err = copy_scalar(y, v[SERVICE], what, r->service, sizeof(r->service));
+		err = cy_copy_scalar(y, v[SERVICE], what, r->service, sizeof(r->service));
 	if (!err && v[STATUS])
 		err = cy_scalar(y, v[STATUS], what, &st);
 	if (err)
@@ -220,10 +221,10 @@ int cy_load_biz_events(struct yctx *y, const yaml_node_t *v)
 	int err;
 
 	y->biz_set = true;
-	err = list_of(y, v, "business.events", BUSINESS_MAX_RULES, sizeof(struct business_rule),
-		      (void **)&y->c->biz_rules, &n);
+	err = cy_list_of(y, v, "business.events", BUSINESS_MAX_RULES, sizeof(struct business_rule),
+			 (void **)&y->c->biz_rules, &n);
 	for (size_t i = 0; !err && i < n; i++) {
-		err = load_biz_rule(y, item_of(y, v, i), &y->c->biz_rules[i]);
+		err = load_biz_rule(y, cy_item_of(y, v, i), &y->c->biz_rules[i]);
 		if (!err)
 			y->c->n_biz_rules++;
 	}
@@ -261,5 +262,66 @@ int cy_load_biz_weights(struct yctx *y, const yaml_node_t *v)
 				      names[i], config_shown(val, s, sizeof(s)));
 		y->c->biz_weights.w[i] = d;
 	}
+	return err;
+}
+
+/* ---- security.disabled, security.allow_sources, security.exfil_allow ---- */
+
+static int sec_item(struct yctx *y, const struct config_opt *o, const yaml_node_t *it, size_t i)
+{
+	struct obs_config *c = y->c;
+	const char *val;
+	enum sec_type t;
+	struct cidr net;
+	char s[48];
+	int err = cy_scalar(y, it, o->key, &val);
+
+	if (err)
+		return err;
+	if (o->type == OT_SEC_DISABLED) {
+		if (sec_type_parse(val, &t))
+			return cy_err(y, it, "%s: '%s' is not a security event type", o->key,
+				      config_shown(val, s, sizeof(s)));
+		c->sec_disabled |= 1u << t;
+	} else if (o->type == OT_SEC_ALLOW) {
+		if (cidr_parse(val, &net) || strchr(val, '/') ||
+		    strlen(val) >= sizeof(c->detect.allow_sources[0]))
+			return cy_err(y, it, "%s: '%s' is not an IP address", o->key,
+				      config_shown(val, s, sizeof(s)));
+		strcpy(c->detect.allow_sources[i], val);
+	} else {
+		if (cidr_parse(val, &c->exfil_allow[i]))
+			return cy_err(y, it, "%s: '%s' is not a network such as 10.0.0.0/8", o->key,
+				      config_shown(val, s, sizeof(s)));
+		c->n_exfil_allow = i + 1;
+	}
+	return 0;
+}
+
+int cy_load_sec_list(struct yctx *y, const struct config_opt *o, const yaml_node_t *v)
+{
+	size_t max = o->type == OT_SEC_DISABLED ? SEC__COUNT :
+		     o->type == OT_SEC_ALLOW	? sizeof(y->c->detect.allow_sources) /
+						       sizeof(y->c->detect.allow_sources[0]) :
+					       OBS_CONFIG_MAX_CIDRS;
+	size_t n;
+	int err = 0;
+
+	/* the file's list replaces the earlier one */
+	if (o->type == OT_SEC_DISABLED)
+		y->c->sec_disabled = 0;
+	else if (o->type == OT_SEC_ALLOW)
+		memset(y->c->detect.allow_sources, 0, sizeof(y->c->detect.allow_sources));
+	else
+		y->c->n_exfil_allow = 0;
+	if (cy_is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cy_err(y, v, "%s: expected a list, not a %s", o->key, cy_kind(v));
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n > max)
+		return cy_err(y, v, "%s: more than %zu entries", o->key, max);
+	for (size_t i = 0; !err && i < n; i++)
+		err = sec_item(y, o, cy_item_of(y, v, i), i);
 	return err;
 }

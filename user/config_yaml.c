@@ -485,6 +485,12 @@ static int apply(struct yctx *y, const struct config_opt *o, const yaml_node_t *
 		return cy_load_biz_events(y, v);
 	if (o->type == OT_BIZ_WEIGHTS)
 		return cy_load_biz_weights(y, v);
+	if (o->type == OT_SEC_DISABLED || o->type == OT_SEC_ALLOW || o->type == OT_CIDRS)
+		return cy_load_sec_list(y, o, v);
+	if (o->type == OT_CHECKS)
+		return cy_load_checks(y, v);
+	if (o->type == OT_DB_PORTS)
+		return cy_load_db_ports(y, v);
 	err = cy_scalar(y, v, o->key, &val);
 	if (err)
 		return err;
@@ -496,7 +502,7 @@ static int apply(struct yctx *y, const struct config_opt *o, const yaml_node_t *
 /* Top level (section NULL) or one section's mapping; sections do not nest further. */
 static int walk_map(struct yctx *y, const yaml_node_t *map, const char *section)
 {
-	uint64_t seen = 0;
+	bool seen[CONFIG_OPTS_MAX] = { false };
 	yaml_node_pair_t *pair;
 
 	if (cy_is_null(map))
@@ -521,9 +527,9 @@ static int walk_map(struct yctx *y, const yaml_node_t *map, const char *section)
 			idx = find_key(path, !section, &is_section);
 		if (idx < 0)
 			return cy_err(y, k, "unknown key '%s'", config_shown(path, s, sizeof(s)));
-		if (seen & (1ull << idx))
+		if (seen[idx])
 			return cy_err(y, k, "duplicate key '%s'", path);
-		seen |= 1ull << idx;
+		seen[idx] = true;
 		err = is_section ? walk_map(y, v, path) : apply(y, &config_opts[idx], v);
 		if (err)
 			return err;
@@ -622,6 +628,8 @@ static void commit(struct obs_config *c, struct obs_config *tmp, const struct yc
 	(y->agents_set ? &old : tmp)->n_agent_rules = c->n_agent_rules;
 	(y->biz_set ? &old : tmp)->biz_rules = c->biz_rules;
 	(y->biz_set ? &old : tmp)->n_biz_rules = c->n_biz_rules;
+	(y->checks_set ? &old : tmp)->checks = c->checks;
+	(y->checks_set ? &old : tmp)->n_checks = c->n_checks;
 	obs_config_free(&old);
 	*c = *tmp;
 }
@@ -654,6 +662,8 @@ int obs_config_load_buffer(struct obs_config *c, const char *name, const char *b
 	tmp.n_agent_rules = 0;
 	tmp.biz_rules = NULL;
 	tmp.n_biz_rules = 0;
+	tmp.checks = NULL;
+	tmp.n_checks = 0;
 	ret = check_depth(&y, buf ? buf : "", len);
 	if (ret)
 		return ret;

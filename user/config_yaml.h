@@ -34,6 +34,13 @@ enum opt_type {
 	OT_AGENT_RULES, /* config file only: llm.agent_types */
 	OT_BIZ_EVENTS, /* config file only: business.events */
 	OT_BIZ_WEIGHTS, /* config file only: business.weights */
+	OT_FACTOR, /* a positive number such as 5 */
+	OT_FORMAT, /* json or text */
+	OT_SEC_DISABLED, /* config file only: list of security event types */
+	OT_SEC_ALLOW, /* config file only: list of client addresses */
+	OT_CIDRS, /* config file only: list of networks */
+	OT_CHECKS, /* config file only: list of active checks */
+	OT_DB_PORTS, /* config file only: mapping port -> database system */
 	OT_CONFIG,
 	OT_CHECK,
 	OT_HELP,
@@ -53,8 +60,8 @@ struct config_opt {
 	const char *help;
 };
 
-/* The YAML walker marks keys seen in a uint64_t, so the table holds at most 64 options. */
-#define CONFIG_OPTS_MAX 64
+/* Options in the table at most (the YAML walker's duplicate-key marks). */
+#define CONFIG_OPTS_MAX 128
 
 extern const struct config_opt config_opts[];
 extern const size_t config_n_opts;
@@ -79,7 +86,8 @@ struct yctx {
 	char *err;
 	size_t errlen;
 	struct obs_config *c;
-	bool routes_set, services_set, llm_hosts_set, capture_paths_set, agents_set, biz_set;
+	bool routes_set, services_set, llm_hosts_set, capture_paths_set, agents_set, biz_set,
+		checks_set;
 };
 
 /* "FILE:LINE:COL: message" into y->err; returns -EINVAL. */
@@ -100,9 +108,20 @@ const char *cy_key(struct yctx *y, const yaml_node_t *k);
 int cy_fields(struct yctx *y, const yaml_node_t *map, const char *what, const char *const *names,
 	      const yaml_node_t **vals);
 
+/* A list node's items (NULL for a null value); max bounds the count; *arr calloc'd. */
+int cy_list_of(struct yctx *y, const yaml_node_t *v, const char *what, size_t max, size_t elem,
+	       void **arr, size_t *n);
+const yaml_node_t *cy_item_of(struct yctx *y, const yaml_node_t *seq, size_t i);
+/* A scalar into a fixed buffer; too long is an error, not a cut. */
+int cy_copy_scalar(struct yctx *y, const yaml_node_t *v, const char *key, char *out, size_t outlen);
+
 /* config_rules.c: lists and maps of the cost engine's rules. */
 int cy_load_agent_rules(struct yctx *y, const yaml_node_t *v);
 int cy_load_biz_events(struct yctx *y, const yaml_node_t *v);
 int cy_load_biz_weights(struct yctx *y, const yaml_node_t *v);
+int cy_load_checks(struct yctx *y, const yaml_node_t *v);
+int cy_load_db_ports(struct yctx *y, const yaml_node_t *v);
+/* security.disabled, security.allow_sources, security.exfil_allow */
+int cy_load_sec_list(struct yctx *y, const struct config_opt *o, const yaml_node_t *v);
 
 #endif

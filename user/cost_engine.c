@@ -117,7 +117,7 @@ static void publish(struct cost_engine *ce, bool count_changes)
 
 			metrics__add(ce->m, ce->f_trans, sv, 1);
 		}
-		log_msg(st > ce->status[p] ? LOG_WARN : LOG_INFO,
+		log_cat(st > ce->status[p] ? LOG_WARN : LOG_INFO, LOGC_AUDIT,
 			"budget status changed period=%s from=%s to=%s spend_usd=%.4f budget_usd=%.2f "
 			"day=%s",
 			pn, budget_status_name(ce->status[p]), budget_status_name(st), ce->spend[p],
@@ -246,14 +246,14 @@ static void note_unpriced(struct cost_engine *ce, const char *provider, const ch
 	}
 }
 
-void cost_engine__llm_call(struct cost_engine *ce, const struct llm_call *c, const char *service,
-			   const char *agent)
+double cost_engine__llm_call(struct cost_engine *ce, const struct llm_call *c, const char *service,
+			     const char *agent)
 {
 	struct cost cost;
 	struct ledger_spend s = { 0 };
 
 	if (!ce || (!c->usage_ok && c->reported_cost_usd < 0))
-		return; /* nothing was billed that we can see */
+		return 0; /* nothing was billed that we can see */
 	pricing__cost(ce->pricing, c, &cost);
 	if (!cost.priced)
 		note_unpriced(ce, c->provider, cost.model);
@@ -270,6 +270,7 @@ void cost_engine__llm_call(struct cost_engine *ce, const struct llm_call *c, con
 	s.priced = cost.priced;
 	s.source = "observed";
 	cost_record(ce, &s, ce->clock(), false);
+	return cost.usd;
 }
 
 void cost_engine__http(struct cost_engine *ce, const char *service, const char *method,

@@ -40,9 +40,9 @@ struct cost_engine *cost_engine__new(const struct cost_engine_opts *o, struct me
 				     size_t errlen);
 void cost_engine__free(struct cost_engine *ce);
 
-/* A finished, observed LLM call. */
-void cost_engine__llm_call(struct cost_engine *ce, const struct llm_call *c, const char *service,
-			   const char *agent);
+/* A finished, observed LLM call; returns its cost in USD (0 when nothing was billed). */
+double cost_engine__llm_call(struct cost_engine *ce, const struct llm_call *c, const char *service,
+			     const char *agent);
 /* A served HTTP request: a business event when a rule matches. path may hold a query. */
 void cost_engine__http(struct cost_engine *ce, const char *service, const char *method,
 		       const char *path, size_t len, uint16_t status);

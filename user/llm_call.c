@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "llm_track.h"
+#include "secret_scan.h"
 
 static void call_init(struct llm_call *c)
 {
@@ -103,8 +104,37 @@ static void classify(const struct llm_msg *req, const struct llm_parse_ctx *ctx,
 	llm_classify(host, hn, target, tn, ctx->hosts, ctx->n_hosts, rt);
 }
 
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h ? h : 1; /* 0 means "no body" */
+}
+
+/* Loop detection and secret_in_prompt: a hash of the body and what secrets it carries. */
+static void scan_request(const uint8_t *b, size_t n, struct llm_call *c)
+{
+	struct secret_hit hit;
+	size_t k;
+
+	if (!n)
+		return;
+	c->request_hash = fnv1a64(b, n);
+	k = secret_scan((const char *)b, n, &hit, 1);
+	if (!k)
+		return;
+	c->secret_count = (uint8_t)(k > UINT8_MAX ? UINT8_MAX : k);
+	snprintf(c->secret_kind, sizeof(c->secret_kind), "%s", hit.kind);
+	snprintf(c->secret_hash, sizeof(c->secret_hash), "%s", hit.hash);
+}
+
 static void read_request(const struct llm_msg *req, const struct llm_route *rt,
-			 const struct llm_parse_ctx *ctx, struct llm_request_info *ri)
+			 const struct llm_parse_ctx *ctx, struct llm_request_info *ri,
+			 struct llm_call *c)
 {
 	const uint8_t *b;
 	size_t n;
@@ -113,6 +143,7 @@ static void read_request(const struct llm_msg *req, const struct llm_route *rt,
 	memset(ri, 0, sizeof(*ri));
 	if (llm_msg__decoded_body(req, ctx->max_body_bytes, &b, &n, &owned) == LLM_DECODE_OK) {
 		llm_request_info(rt->api, (const char *)b, n, ri);
+		scan_request(b, n, c);
 		if (owned)
 			free((void *)b);
 	} else {
@@ -316,7 +347,7 @@ int llm_parse_messages(const struct llm_msg *req, const struct llm_msg *resp,
 	snprintf(out->provider, sizeof(out->provider), "%s", rt.provider);
 	out->api = rt.api;
 	out->operation = rt.operation;
-	read_request(req, &rt, ctx, &ri);
+	read_request(req, &rt, ctx, &ri, out);
 	snprintf(out->request_model, sizeof(out->request_model), "%s", ri.model);
 	if (!resp || !resp->begun || resp->gap) {
 		out->reason = missing_reason(resp);

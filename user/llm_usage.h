@@ -17,6 +17,7 @@
 
 #include "llm_provider.h"
 #include "llm_sse.h"
+#include "secret_scan.h"
 
 struct llm_tokens {
 	uint64_t input, output, cache_read, cache_creation, reasoning;
@@ -67,6 +68,14 @@ struct llm_call {
 	int64_t ratelimit[LLM_LIMIT__COUNT]; /* remaining, -1 when the header was absent */
 	double retry_after_s; /* -1 when absent */
 	double reported_cost_usd; /* the provider's own figure (OpenRouter usage.cost); -1 absent */
+	/* FNV-1a 64 of the request body after content decoding (gzip, chunked): equal
+	 * bodies, equal hashes (llm_runaway_loop). 0 without a readable body. */
+	uint64_t request_hash;
+	/* Secrets in the request body (secret_scan.h): the first one's kind and hash,
+	 * "" when none; never the secret itself. secret_count: distinct secrets. */
+	char secret_kind[SECRET_KIND_LEN];
+	char secret_hash[SECRET_HASH_LEN];
+	uint8_t secret_count;
 };
 
 struct llm_request_info {

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "biothings/conn.h"
+#include "biothings/events.h"
+#include "config.h"
 #include "fsutil.h"
 #include "log.h"
 #include "loader_int.h"
@@ -33,8 +35,9 @@
 static struct bpf_map *pinned_map(struct observer *s, size_t i)
 {
 	struct bpf_map *maps[] = {
-		s->maps.bt_conns,  s->maps.bt_counters,	 s->maps.bt_config,
-		s->maps.bt_events, s->maps.bt_tls_conns, s->maps.bt_capture_paths
+		s->maps.bt_conns,    s->maps.bt_counters,    s->maps.bt_config,
+		s->maps.bt_events,   s->maps.bt_tls_conns,   s->maps.bt_capture_paths,
+		s->maps.bt_db_ports, s->maps.bt_retransmits,
 	};
 
 	return i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : NULL;
@@ -165,9 +168,10 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 		goto fail;
 	}
 	if ((e = observer__load(l->skel))) {
-		snprintf(err, errlen,
-			 "cannot load BPF programs (need root or CAP_BPF+CAP_PERFMON, and BTF): %s",
-			 strerror(-e));
+		snprintf(
+			err, errlen,
+			"cannot load BPF programs (need root, or the capabilities in docs/deploy.md, and BTF): %s",
+			strerror(-e));
 		goto fail;
 	}
 	if ((e = write_config(l, o->self_tgid)) || (e = pin_maps(l)) || (e = attach_all(l))) {
@@ -250,6 +254,38 @@ int loader__ringbuf_fd(const struct loader *l)
 int loader__conns_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.bt_conns);
+}
+
+int loader__set_db_ports(struct loader *l, const struct db_port *ports, size_t n)
+{
+	int fd = bpf_map__fd(l->skel->maps.bt_db_ports);
+	__u16 key, next;
+	__u8 sys;
+
+	if (n > BT_DB_PORTS_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(ports[i].system, "redis") && strcmp(ports[i].system, "postgresql"))
+			return -EINVAL;
+	}
+	/* empty it first: a port left out must stop being a database port */
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key))
+			return -errno;
+	}
+	for (size_t i = 0; i < n; i++) {
+		key = ports[i].port;
+		sys = strcmp(ports[i].system, "redis") ? BT_DB_POSTGRESQL : BT_DB_REDIS;
+		if (bpf_map_update_elem(fd, &key, &sys, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int loader__retrans_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.bt_retransmits);
 }
 
 int loader__read_counters(const struct loader *l, uint64_t out[BT_CNT__COUNT])

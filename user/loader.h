@@ -12,6 +12,8 @@
 
 #include "biothings/counters.h"
 
+struct db_port;
+
 struct loader_opts {
 	const char *pin_dir;
 	uint64_t ringbuf_bytes;
@@ -39,6 +41,13 @@ int loader__conns_fd(const struct loader *l);
 int loader__attach_tls(struct loader *l, const char *path);
 /* Request-path suffixes whose exchanges the kernel captures in full. */
 int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n);
+/* Database server ports (db.ports): client connections to them send
+ * bt_dbio_record instead of HTTP framing. Replaces the whole table;
+ * -E2BIG past BT_DB_PORTS_MAX, -EINVAL for a system other than redis or
+ * postgresql. Connections opened before the call keep what they had. */
+int loader__set_db_ports(struct loader *l, const struct db_port *ports, size_t n);
+/* Map bt_retransmits (struct bt_retrans_key -> __u64), for reading. */
+int loader__retrans_fd(const struct loader *l);
 /* Sum of the per-CPU counters, indexed by enum bt_counter. */
 int loader__read_counters(const struct loader *l, uint64_t out[BT_CNT__COUNT]);
 /* Fills up to max entries; returns how many programs there are. */

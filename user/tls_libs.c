@@ -74,9 +74,11 @@ static void scan_maps(const char *proc_root, const char *pid, struct tls_libs *l
 	fclose(f);
 }
 
+/* node carries OpenSSL inside; the path is opened through the process's root, so a
+ * container's (or, from a pod, the host's) binary is the one probed. */
 static void scan_exe(const char *proc_root, const char *pid, struct tls_libs *libs)
 {
-	char link[PATH_MAX], exe[PATH_MAX];
+	char link[PATH_MAX], exe[PATH_MAX], full[PATH_MAX];
 	ssize_t n;
 	const char *base;
 
@@ -87,8 +89,9 @@ static void scan_exe(const char *proc_root, const char *pid, struct tls_libs *li
 	exe[n] = '\0';
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
-	if (!strcmp(base, "node") || !strcmp(base, "nodejs"))
-		add(libs, exe);
+	if ((!strcmp(base, "node") || !strcmp(base, "nodejs")) &&
+	    snprintf(full, sizeof(full), "%s/%s/root%s", proc_root, pid, exe) < (int)sizeof(full))
+		add(libs, full);
 }
 
 int tls_libs_find_pid(const char *proc_root, unsigned pid, struct tls_libs *libs)

@@ -86,7 +86,10 @@ enum bt_conn_flags {
 	BT_CONN_NOT_HTTP = 1 << 1, /* first bytes were another protocol */
 	BT_CONN_TLS = 1 << 2, /* plaintext of a TLS session (bt_tls_conns) */
 	BT_CONN_CAP_REQ = 1 << 3, /* inside a captured request */
+	BT_CONN_DB_REDIS = 1 << 4, /* client to a Redis port: bt_dbio_record, no HTTP framing */
+	BT_CONN_DB_POSTGRESQL = 1 << 5, /* client to a PostgreSQL port: likewise */
 };
+#define BT_CONN_DB (BT_CONN_DB_REDIS | BT_CONN_DB_POSTGRESQL)
 
 struct bt_conn_key {
 	__u32 tgid;

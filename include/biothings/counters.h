@@ -33,6 +33,9 @@ enum bt_counter {
 	BT_CNT_RECORDS = 19, /* bt_http_record emitted */
 	BT_CNT_RESYNCED = 20, /* a desynchronised direction found a message start */
 	BT_CNT_NOT_HTTP = 21, /* connections whose first bytes were not HTTP/1.x */
+	BT_CNT_RETRANS_DESTS = 22, /* destinations added to bt_retransmits (minus those present:
+				    * evicted by the LRU) */
+	BT_CNT_DBIO = 23, /* bt_dbio_record emitted */
 	BT_CNT__COUNT = 24,
 };
 

@@ -16,6 +16,9 @@ enum bt_event_type {
 	BT_EV_HTTP = 1, /* one finished HTTP/1.x request/response pair */
 	BT_EV_DATA = 2, /* payload bytes of a captured (LLM candidate) exchange */
 	BT_EV_EXEC = 3, /* a process exec'd: new libraries may need probes */
+	BT_EV_PRIV = 4, /* a process whose real uid is not root gained root */
+	BT_EV_FLOW = 5, /* a TCP connection a process opened has closed: its byte counts */
+	BT_EV_DBIO = 6, /* bytes moved on a client connection to a database port */
 };
 
 enum bt_role {
@@ -135,5 +138,116 @@ struct bt_exec_record {
 	char comm[BT_COMM_LEN];
 };
 _Static_assert(sizeof(struct bt_exec_record) == 32 + BT_COMM_LEN, "bt_exec_record layout");
+
+/* bt_priv_record.via: how root was gained */
+enum bt_priv_via {
+	BT_PRIV_EXEC = 1, /* exec of a set-user-ID-root binary */
+	BT_PRIV_SETUID = 2,
+	BT_PRIV_SETREUID = 3,
+	BT_PRIV_SETRESUID = 4,
+};
+
+/* A non-root real uid with root after the event (new_uid or new_euid 0). */
+struct bt_priv_record {
+	struct bt_event_hdr hdr;
+	__u32 old_uid, old_euid; /* before the call; for exec, the real uid both times */
+	__u32 new_uid, new_euid;
+	__u32 via; /* enum bt_priv_via */
+	__u32 _pad;
+	char comm[BT_COMM_LEN];
+};
+_Static_assert(sizeof(struct bt_priv_record) == 32 + 24 + BT_COMM_LEN, "bt_priv_record layout");
+
+/* bt_flow_record.outcome: how the connection ended. err is sk_err at the
+ * close, or -ret of connect() for BT_FLOW_CONNECT_ERROR. */
+enum bt_flow_outcome {
+	/* established, then closed without a socket error */
+	BT_FLOW_CLOSED = 0,
+	/* a SYN was sent, ESTABLISHED never reached (err 0: the process closed it first) */
+	BT_FLOW_CONNECT_FAILED = 1,
+	/* established, then closed with a socket error (ECONNRESET, ETIMEDOUT, ...) */
+	BT_FLOW_ERROR = 2,
+	/* connect() failed before any SYN (no route, ...); bytes and sport are 0 */
+	BT_FLOW_CONNECT_ERROR = 3,
+};
+
+/*
+ * One outbound TCP connection (opened by connect) at its close, or a
+ * connect() that failed before sending anything; hdr.tgid is the opener.
+ */
+struct bt_flow_record {
+	struct bt_event_hdr hdr;
+	__u64 bytes_sent; /* acknowledged by the peer (tcp_sock.bytes_acked) */
+	__u64 bytes_received;
+	__u64 start_ns; /* connect */
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 dport; /* host byte order */
+	__u16 sport;
+	__u8 outcome; /* enum bt_flow_outcome */
+	__u8 err; /* errno behind the outcome, 0 if none */
+	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
+	char comm[BT_COMM_LEN];
+};
+_Static_assert(sizeof(struct bt_flow_record) == 32 + 24 + 8 + 16 + BT_COMM_LEN,
+	       "bt_flow_record layout");
+
+/* bt_dbio_record.system: the protocol the daemon's db.ports gave the server port */
+enum bt_db_system {
+	BT_DB_NONE = 0,
+	BT_DB_REDIS = 1,
+	BT_DB_POSTGRESQL = 2,
+};
+
+/* bt_dbio_record.dir */
+enum bt_dbio_dir {
+	BT_DBIO_REQUEST = 0, /* the client wrote */
+	BT_DBIO_RESPONSE = 1, /* the client read */
+	BT_DBIO_CLOSE = 2, /* closed, or the server closed (read returned 0); io_len 0 */
+};
+
+/* bt_dbio_record.flags */
+enum bt_dbio_flags {
+	BT_DBIO_LOST = 1 << 0, /* head or tail could not be read: their bytes are unknown */
+};
+
+/*
+ * One read or write on a client connection to a database port (db.ports),
+ * instead of HTTP framing: the first BT_DBIO_HEAD and the last
+ * BT_DBIO_TAIL bytes of the call (never overlapping: tail_len is
+ * min(BT_DBIO_TAIL, io_len - head_len)), enough for the daemon to frame
+ * length-prefixed protocols by count and to see how a call ends. Records
+ * of one conn_id arrive in syscall order per thread.
+ */
+struct bt_dbio_record {
+	struct bt_event_hdr hdr;
+	__u64 conn_id;
+	__u64 io_ns; /* entry of the write / return of the read */
+	__u32 io_len; /* bytes the call moved; 0 for BT_DBIO_CLOSE */
+	__u8 dir; /* enum bt_dbio_dir */
+	__u8 system; /* enum bt_db_system */
+	__u8 head_len;
+	__u8 tail_len;
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 flags; /* enum bt_dbio_flags */
+	__u16 rport; /* server port, host byte order */
+	__u32 _pad;
+	__u8 raddr[16]; /* server address, IPv4 in the first 4 bytes */
+	char comm[BT_COMM_LEN];
+	__u8 head[BT_DBIO_HEAD];
+	__u8 tail[BT_DBIO_TAIL];
+};
+_Static_assert(sizeof(struct bt_dbio_record) ==
+		       32 + 32 + 16 + BT_COMM_LEN + BT_DBIO_HEAD + BT_DBIO_TAIL,
+	       "bt_dbio_record layout");
+
+/* Map "bt_retransmits": LRU hash, key struct bt_retrans_key, value __u64
+ * (retransmitted segments). Keyed by the peer of the retransmitting socket. */
+struct bt_retrans_key {
+	__u8 addr[16]; /* IPv4 in the first 4 bytes */
+	__u16 port; /* host byte order */
+	__u16 family;
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct bt_retrans_key) == 24, "bt_retrans_key layout");
 
 #endif

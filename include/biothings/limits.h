@@ -32,4 +32,13 @@
 #define BT_CAPTURE_PATHS_MAX 32
 #define BT_CAPTURE_PATH_LEN 32
 
+/* Bytes of a database connection's read/write sent as head and tail
+ * (bt_dbio_record). Both powers of two. */
+#define BT_DBIO_HEAD 64
+#define BT_DBIO_TAIL 16
+/* Server ports of databases (map bt_db_ports), and destinations whose TCP
+ * retransmits are counted (LRU map bt_retransmits). */
+#define BT_DB_PORTS_MAX 16
+#define BT_RETRANS_MAX 4096u
+
 #endif

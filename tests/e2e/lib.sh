@@ -178,7 +178,8 @@ bt_observer_start() {
 	BT_PIN_DIRS+=("$BT_PIN_DIR")
 	bt_log "starting observer on 127.0.0.1:$port pin-dir=$BT_PIN_DIR"
 	"$BT_OBSERVER" --listen "127.0.0.1:$port" --pin-dir "$BT_PIN_DIR" \
-		--state-dir "$BT_STATE_DIR" --log-level "${BT_OBS_LOG_LEVEL:-info}" "$@" \
+		--state-dir "$BT_STATE_DIR" --log-level "${BT_OBS_LOG_LEVEL:-info}" \
+		--log-format "${BT_OBS_LOG_FORMAT:-text}" "$@" \
 		>"$BT_OBS_LOG" 2>&1 &
 	BT_OBS_PID=$!
 	bt_track "$BT_OBS_PID" observer
@@ -363,6 +364,8 @@ EOF
 		for code in 200 201 204 301 302 304 400 404 418 500 503; do
 			echo "        location = /status/$code { return $code; }"
 		done
+		# BT_NGX_EXTRA: more lines for the server block (a test's own locations)
+		[ -z "${BT_NGX_EXTRA:-}" ] || printf '%s\n' "$BT_NGX_EXTRA"
 		echo '    }'
 		echo '}'
 	} >"$p/nginx.conf"

@@ -17,7 +17,9 @@
 #   - SIGKILL and restart on the same state dir keep the day's spend;
 #   - a python application's POSTs become business events, productivity
 #     and cost per experiment;
-#   - hostile REST queries get 400, never a crash; promtool accepts /metrics.
+#   - hostile REST queries get 400, never a crash; promtool accepts /metrics;
+#   - a prompt carrying an API key is one secret_in_prompt event (kind and
+#     hash, never the key), ten identical requests one llm_runaway_loop.
 set -uo pipefail
 export BT_READY_TIMEOUT=${BT_READY_TIMEOUT:-30}
 # shellcheck source=tests/e2e/lib.sh
@@ -109,6 +111,11 @@ BT_TEST_AGENT=reviewer call "" reviewer gemini /v1beta/models/gemini-2.5-flash:g
 BT_TEST_AGENT=reviewer call "" reviewer gemini /v1beta/models/gemini-2.5-flash:generateContent "$GEM"
 call router router openrouter /api/v1/chat/completions '{"model":"openai/gpt-4o-mini","messages":[]}'
 call "" unknown ollama /api/chat '{"model":"llama3.2","stream":false,"messages":[]}'
+bt_log "a prompt that carries an API key, and an agent stuck repeating one request"
+LEAKED="sk-proj-$(openssl rand -hex 24)"
+call literature literature openai /v1/chat/completions \
+	"{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"my key is $LEAKED, why does it fail?\"}]}"
+for i in $(seq 1 10); do call looper looper openai /v1/chat/completions "$CHAT"; done
 bt_llm_wait_served "$CALLS"
 
 "$BT_PY" "$BT_LLM_DIR/expect_cost.py" "$BT_LLM_LOG" "$BT_TMP/cost.txt" "$BUILTIN" "$PRICES" ||
@@ -132,8 +139,21 @@ got=$(jget /costs/summary 'j["daily"]["spend_usd"]')
 	bt_check_fail "/costs/summary daily spend $got, expected $TOTAL"
 [ "$(jget /costs/summary 'j["daily"]["status"]')" = ok ] || bt_check_fail "daily status not ok at start"
 jget '/costs/breakdown?by=agent_type' 'sorted(r["key"] for r in j["rows"])' >"$BT_TMP/agents.txt"
-[ "$(cat "$BT_TMP/agents.txt")" = "['literature', 'planner', 'reviewer', 'router', 'unknown']" ] ||
+[ "$(cat "$BT_TMP/agents.txt")" = "['literature', 'looper', 'planner', 'reviewer', 'router', 'unknown']" ] ||
 	bt_check_fail "breakdown by agent_type: $(cat "$BT_TMP/agents.txt")"
+
+bt_log "security events of LLM calls: the leaked key (by hash only) and the loop"
+printf 'llm_runaway_loop 1\nsecret_in_prompt 1\n' >"$BT_TMP/llmsec.txt"
+bt_wait_counts "llm security" "$BT_TMP/llmsec.txt" biothings_security_events_total type \
+	type=~"secret_in_prompt|llm_runaway_loop" || bt_check_fail "LLM security events differ"
+HASH=$(printf '%s' "$LEAKED" | sha256sum | cut -c1-16)
+curl -s --max-time 5 "http://127.0.0.1:$OBS/logs/security?type=secret_in_prompt" >"$BT_TMP/sec.json"
+grep -q "openai_key sha256:$HASH" "$BT_TMP/sec.json" || bt_check_fail "secret event lacks kind and hash: $(cat "$BT_TMP/sec.json")"
+curl -s --max-time 5 "http://127.0.0.1:$OBS/logs/security?type=llm_runaway_loop" | grep -q 'looper' ||
+	bt_check_fail "runaway event does not name the looping agent"
+if grep -rqaF -- "$LEAKED" "$BT_OBS_LOG" "$BT_TMP/sec.json" "$BT_STATE_DIR"; then
+	bt_check_fail "the leaked key appears in what the observer wrote"
+fi
 
 bt_log "budget transitions through POST /costs/track/llm"
 track() { # track COST [ID]

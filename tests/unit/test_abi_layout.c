@@ -38,7 +38,7 @@ static long member_offset(const struct btf_type *t, const char *name)
 	return -1;
 }
 
-#define SAME_MEMBER(type, field)                                                                   \
+#define SAME_MEMBER(type, field) \
 	assert_int_equal(member_offset(find(#type), #field), offsetof(struct type, field))
 
 static void test_http_record(void **state)
@@ -51,6 +51,39 @@ static void test_http_record(void **state)
 	SAME_MEMBER(bt_http_record, laddr);
 	SAME_MEMBER(bt_http_record, comm);
 	SAME_MEMBER(bt_http_record, path);
+}
+
+static void test_process_records(void **state)
+{
+	(void)state;
+	assert_int_equal(find("bt_exec_record")->size, sizeof(struct bt_exec_record));
+	assert_int_equal(find("bt_priv_record")->size, sizeof(struct bt_priv_record));
+	SAME_MEMBER(bt_priv_record, new_euid);
+	SAME_MEMBER(bt_priv_record, via);
+	SAME_MEMBER(bt_priv_record, comm);
+	assert_int_equal(find("bt_flow_record")->size, sizeof(struct bt_flow_record));
+	SAME_MEMBER(bt_flow_record, bytes_sent);
+	SAME_MEMBER(bt_flow_record, start_ns);
+	SAME_MEMBER(bt_flow_record, dport);
+	SAME_MEMBER(bt_flow_record, daddr);
+	SAME_MEMBER(bt_flow_record, comm);
+	SAME_MEMBER(bt_flow_record, outcome);
+	SAME_MEMBER(bt_flow_record, err);
+}
+
+static void test_db_records(void **state)
+{
+	(void)state;
+	assert_int_equal(find("bt_dbio_record")->size, sizeof(struct bt_dbio_record));
+	SAME_MEMBER(bt_dbio_record, io_len);
+	SAME_MEMBER(bt_dbio_record, tail_len);
+	SAME_MEMBER(bt_dbio_record, rport);
+	SAME_MEMBER(bt_dbio_record, raddr);
+	SAME_MEMBER(bt_dbio_record, head);
+	SAME_MEMBER(bt_dbio_record, tail);
+	assert_int_equal(find("bt_retrans_key")->size, sizeof(struct bt_retrans_key));
+	SAME_MEMBER(bt_retrans_key, port);
+	SAME_MEMBER(bt_retrans_key, family);
 }
 
 static void test_conn_state(void **state)
@@ -70,6 +103,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http_record),
+		cmocka_unit_test(test_process_records),
+		cmocka_unit_test(test_db_records),
 		cmocka_unit_test(test_conn_state),
 	};
 	const char *obj = getenv("BT_BPF_OBJECT");

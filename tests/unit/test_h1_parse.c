@@ -148,7 +148,8 @@ static void check_pipelined(const struct run *r)
 	assert_int_equal(r->n, 3);
 	assert_int_equal(r->m[0].method, BT_M_POST);
 	assert_string_equal(r->m[0].target, "/a");
-	assert_int_equal(r->m[0].bytes, strlen("POST /a HTTP/1.1\r\ncontent-LENGTH: 5\r\n\r\nhello"));
+	assert_int_equal(r->m[0].bytes,
+			 strlen("POST /a HTTP/1.1\r\ncontent-LENGTH: 5\r\n\r\nhello"));
 	assert_int_equal(r->m[1].method, BT_M_PUT);
 	assert_true(r->m[1].ended);
 	assert_int_equal(r->m[2].method, BT_M_DELETE);

@@ -3,7 +3,8 @@
  * The pure LLM core (llm_parse_exchange) on captured-shaped exchanges of
  * every provider, streamed and not: exact token counts per type, models,
  * finish reasons, error types, rate limits, and the unparsed reasons for
- * bodies that cannot be read. Fixtures follow LLM_WIRE.md's examples.
+ * bodies that cannot be read, the request hash and secrets in prompts.
+ * Fixtures follow LLM_WIRE.md's examples.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,11 @@
 
 #define H_JSON "Content-Type: application/json\r\n"
 #define H_SSE "Content-Type: text/event-stream\r\n"
+/* Split literals: no whole key shape in the source for secret scanners. */
+#define LEAKED_KEY \
+	"sk-"      \
+	"proj-"    \
+	"Qm7Xv2Lp9Rt4Wz8Kc1Nb6Hy3Fd0Gs5Ja-Te2Uo8Pi4Re6_Yw9Zx3Cv"
 
 static void tok_eq(const struct llm_call *c, uint64_t in, uint64_t out, uint64_t cr, uint64_t cc,
 		   uint64_t rs)
@@ -697,6 +703,115 @@ static void test_body_too_large(void **state)
 	assert_int_equal(c.reason, LLM_REASON_BODY_TOO_LARGE);
 	assert_false(c.usage_ok);
 	free(req.p);
+	/* a request body over the limit is neither hashed nor scanned */
+	req = fx_request("POST", "/v1/chat/completions", "Host: api.openai.com\r\n",
+			 "{\"messages\":[{\"content\":\"" LEAKED_KEY
+			 " padding the body beyond one hundred bytes\"}]}");
+	in.req = (uint8_t *)req.p;
+	in.req_len = req.len;
+	assert_int_equal(llm_parse_exchange(&in, &c), 0);
+	assert_int_equal(c.request_hash, 0);
+	assert_int_equal(c.secret_count, 0);
+	free(req.p);
+	free(resp.p);
+}
+
+static void hash_of(const char *secret, char out[SECRET_HASH_LEN])
+{
+	uint8_t d[32];
+
+	secret_sha256(secret, strlen(secret), d);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* A key pasted into a prompt (escaped as \u002d): its kind and hash, never its bytes. */
+static void test_request_secret(void **state)
+{
+	char esc[256], body[1024], want[SECRET_HASH_LEN], *o = esc;
+	struct fx_buf resp = fx_response(200, H_JSON, openai_body);
+	struct llm_call c;
+
+	(void)state;
+	for (const char *p = LEAKED_KEY; *p; p++)
+		o += *p == '-' ? sprintf(o, "\\u002d") : sprintf(o, "%c", *p);
+	snprintf(body, sizeof(body),
+		 "{\"model\":\"gpt-5\",\"messages\":[{\"role\":\"user\",\"content\":"
+		 "\"why does this fail?\\nclient = OpenAI(api_key=\\\"%s\\\")\"}]}",
+		 esc);
+	assert_null(strstr(body, LEAKED_KEY));
+	c = run("POST", "/v1/chat/completions",
+		"Host: api.openai.com\r\nAuthorization: Bearer " LEAKED_KEY "\r\n", body, &resp, 0);
+	tok_eq(&c, 1486, 651, 1408, 0, 512);
+	hash_of(LEAKED_KEY, want);
+	assert_int_equal(c.secret_count, 1);
+	assert_string_equal(c.secret_kind, "openai_key");
+	assert_string_equal(c.secret_hash, want);
+	assert_int_not_equal(c.request_hash, 0);
+	/* neither the key nor any 12 bytes of it anywhere in the call */
+	for (size_t i = 0; i + 12 <= strlen(LEAKED_KEY); i++)
+		assert_null(memmem(&c, sizeof(c), LEAKED_KEY + i, 12));
+
+	/* two secrets: the first is named, both counted; the Authorization header is not */
+	c = run("POST", "/v1/chat/completions",
+		"Host: api.openai.com\r\nAuthorization: Bearer " LEAKED_KEY "\r\n",
+		"{\"model\":\"gpt-5\",\"messages\":[{\"role\":\"user\",\"content\":"
+		"\"DB_PASSWORD=Tr0ub4dor!3x\\nand " LEAKED_KEY "\"}]}",
+		&resp, 0);
+	assert_int_equal(c.secret_count, 2);
+	assert_string_equal(c.secret_kind, "password");
+	hash_of("Tr0ub4dor!3x", want);
+	assert_string_equal(c.secret_hash, want);
+	assert_null(memmem(&c, sizeof(c), "Tr0ub4dor", 9));
+
+	/* none: empty kind and hash */
+	c = run("POST", "/v1/chat/completions",
+		"Host: api.openai.com\r\nAuthorization: Bearer " LEAKED_KEY "\r\n",
+		"{\"model\":\"gpt-5\",\"messages\":[{\"role\":\"user\",\"content\":"
+		"\"How do I rotate my password: safely?\"}]}",
+		&resp, 0);
+	assert_int_equal(c.secret_count, 0);
+	assert_string_equal(c.secret_kind, "");
+	assert_string_equal(c.secret_hash, "");
+	free(resp.p);
+}
+
+/* request_hash: FNV-1a 64 of the decoded body; equal bodies equal, gzip or not. */
+static void test_request_hash(void **state)
+{
+	static const char body[] = "{\"model\":\"gpt-5\",\"messages\":[]}";
+	struct fx_buf resp = fx_response(200, H_JSON, openai_body), req = { 0 };
+	struct llm_call a, b, z;
+	char line[128];
+	size_t zn;
+	void *gz = fx_gzip(body, &zn);
+
+	(void)state;
+	a = run("POST", "/v1/chat/completions", "Host: api.openai.com\r\n", body, &resp, 0);
+	b = run("POST", "/v1/chat/completions", "Host: api.openai.com\r\nX-Req: 2\r\n", body, &resp,
+		0);
+	assert_int_equal(a.request_hash, 0x6185c4f0517a94e7ull);
+	assert_int_equal(b.request_hash, a.request_hash); /* headers do not count */
+	b = run("POST", "/v1/chat/completions", "Host: api.openai.com\r\n",
+		"{\"model\":\"gpt-5\",\"messages\":[ ]}", &resp, 0);
+	assert_int_not_equal(b.request_hash, a.request_hash);
+	assert_int_not_equal(b.request_hash, 0);
+
+	fx_puts(&req, "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+		      "Content-Encoding: gzip\r\n");
+	snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n", zn);
+	fx_puts(&req, line);
+	fx_put(&req, gz, zn);
+	z = fx_parse(&req, &resp, 0);
+	assert_string_equal(z.request_model, "gpt-5");
+	assert_int_equal(z.request_hash, a.request_hash);
+	free(req.p);
+	free(gz);
+
+	/* no body: 0 */
+	z = run("POST", "/v1/chat/completions", "Host: api.openai.com\r\n", "", &resp, 0);
+	assert_int_equal(z.request_hash, 0);
+	assert_int_equal(z.secret_count, 0);
 	free(resp.p);
 }
 
@@ -730,6 +845,8 @@ int main(void)
 		cmocka_unit_test(test_bad_and_truncated_json),
 		cmocka_unit_test(test_head_and_204),
 		cmocka_unit_test(test_body_too_large),
+		cmocka_unit_test(test_request_secret),
+		cmocka_unit_test(test_request_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -577,6 +577,65 @@ static void test_label_guard(void **state)
 	assert_false(llm_looks_secret("meta-llama/Llama-3.1-8B-Instruct"));
 }
 
+struct seen_call {
+	size_t n;
+	struct llm_call last;
+};
+
+static void keep_call(void *arg, const struct llm_call *c, const char *service, const char *agent)
+{
+	struct seen_call *sc = arg;
+
+	(void)service, (void)agent;
+	sc->n++;
+	sc->last = *c;
+}
+
+/* Split literals: no whole key shape in the source for secret scanners. */
+#define PROMPT_KEY   \
+	"sk-"        \
+	"ant-api03-" \
+	"Vd8Kq2Xw7Lm4Rt9Zp1Ny6Hc3Bf0Gj5Ts-Ue2Io8Pa4Sd6_Fg9Hk3JlAA"
+
+/* The tracker hands on_call the request hash and the secret's kind and hash, and the
+ * secret reaches neither the call nor the metrics; a repeated body gives the same hash. */
+static void test_secret_in_prompt(void **state)
+{
+	struct seen_call seen = { 0 };
+	struct llm_opts o = { .stale_ns = 1000000000ull, .on_call = keep_call, .arg = &seen };
+	struct rig *r = rig_new_opts(&o);
+	const char *body = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":64,\"messages\":"
+			   "[{\"role\":\"user\",\"content\":\"my key is " PROMPT_KEY "\"}]}";
+	struct fx_buf req = fx_request("POST", "/v1/messages", "Host: api.anthropic.com\r\n", body);
+	struct fx_buf resp = fx_response(
+		200, "Content-Type: application/json\r\n",
+		"{\"type\":\"message\",\"model\":\"claude-sonnet-4-5\",\"stop_reason\":\"end_turn\","
+		"\"usage\":{\"input_tokens\":12,\"output_tokens\":3}}");
+	uint64_t first;
+	char *text;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		send_io(r, BT_DATA_REQUEST, req.p, req.len, 10 + 100 * i, BT_DATA_FIRST);
+		send_io(r, BT_DATA_RESPONSE, resp.p, resp.len, 20 + 100 * i, BT_DATA_FIRST);
+		send_exchange(r, "/v1/messages", 200, 5 + 100 * i, 30 + 100 * i, 0);
+		if (!i)
+			first = seen.last.request_hash;
+	}
+	assert_int_equal(seen.n, 2);
+	assert_int_not_equal(first, 0);
+	assert_int_equal(seen.last.request_hash, first);
+	assert_int_equal(seen.last.secret_count, 1);
+	assert_string_equal(seen.last.secret_kind, "anthropic_key");
+	assert_int_equal(strlen(seen.last.secret_hash), 16);
+	assert_null(memmem(&seen.last, sizeof(seen.last), "Vd8Kq2Xw7Lm4", 12));
+	text = render(r);
+	assert_null(strstr(text, "Vd8Kq2Xw7Lm4"));
+	free(text);
+	free(req.p), free(resp.p);
+	rig_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_gc_stale),
 		cmocka_unit_test(test_errors_and_secrets),
 		cmocka_unit_test(test_label_guard),
+		cmocka_unit_test(test_secret_in_prompt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
