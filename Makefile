@@ -35,12 +35,12 @@ SKEL := $(OUT)/observer.skel.h
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -Ibpf -I$(OUT) \
 	  -DBT_VERSION='"$(VERSION)"'
-LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lsqlite3 -lm
+LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lsqlite3 -lcurl -lm
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 # Modules that never touch BPF: linked into unit tests with plain gcc.
-PURE_OBJS := $(filter-out $(OUT)/user/main.o $(OUT)/user/loader.o $(OUT)/user/loader_tls.o $(OUT)/user/capture.o $(OUT)/user/tls_watch.o,$(USER_OBJS))
+PURE_OBJS := $(filter-out $(OUT)/user/main.o $(OUT)/user/observe.o $(OUT)/user/modules.o $(OUT)/user/loader.o $(OUT)/user/loader_tls.o $(OUT)/user/capture.o $(OUT)/user/tls_watch.o,$(USER_OBJS))
 BIN := $(OUT)/biothings-observer
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -2,7 +2,10 @@
 /*
  * Privilege escalation as the kernel sees it: a process whose real uid is
  * not root ends up with uid or euid 0, either by exec'ing a set-user-ID-root
- * binary or by a successful setuid/setreuid/setresuid. The credentials
+ * binary or by a successful setuid/setreuid/setresuid, or gets capabilities
+ * by exec'ing a binary with file capabilities. capset itself is not
+ * followed: every privilege-dropping tool (setpriv, su, daemons) calls it
+ * while its uid is already non-root, so it says nothing on its own. The credentials
  * before the call are kept per thread from sys_enter to sys_exit; these
  * calls are rare, so a small hash is enough and the cost is nil elsewhere.
  */
@@ -14,6 +17,7 @@
 
 struct bt_creds {
 	__u32 uid, euid;
+	__u64 cap_prm; /* kernel_cap_t: a u64, or two u32 on older kernels: the same 8 bytes */
 };
 
 struct {
@@ -27,8 +31,12 @@ static __always_inline void bt_creds_now(struct bt_creds *c)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 
-	c->uid = BPF_CORE_READ(t, cred, uid.val);
-	c->euid = BPF_CORE_READ(t, cred, euid.val);
+	const struct cred *cr = BPF_CORE_READ(t, cred);
+
+	c->uid = BPF_CORE_READ(cr, uid.val);
+	c->euid = BPF_CORE_READ(cr, euid.val);
+	c->cap_prm = 0;
+	bpf_probe_read_kernel(&c->cap_prm, sizeof(c->cap_prm), &cr->cap_permitted);
 }
 
 static __always_inline void bt_emit_priv(const struct bt_creds *old, const struct bt_creds *now,
@@ -47,21 +55,24 @@ static __always_inline void bt_emit_priv(const struct bt_creds *old, const struc
 	r->new_euid = now->euid;
 	r->via = via;
 	r->_pad = 0;
+	r->caps_gained = now->cap_prm & ~old->cap_prm;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 	bpf_ringbuf_submit(r, 0);
 }
 
-/* exec of a set-user-ID-root binary by a non-root user (called by bt_exec) */
+/* exec of a set-user-ID-root binary, or of one with file capabilities, by a non-root user
+ * (called by bt_exec). A non-root exec otherwise leaves the permitted set empty. */
 static __always_inline void bt_priv_exec(void)
 {
 	struct bt_creds now, old;
 
 	bt_creds_now(&now);
-	if (now.uid == 0 || now.euid != 0)
+	if (now.uid == 0 || (now.euid != 0 && !now.cap_prm))
 		return;
 	old.uid = now.uid;
 	old.euid = now.uid;
-	bt_emit_priv(&old, &now, BT_PRIV_EXEC);
+	old.cap_prm = 0;
+	bt_emit_priv(&old, &now, now.euid == 0 ? BT_PRIV_EXEC : BT_PRIV_FILECAP);
 }
 
 static __always_inline int bt_priv_enter(void)

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The REST/metrics listener: a small pool of libmicrohttpd threads;
- * connection count, time and request bodies are bounded so a slow or
- * hostile client cannot pin the observer.
+ * connection count, time, request targets, headers and bodies are bounded
+ * so a slow or hostile client cannot pin the observer. Every request is
+ * screened (size, bytes, dot segments, token) before any handler runs, so
+ * handlers never see an unauthenticated request or a path meant to climb
+ * out of a directory, and a refused upload is not read first.
  */
 #include "api.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -20,8 +25,12 @@
 #include "logfmt.h"
 #include "metrics.h"
 
-#define API_CONN_LIMIT 64
 #define API_CONN_TIMEOUT_S 10
+/* Bytes of a body without Content-Length (chunked) read and dropped past API_BODY_MAX, so
+ * a slightly large upload still gets its 413; past this the connection is closed. */
+#define API_BODY_DRAIN (1u << 20)
+/* TLS 1.2 and 1.3 only; GnuTLS's NORMAL set within them. */
+#define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 /* A few threads, so a slow request (an active check run on demand, a large export) does not
  * hold up a scrape; every handler is thread-safe. */
 #define API_THREADS 4
@@ -31,9 +40,17 @@ struct api {
 	struct metrics *m;
 	api_refresh_fn refresh;
 	void *refresh_ctx;
-	uint64_t render_log_ns;
+	uint64_t render_log_ns, refused_log_ns;
 	const struct api_route *routes;
 	size_t n_routes;
+	struct api_auth *auth; /* NULL: no token asked */
+	char *tls_cert, *tls_key; /* owned copies, zeroed at stop */
+	int refused_family; /* biothings_api_requests_refused_total; < 0: not counted */
+	unsigned max_conns;
+	atomic_uint open_conns; /* connections MHD holds now */
+	uint64_t conn_log_ns;
+	char start_err[256]; /* MHD's complaints while starting */
+	atomic_bool started; /* MHD's messages are dropped from then on */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -100,7 +117,7 @@ static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 /* A request's upload, kept between the calls MHD makes for one request. */
 struct upload {
 	char *buf;
-	size_t len;
+	size_t len, dropped;
 	bool too_large;
 };
 
@@ -148,12 +165,16 @@ static const char *status_text(unsigned status)
 	switch (status) {
 	case 400:
 		return "bad request";
+	case 401:
+		return "unauthorized";
 	case 404:
 		return "not found";
 	case 405:
 		return "method not allowed";
 	case 413:
 		return "request body too large";
+	case 414:
+		return "request target too long";
 	case 503:
 		return "not available";
 	default:
@@ -293,8 +314,8 @@ static enum MHD_Result dispatch(struct api *a, struct MHD_Connection *conn, cons
 	bool known, write = strcmp(method, "GET") && strcmp(method, "HEAD");
 	const struct api_route *r = find_route(a, url, &known, method);
 
-	if (!r || (up && up->too_large)) {
-		out.status = !r ? (known ? 405 : 404) : 413;
+	if (!r) {
+		out.status = known ? 405 : 404;
 		if (write)
 			audit_write(conn, method, url, out.status);
 		return reply_error(conn, out.status);
@@ -308,6 +329,148 @@ static enum MHD_Result dispatch(struct api *a, struct MHD_Connection *conn, cons
 	return answer(conn, &out);
 }
 
+/* Bytes of the request target as MHD split it: the path and every query argument. */
+static enum MHD_Result add_arg_len(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	size_t *n = cls;
+
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) + 1 : 0) + 1;
+	return MHD_YES;
+}
+
+static size_t target_len(struct MHD_Connection *conn, const char *url)
+{
+	size_t n = strlen(url);
+
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg_len, &n);
+	return n;
+}
+
+/* Control bytes have no business in a path, once decoded; they only ever smuggle. */
+static bool has_control(const char *url)
+{
+	for (const unsigned char *c = (const unsigned char *)url; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* A "." or ".." segment (after decoding, so %2e%2e too): no route has one, and a handler
+ * that ever maps a path to a file must not be reachable with one. */
+static bool has_dot_segment(const char *url)
+{
+	for (const char *p = url; p; p = strchr(p, '/')) {
+		p += *p == '/';
+		if (p[0] == '.' &&
+		    (!p[1] || p[1] == '/' || (p[1] == '.' && (!p[2] || p[2] == '/'))))
+			return true;
+	}
+	return false;
+}
+
+/* Content-Length above API_BODY_MAX: refused before a byte of the body is read. */
+static bool declared_too_large(struct MHD_Connection *conn)
+{
+	const char *v =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n = 0;
+
+	if (!v)
+		return false;
+	for (; *v >= '0' && *v <= '9'; v++) {
+		n = n * 10 + (unsigned)(*v - '0');
+		if (n > API_BODY_MAX)
+			return true;
+	}
+	return false;
+}
+
+static bool is_write(const char *method)
+{
+	return strcmp(method, "GET") && strcmp(method, "HEAD");
+}
+
+/* A refusal by the screen: counted by reason, audited for writes, logged now and then
+ * (without a header: the Authorization value never reaches a log). */
+static void note_refused(struct api *a, struct MHD_Connection *conn, const char *method,
+			 const char *url, unsigned status, const char *reason)
+{
+	const char *labels[] = { reason };
+
+	if (a->m && a->refused_family >= 0)
+		metrics__add(a->m, a->refused_family, labels, 1);
+	if (is_write(method)) {
+		audit_write(conn, method, url, status);
+	} else if (log_every(&a->refused_log_ns, 10ull * 1000000000ull)) {
+		char qpath[300], host[64], port[8];
+
+		logfmt_quote(url, qpath, sizeof(qpath));
+		client_of(conn, host, sizeof(host), port, sizeof(port));
+		log_cat(LOG_INFO, LOGC_SECURITY,
+			"api request refused reason=%s status=%u path=%s source=%s", reason, status,
+			qpath, host);
+	}
+}
+
+static enum MHD_Result reply_unauthorized(struct MHD_Connection *conn, enum api_auth_verdict v)
+{
+	static const char missing[] = "{\"error\":\"unauthorized: send Authorization: Bearer "
+				      "<token>\"}",
+			  invalid[] = "{\"error\":\"unauthorized: invalid token\"}";
+	const char *body = v == API_AUTH_INVALID ? invalid : missing;
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, api_auth_challenge(v));
+	ret = MHD_queue_response(conn, 401, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/*
+ * The checks every request passes once its headers are in, before any handler or body.
+ * true when it was answered (*ret: MHD's result). Order: what needs no trust first (size,
+ * bytes), then the token, so an unauthenticated client learns nothing about paths.
+ */
+static bool screen(struct api *a, struct MHD_Connection *conn, const char *url, const char *method,
+		   enum MHD_Result *ret)
+{
+	const char *authz =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	enum api_auth_verdict v = api_auth__check(a->auth, method, authz);
+	const char *reason;
+	unsigned status;
+
+	if (target_len(conn, url) > API_URL_MAX) {
+		status = 414;
+		reason = "uri_too_long";
+	} else if (has_control(url)) {
+		status = 400;
+		reason = "bad_request";
+	} else if (v != API_AUTH_OK) {
+		status = 401;
+		reason = "unauthorized";
+	} else if (has_dot_segment(url)) {
+		status = 404;
+		reason = "path_traversal";
+	} else if (declared_too_large(conn)) {
+		status = 413;
+		reason = "body_too_large";
+	} else {
+		return false;
+	}
+	note_refused(a, conn, method, url, status, reason);
+	*ret = status == 401 ? reply_unauthorized(conn, v) : reply_error(conn, status);
+	return true;
+}
+
 /* Appends one piece of upload; past API_BODY_MAX the rest is read and dropped. */
 static void take_upload(struct upload *up, const char *data, size_t n)
 {
@@ -315,6 +478,7 @@ static void take_upload(struct upload *up, const char *data, size_t n)
 
 	if (up->too_large || up->len + n > API_BODY_MAX) {
 		up->too_large = true;
+		up->dropped += n;
 		return;
 	}
 	b = realloc(up->buf, up->len + n + 1);
@@ -333,11 +497,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  size_t *upload_size, void **state)
 {
 	struct api *a = cls;
-	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	bool get = !is_write(method);
 	struct upload *up = *state;
+	enum MHD_Result ret;
 	bool known;
 
 	(void)version;
+	if (!up && screen(a, conn, url, method, &ret))
+		return ret;
 	if (!get && !up) { /* first call of a request that may carry a body */
 		up = calloc(1, sizeof(*up));
 		if (!up)
@@ -348,10 +515,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (up && *upload_size) {
 		take_upload(up, upload, *upload_size);
 		*upload_size = 0;
-		return MHD_YES;
+		if (up->dropped <= API_BODY_DRAIN)
+			return MHD_YES;
+		/* MHD (0.9.75) cannot answer before the body is in: close instead */
+		note_refused(a, conn, method, url, 413, "body_too_large");
+		return MHD_NO;
 	}
 	if (get && *upload_size)
 		return reply_json(conn, 413, "{\"error\":\"no request body expected\"}");
+	if (up && up->too_large) {
+		note_refused(a, conn, method, url, 413, "body_too_large");
+		return reply_error(conn, 413);
+	}
 	if (get && (!strcmp(url, "/metrics") || !strcmp(url, "/prometheus/metrics")))
 		return serve_metrics(a, conn);
 	if (get && !strcmp(url, "/health") && !find_route(a, url, &known, method))
@@ -400,39 +575,176 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, s
 	return 0;
 }
 
-struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn refresh,
-		       void *refresh_ctx, const struct api_route *routes, size_t n_routes,
-		       char *err, size_t errlen)
+/* MHD's own messages while starting (a certificate GnuTLS refuses says why here);
+ * afterwards they are dropped: they describe clients, and clients are not trusted. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct api *a = cls;
+	size_t n = strlen(a->start_err);
+
+	if (atomic_load(&a->started) || n + 3 >= sizeof(a->start_err))
+		return;
+	if (n)
+		n += (size_t)snprintf(a->start_err + n, sizeof(a->start_err) - n, "; ");
+	vsnprintf(a->start_err + n, sizeof(a->start_err) - n, fmt, ap);
+	a->start_err[n + strcspn(a->start_err + n, "\n")] = '\0';
+}
+
+static int take_opts(struct api *a, const struct api_opts *o, char *err, size_t errlen)
+{
+	const char *const labels[] = { "reason", NULL };
+
+	a->m = o->m;
+	a->refresh = o->refresh;
+	a->refresh_ctx = o->refresh_ctx;
+	a->routes = o->routes;
+	a->n_routes = o->n_routes;
+	a->refused_family =
+		a->m ? metrics__define(
+			       a->m, "biothings_api_requests_refused_total", METRIC_COUNTER,
+			       "API connections and requests refused before any handler ran, by reason",
+			       labels, NULL, 0) :
+		       -1;
+	if (!o->tls_cert != !o->tls_key) {
+		snprintf(err, errlen, "TLS needs both a certificate and its key");
+		return -EINVAL;
+	}
+	if (o->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(err, errlen, "this libmicrohttpd is built without TLS");
+		return -ENOTSUP;
+	}
+	if (o->token && !(a->auth = api_auth__new(o->token, o->auth_scope))) {
+		snprintf(err, errlen, "the API token is empty or unusable");
+		return -EINVAL;
+	}
+	if (o->tls_cert &&
+	    (!(a->tls_cert = strdup(o->tls_cert)) || !(a->tls_key = strdup(o->tls_key)))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void api_free(struct api *a)
+{
+	api_auth__free(a->auth);
+	api_auth_secret_free(a->tls_cert);
+	api_auth_secret_free(a->tls_key);
+	free(a);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct api *a = cls;
+
+	(void)conn;
+	(void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&a->open_conns, 1);
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&a->open_conns, 1);
+}
+
+/*
+ * The connection limit is kept here, not by MHD's own: at its limit MHD stops accepting and
+ * new clients wait in the kernel's backlog (a scrape hangs until an idle connection times
+ * out); closed at once, a client knows. Threads accepting at the same instant may each let
+ * one more in, so the bound is max_conns + API_THREADS - 1.
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct api *a = cls;
+	const char *labels[] = { "connection_limit" };
+
+	(void)addr;
+	(void)len;
+	if (atomic_load(&a->open_conns) < a->max_conns)
+		return MHD_YES;
+	if (a->m && a->refused_family >= 0)
+		metrics__add(a->m, a->refused_family, labels, 1);
+	if (log_every(&a->conn_log_ns, 10ull * 1000000000ull))
+		log_cat(LOG_WARN, LOGC_SECURITY,
+			"api connection refused reason=connection_limit limit=%u", a->max_conns);
+	return MHD_NO;
+}
+
+/* MHD's own limit sits above ours (on_accept). MHD splits it among its threads; a thread at
+ * its share stops accepting and the others take over, so clients would wait only when every
+ * thread is at its share, which on_accept keeps from happening. */
+static struct MHD_Daemon *start_daemon(struct api *a, const struct sockaddr_storage *ss)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned mhd_limit = a->max_conns + 16 * API_THREADS;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)API_TLS_PRIORITIES },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (a->tls_cert)
+		flags |= MHD_USE_TLS;
+	else
+		tls[0].option = MHD_OPTION_END;
+	/* the logger first, or MHD's messages about the options before it go to stderr */
+	return MHD_start_daemon(flags, 0, on_accept, a, on_request, a, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, a, MHD_OPTION_SOCK_ADDR, ss, MHD_OPTION_CONNECTION_LIMIT,
+				mhd_limit, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, a, MHD_OPTION_ARRAY,
+				tls, MHD_OPTION_END);
+}
+
+struct api *api__start_opts(const struct api_opts *o, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = {};
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
 	struct api *a;
 
-	if (resolve(listen, &ss, err, errlen))
+	if (resolve(o->listen, &ss, err, errlen))
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	a->m = m;
-	a->refresh = refresh;
-	a->refresh_ctx = refresh_ctx;
-	a->routes = routes;
-	a->n_routes = n_routes;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, &ss,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONN_LIMIT,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT_S,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	if (take_opts(a, o, err, errlen)) {
+		api_free(a);
+		return NULL;
+	}
+	a->max_conns = o->max_connections ? o->max_connections : API_CONN_LIMIT;
+	atomic_init(&a->open_conns, 0);
+	atomic_init(&a->started, false);
+	a->d = start_daemon(a, &ss);
+	atomic_store(&a->started, true);
 	if (!a->d) {
-		snprintf(err, errlen, "cannot listen on %s (address in use or not local?)", listen);
-		free(a);
+		snprintf(err, errlen, "cannot listen on %s: %s%s", o->listen,
+			 a->start_err[0] ? a->start_err : "address in use or not local?",
+			 strstr(a->start_err, "TLS") ?
+				 " (is api.tls_key the private key of api.tls_cert, both PEM?)" :
+				 "");
+		api_free(a);
 		return NULL;
 	}
 	return a;
+}
+
+struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn refresh,
+		       void *refresh_ctx, const struct api_route *routes, size_t n_routes,
+		       char *err, size_t errlen)
+{
+	const struct api_opts o = { .listen = listen,
+				    .m = m,
+				    .refresh = refresh,
+				    .refresh_ctx = refresh_ctx,
+				    .routes = routes,
+				    .n_routes = n_routes };
+
+	return api__start_opts(&o, err, errlen);
 }
 
 void api__stop(struct api *a)
@@ -440,5 +752,72 @@ void api__stop(struct api *a)
 	if (!a)
 		return;
 	MHD_stop_daemon(a->d);
-	free(a);
+	api_free(a);
+}
+
+void api_opts_clear(struct api_opts *o)
+{
+	api_auth_secret_free(o->token);
+	api_auth_secret_free(o->tls_cert);
+	api_auth_secret_free(o->tls_key);
+	o->token = o->tls_cert = o->tls_key = NULL;
+}
+
+/* A warning about a secret's file, worded once for the token and the key. */
+static void warn_secret(const char *what, const char *path, unsigned warn)
+{
+	char qpath[300];
+
+	logfmt_quote(path, qpath, sizeof(qpath));
+	if (warn & API_AUTH_WARN_READABLE)
+		log_warn("api %s file is readable by every user path=%s (chmod 0600 it, or "
+			 "0640 with a group)",
+			 what, qpath);
+	if (warn & API_AUTH_WARN_SHORT)
+		log_warn("api token is shorter than %d bytes: easy to guess", API_TOKEN_WEAK);
+	if (warn & API_AUTH_WARN_ENV_IGNORED)
+		log_warn("api token taken from api.token_file; %s is ignored", API_TOKEN_ENV);
+}
+
+static int load_tls(struct api_opts *o, const struct obs_config *c, char *err, size_t errlen)
+{
+	unsigned warn = 0;
+	int e;
+
+	if (!c->api_tls_cert[0] != !c->api_tls_key[0]) {
+		snprintf(err, errlen, "api.tls_cert and api.tls_key go together: %s is missing",
+			 c->api_tls_cert[0] ? "api.tls_key" : "api.tls_cert");
+		return -EINVAL;
+	}
+	if (!c->api_tls_cert[0])
+		return 0;
+	e = api_auth_read_pem(c->api_tls_cert, &o->tls_cert, &warn, err, errlen);
+	if (!e)
+		e = api_auth_read_pem(c->api_tls_key, &o->tls_key, &warn, err, errlen);
+	if (!e)
+		warn_secret("TLS key", c->api_tls_key, warn & API_AUTH_WARN_READABLE);
+	return e;
+}
+
+int api_opts_load(struct api_opts *o, const struct obs_config *c, char *err, size_t errlen)
+{
+	unsigned warn = 0;
+	int e;
+
+	o->token = o->tls_cert = o->tls_key = NULL;
+	o->max_connections = c->api_max_connections;
+	if (api_auth_scope_parse(c->api_auth_scope, &o->auth_scope)) {
+		snprintf(err, errlen, "api.auth_scope: want all or writes, not '%s'",
+			 c->api_auth_scope);
+		return -EINVAL;
+	}
+	e = api_auth_load_token(c->api_token_file, getenv(API_TOKEN_ENV), &o->token, &warn, err,
+				errlen);
+	if (!e) {
+		warn_secret("token", c->api_token_file, warn);
+		e = load_tls(o, c, err, errlen);
+	}
+	if (e)
+		api_opts_clear(o);
+	return e;
 }

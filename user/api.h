@@ -3,13 +3,16 @@
  * HTTP endpoints (libmicrohttpd): /metrics and /prometheus/metrics in
  * Prometheus text format, /health, and the REST routes other modules
  * register (JSON in and out). Reads snapshots; never blocks the capture
- * loop for longer than a render.
+ * loop for longer than a render. Optionally behind a bearer token and TLS;
+ * URL, header, body and connection counts are bounded (docs/api.md).
  */
 #ifndef BT_API_H
 #define BT_API_H
 
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "api_auth.h"
 
 struct metrics;
 struct api;
@@ -54,7 +57,9 @@ typedef void (*api_handler_fn)(void *ctx, const struct api_request *rq, struct a
 
 /* path matches exactly, or as a prefix when it ends in '/'. Handlers run on the API thread.
  * Every request with another method than GET/HEAD is logged to the audit trail
- * (category audit: method, path, status, source address). */
+ * (category audit: method, path, status, source address; never a header or the query).
+ * Handlers only see requests that passed the checks: authenticated when a token is set,
+ * target within API_URL_MAX, no control bytes and no "." or ".." segment in the path. */
 struct api_route {
 	const char *method; /* GET (HEAD too) or POST */
 	const char *path;
@@ -62,8 +67,46 @@ struct api_route {
 	void *ctx;
 };
 
-/* listen: "HOST:PORT", "[V6]:PORT" or ":PORT". routes: the REST endpoints, kept by
- * pointer (static storage). NULL + message on failure. */
+/* Connections served at once when api_opts.max_connections is 0. */
+#define API_CONN_LIMIT 64
+/* Request targets (path and query) longer than this are answered 414. */
+#define API_URL_MAX 4096
+/* Per-connection memory for the request line and headers (MHD's pool): a request whose
+ * headers do not fit is answered by MHD itself, 414 or 431 (docs/api.md). */
+#define API_CONN_MEMORY (16u << 10)
+
+/* Everything api__start_opts() needs. api_opts_load() fills the safety part from the
+ * configuration; the caller sets the rest. */
+struct api_opts {
+	const char *listen; /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
+	struct metrics *m;
+	api_refresh_fn refresh;
+	void *refresh_ctx;
+	const struct api_route *routes; /* the REST endpoints, kept by pointer (static storage) */
+	size_t n_routes;
+	/* Safety. Strings are copied by api__start_opts(); api_opts_clear() zeroes and frees
+	 * them, so set them from malloc'd memory or clear them yourself. */
+	char *token; /* bearer token; NULL: no authentication */
+	enum api_auth_scope auth_scope; /* which requests need the token */
+	char *tls_cert, *tls_key; /* PEM text, both or neither; NULL: plain HTTP */
+	unsigned max_connections; /* 0: API_CONN_LIMIT */
+};
+
+struct obs_config;
+/*
+ * token (api.token_file, else $BIOTHINGS_API_TOKEN), auth_scope, tls_cert and tls_key
+ * (api.tls_cert and api.tls_key: both or neither; the files are read here) and
+ * max_connections from c; the other fields are left alone. Warnings (a world-readable
+ * file, a short token) are logged. 0, or -errno and why in err; o then holds nothing.
+ * Call it before loading BPF, so a bad setting stops the start early.
+ */
+int api_opts_load(struct api_opts *o, const struct obs_config *c, char *err, size_t errlen);
+/* Zeroes and frees token, tls_cert and tls_key; the other fields stay. */
+void api_opts_clear(struct api_opts *o);
+
+/* NULL + message on failure (bad address, port taken, TLS material GnuTLS refuses). */
+struct api *api__start_opts(const struct api_opts *o, char *err, size_t errlen);
+/* api__start_opts() without authentication or TLS, API_CONN_LIMIT connections. */
 struct api *api__start(const char *listen, struct metrics *m, api_refresh_fn refresh,
 		       void *refresh_ctx, const struct api_route *routes, size_t n_routes,
 		       char *err, size_t errlen);

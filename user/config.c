@@ -88,7 +88,7 @@ const struct config_opt config_opts[] = {
 	{ "business.weights", NULL, 0, OT_BIZ_WEIGHTS, 0, 0, 0, 0, false, NULL, NULL,
 	  "productivity score weight per category (experiment, publication, discovery, other)" },
 	{ "log_format", "log-format", 0, OT_FORMAT, FIELD(log_format), 0, 0, false, "json",
-	  "FORMAT", "json (one object per line) or text (for terminals)" },
+	  "FORMAT", "json (one object per line), ecs (Elastic Common Schema) or text" },
 	{ "log_file", "log-file", 0, OT_PATH, FIELD(log_file), 0, 0, false, NULL, "FILE",
 	  "append log lines to FILE instead of stdout" },
 	{ "logs.retention", "log-retention", 0, OT_DURATION, FIELD(log_retention_ns), 3600 * SEC,
@@ -174,6 +174,27 @@ const struct config_opt config_opts[] = {
 	  "RATIO", "disk utilisation that makes the host degraded" },
 	{ "resources.disk_critical", NULL, 0, OT_RATIO, FIELD(res.disk_crit), 0, 0, false, "0.95",
 	  "RATIO", "disk utilisation that makes the host unhealthy" },
+	{ "traces.endpoint", "traces-endpoint", 0, OT_URL, FIELD(traces_endpoint), 0, 0, false,
+	  NULL, "URL",
+	  "OTLP/HTTP collector (e.g. http://127.0.0.1:4318): spans of requests and LLM calls" },
+	{ "traces.sample_ratio", "traces-sample-ratio", 0, OT_RATIO, FIELD(traces_sample_ratio), 0,
+	  0, false, "1", "RATIO", "share of traces exported" },
+	{ "traces.queue_size", NULL, 0, OT_U32, FIELD(traces_queue), 1, 1000000, false, "4096", "N",
+	  "spans held while the collector is slow or down; past it spans are dropped and counted" },
+	{ "traces.batch_size", NULL, 0, OT_U32, FIELD(traces_batch), 1, 100000, false, "512", "N",
+	  "spans per export request" },
+	{ "traces.flush_interval", NULL, 0, OT_DURATION, FIELD(traces_flush_ns), 10 * MS, 600 * SEC,
+	  false, "2s", "DURATION", "longest wait before a partial batch is sent" },
+	{ "api.token_file", "api-token-file", 0, OT_PATH, FIELD(api_token_file), 0, 0, false, NULL,
+	  "FILE", "bearer token required by the API (also $BIOTHINGS_API_TOKEN)" },
+	{ "api.auth_scope", "api-auth-scope", 0, OT_SCOPE, FIELD(api_auth_scope), 0, 0, false,
+	  "all", "SCOPE", "with a token: all endpoints, or only writes (POST)" },
+	{ "api.tls_cert", "api-tls-cert", 0, OT_PATH, FIELD(api_tls_cert), 0, 0, false, NULL,
+	  "FILE", "PEM certificate: serve the API over HTTPS (with api.tls_key)" },
+	{ "api.tls_key", "api-tls-key", 0, OT_PATH, FIELD(api_tls_key), 0, 0, false, NULL, "FILE",
+	  "PEM private key of api.tls_cert" },
+	{ "api.max_connections", "api-max-connections", 0, OT_U32, FIELD(api_max_connections), 1,
+	  10000, false, "64", "N", "API connections at once" },
 	{ NULL, "help", 'h', OT_HELP, 0, 0, 0, 0, false, NULL, NULL, "show this help and exit" },
 	{ NULL, "version", 'V', OT_VERSION, 0, 0, 0, 0, false, NULL, NULL,
 	  "print the version and exit" },
@@ -333,8 +354,19 @@ static int check_text(const struct config_opt *o, const char *val, char *why, si
 					  config_shown(val, v, sizeof(v)));
 		return 0;
 	case OT_FORMAT:
-		if (strcmp(val, "json") && strcmp(val, "text"))
-			return config_say(-EINVAL, why, whylen, "'%s' is not json or text",
+		if (strcmp(val, "json") && strcmp(val, "text") && strcmp(val, "ecs"))
+			return config_say(-EINVAL, why, whylen, "'%s' is not json, ecs or text",
+					  config_shown(val, v, sizeof(v)));
+		return 0;
+	case OT_SCOPE:
+		if (strcmp(val, "all") && strcmp(val, "writes"))
+			return config_say(-EINVAL, why, whylen, "'%s' is not all or writes",
+					  config_shown(val, v, sizeof(v)));
+		return 0;
+	case OT_URL:
+		if ((strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) || strchr(val, ' '))
+			return config_say(-EINVAL, why, whylen,
+					  "'%s' is not an http:// or https:// URL",
 					  config_shown(val, v, sizeof(v)));
 		return 0;
 	case OT_ZONE:
@@ -374,6 +406,8 @@ int config_opt_set(const struct config_opt *o, struct obs_config *c, const char 
 	case OT_STR:
 	case OT_ZONE:
 	case OT_FORMAT:
+	case OT_SCOPE:
+	case OT_URL:
 	case OT_PATH:
 	case OT_LISTEN:
 	case OT_LEVEL:
@@ -454,6 +488,9 @@ int obs_config_validate(const struct obs_config *c, char *err, size_t errlen)
 		return config_say(-EINVAL, err, errlen, "budgets: %s", why);
 	if (detect_cfg_check(&c->detect, why, sizeof(why)))
 		return config_say(-EINVAL, err, errlen, "security: %s", why);
+	if (!c->api_tls_cert[0] != !c->api_tls_key[0])
+		return config_say(-EINVAL, err, errlen,
+				  "api: tls_cert and tls_key go together (one is missing)");
 	return 0;
 }
 

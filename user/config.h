@@ -106,6 +106,15 @@ struct obs_config {
 	uint64_t history_interval_ns; /* history.interval: snapshot period */
 	uint64_t history_retention_ns; /* history.retention */
 	struct sysres_thresholds res; /* resources.* */
+	char traces_endpoint[256]; /* traces.endpoint: OTLP/HTTP base URL, "" = traces off */
+	double traces_sample_ratio; /* traces.sample_ratio */
+	uint32_t traces_queue; /* traces.queue_size: spans held while the collector is slow */
+	uint32_t traces_batch; /* traces.batch_size */
+	uint64_t traces_flush_ns; /* traces.flush_interval */
+	char api_token_file[256]; /* api.token_file: bearer token; BIOTHINGS_API_TOKEN also works */
+	char api_auth_scope[8]; /* api.auth_scope: all or writes */
+	char api_tls_cert[256], api_tls_key[256]; /* api.tls_cert / api.tls_key: PEM files */
+	uint32_t api_max_connections; /* api.max_connections */
 };
 
 enum obs_action {

@@ -41,6 +41,8 @@ enum opt_type {
 	OT_CIDRS, /* config file only: list of networks */
 	OT_CHECKS, /* config file only: list of active checks */
 	OT_DB_PORTS, /* config file only: mapping port -> database system */
+	OT_SCOPE, /* all or writes */
+	OT_URL, /* http:// or https:// URL */
 	OT_CONFIG,
 	OT_CHECK,
 	OT_HELP,

@@ -8,10 +8,12 @@
 #include "loader.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "loader_int.h"
+#include "logfmt.h"
 #include "observer.skel.h"
 
 /* The maps a user may want to inspect; scratch maps stay unpinned. */
@@ -103,26 +106,73 @@ static int write_config(struct loader *l, uint32_t self_tgid)
 				    BPF_ANY);
 }
 
+static libbpf_print_fn_t held_prev;
+static char held_msg[256];
+
+/* Held warnings still reach the log at debug level: a verifier log is
+ * long, and only worth reading with --log-level debug. */
+static int hold_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	size_t n;
+
+	if (level == LIBBPF_WARN && !held_msg[0]) { /* the first says why; the rest follow */
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsnprintf(held_msg, sizeof(held_msg), fmt, copy);
+		va_end(copy);
+		n = strlen(held_msg);
+		while (n && held_msg[n - 1] == '\n')
+			held_msg[--n] = '\0';
+	}
+	return held_prev ? held_prev(LIBBPF_DEBUG, fmt, ap) : 0;
+}
+
+void loader_hold_libbpf(void)
+{
+	libbpf_print_fn_t prev = libbpf_set_print(hold_print);
+
+	held_msg[0] = '\0';
+	if (prev != hold_print) /* held twice: keep the real one */
+		held_prev = prev;
+}
+
+const char *loader_release_libbpf(void)
+{
+	libbpf_set_print(held_prev);
+	return held_msg[0] ? held_msg : "unknown";
+}
+
+/* One line per hook that failed, with libbpf's reason; the program stays
+ * loaded and unattached, and everything else goes on. */
+static struct bpf_link *attach_one(struct bpf_program *p)
+{
+	struct bpf_link *link;
+	char why[300];
+	int e;
+
+	loader_hold_libbpf();
+	link = bpf_program__attach(p);
+	e = link ? 0 : -errno;
+	logfmt_quote(loader_release_libbpf(), why, sizeof(why));
+	if (!link)
+		log_warn("probe not attached prog=%s err=%d reason=%s", bpf_program__name(p), e,
+			 why);
+	return link;
+}
+
 static int attach_all(struct loader *l)
 {
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, l->skel->obj)
 	{
-		struct bpf_link *link = NULL;
-
 		if (l->n_progs >= MAX_PROGS)
 			return -E2BIG;
 		l->progs[l->n_progs] = p;
 		/* uprobes need a binary: loader__attach_tls() does them */
-		if (bpf_program__type(p) == BPF_PROG_TYPE_KPROBE) {
-			l->links[l->n_progs++] = NULL;
-			continue;
-		}
-		link = bpf_program__attach(p);
-		if (!link)
-			log_warn("probe not attached prog=%s err=%d", bpf_program__name(p), -errno);
-		l->links[l->n_progs++] = link;
+		l->links[l->n_progs++] =
+			bpf_program__type(p) == BPF_PROG_TYPE_KPROBE ? NULL : attach_one(p);
 	}
 	return 0;
 }
@@ -135,6 +185,37 @@ static int size_maps(struct observer *s, const struct loader_opts *o)
 	if (!err)
 		err = bpf_map__set_max_entries(s->maps.bt_conns, o->max_connections);
 	return err;
+}
+
+/* The one line a host that cannot run the observer gets: the usual causes
+ * by name, anything else with libbpf's first complaint. libbpf's own
+ * warnings are held while this runs. */
+static void load_error(int e, char *err, size_t errlen)
+{
+	const char *why = held_msg[0] ? held_msg : "no reason given";
+	struct btf *btf;
+
+	if (e == -EPERM || e == -EACCES) {
+		snprintf(err, errlen,
+			 "cannot load BPF programs: permission denied (run as root, or with the "
+			 "capabilities in docs/deploy.md)");
+		return;
+	}
+	if (e == -ENOSYS) {
+		snprintf(err, errlen,
+			 "cannot load BPF programs: this kernel has no BPF "
+			 "(CONFIG_BPF_SYSCALL=y is needed)");
+		return;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(err, errlen,
+			 "cannot load BPF programs: this kernel has no BTF (no "
+			 "/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF=y is needed)");
+		return;
+	}
+	btf__free(btf);
+	snprintf(err, errlen, "cannot load BPF programs: %s (libbpf: %s)", strerror(-e), why);
 }
 
 struct loader *loader__open(const struct loader_opts *o, char *err, size_t errlen)
@@ -167,13 +248,13 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 			 strerror(-e));
 		goto fail;
 	}
-	if ((e = observer__load(l->skel))) {
-		snprintf(
-			err, errlen,
-			"cannot load BPF programs (need root, or the capabilities in docs/deploy.md, and BTF): %s",
-			strerror(-e));
+	loader_hold_libbpf();
+	e = observer__load(l->skel);
+	if (e)
+		load_error(e, err, errlen); /* still held: its BTF probe stays quiet too */
+	loader_release_libbpf();
+	if (e)
 		goto fail;
-	}
 	if ((e = write_config(l, o->self_tgid)) || (e = pin_maps(l)) || (e = attach_all(l))) {
 		snprintf(err, errlen, "cannot configure, pin under %s or attach: %s", o->pin_dir,
 			 strerror(-e));
@@ -325,4 +406,70 @@ size_t loader__prog_stats(const struct loader *l, struct prog_stat *out, size_t 
 		}
 	}
 	return l->n_progs;
+}
+
+size_t loader__probes(const struct loader *l, struct probe_state *out, size_t max)
+{
+	size_t n = 0, files = __atomic_load_n(&l->n_tls_files, __ATOMIC_ACQUIRE);
+
+	for (size_t i = 0; i < l->n_progs; i++) {
+		if (bpf_program__type(l->progs[i]) == BPF_PROG_TYPE_KPROBE)
+			continue; /* a uprobe is up or down per file: below */
+		if (n < max)
+			out[n] = (struct probe_state){ bpf_program__name(l->progs[i]),
+						       l->links[i] != NULL };
+		n++;
+	}
+	for (size_t i = 0; i < files; i++, n++) {
+		if (n < max)
+			out[n] = (struct probe_state){ l->tls_files[i].label, l->tls_files[i].up };
+	}
+	return n;
+}
+
+/* Keys in a hash map. A key deleted under the walk sends the kernel back to
+ * the first bucket, which counts some entries twice (the census then errs
+ * low); the cap stops a walk that churn keeps restarting. */
+static int count_keys(int fd, size_t key_size, uint64_t cap, uint64_t *out)
+{
+	unsigned char keys[2][32] = {};
+	void *prev = NULL;
+	uint64_t n = 0;
+	int cur = 0;
+
+	if (key_size > sizeof(keys[0]))
+		return -EINVAL;
+	while (!bpf_map_get_next_key(fd, prev, keys[cur])) {
+		if (++n > cap)
+			return -EAGAIN;
+		prev = keys[cur];
+		cur ^= 1;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	*out = n;
+	return 0;
+}
+
+int loader__conn_census(const struct loader *l, struct conn_census *out)
+{
+	uint64_t before[BT_CNT__COUNT], after[BT_CNT__COUNT], plain = 0, tls = 0;
+	struct bpf_map *conns = l->skel->maps.bt_conns, *tconns = l->skel->maps.bt_tls_conns;
+	int e;
+
+	e = loader__read_counters(l, before);
+	if (!e)
+		e = count_keys(bpf_map__fd(conns), sizeof(struct bt_conn_key),
+			       2ull * bpf_map__max_entries(conns), &plain);
+	if (!e)
+		e = count_keys(bpf_map__fd(tconns), sizeof(struct bt_tls_key),
+			       2ull * bpf_map__max_entries(tconns), &tls);
+	if (!e)
+		e = loader__read_counters(l, after);
+	if (e)
+		return e;
+	out->live = plain + tls;
+	out->opened = before[BT_CNT_CONN_OPENED];
+	out->closed = after[BT_CNT_CONN_CLOSED];
+	return 0;
 }

@@ -28,6 +28,21 @@ struct prog_stat {
 	uint64_t run_cnt;
 };
 
+/* One hook the loader tried: a tracepoint program (by its name) or the TLS
+ * probes on one library file ("tls:" and the path as its process sees it). */
+struct probe_state {
+	const char *name; /* valid until loader__close */
+	int up; /* 1 attached; 0 failed, which was logged once */
+};
+
+/* The connection maps counted for the eviction estimate (selfmon_evicted):
+ * the opened counter is read before the walk and the closed counter after,
+ * so opened + seeded - closed - swept - live errs low, never high. */
+struct conn_census {
+	uint64_t live; /* entries in bt_conns and bt_tls_conns */
+	uint64_t opened, closed; /* BT_CNT_CONN_OPENED, BT_CNT_CONN_CLOSED */
+};
+
 struct loader;
 
 /* NULL on failure with a message in err. */
@@ -36,8 +51,11 @@ void loader__close(struct loader *l);
 int loader__ringbuf_fd(const struct loader *l);
 int loader__conns_fd(const struct loader *l);
 /* Attach the TLS uprobes to one file (a libssl, or a binary with OpenSSL
- * inside such as node). Files already attached (same inode) are skipped.
- * Returns probes attached (0 if already done) or -errno. */
+ * inside such as node). Files already tried (same inode), attached or
+ * failed, are skipped. A failure is logged here, once per file, with
+ * libbpf's reason. Returns probes attached, 0 if the file was tried
+ * before, or -errno (-ENOENT: a required symbol is missing; -E2BIG: the
+ * table of files is full, nothing remembered). */
 int loader__attach_tls(struct loader *l, const char *path);
 /* Request-path suffixes whose exchanges the kernel captures in full. */
 int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n);
@@ -52,5 +70,13 @@ int loader__retrans_fd(const struct loader *l);
 int loader__read_counters(const struct loader *l, uint64_t out[BT_CNT__COUNT]);
 /* Fills up to max entries; returns how many programs there are. */
 size_t loader__prog_stats(const struct loader *l, struct prog_stat *out, size_t max);
+/* Every tracepoint program, then every TLS file tried so far (at most
+ * 128): fills up to max, returns how many there are. May run on another
+ * thread than the one attaching. */
+size_t loader__probes(const struct loader *l, struct probe_state *out, size_t max);
+/* Walks both connection maps, one system call per entry: run it once per
+ * gc interval next to the sweep, not per scrape. 0, or -EAGAIN when churn kept
+ * the walk from ending, or -errno. */
+int loader__conn_census(const struct loader *l, struct conn_census *out);
 
 #endif

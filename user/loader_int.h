@@ -19,7 +19,18 @@ struct observer;
 
 #define MAX_PROGS 64
 #define MAX_TLS_LINKS 512
-#define MAX_TLS_BINARIES 64
+/* Files tried, attached or not: a failed file is remembered so that it is
+ * logged once and not tried again on every scan. */
+#define MAX_TLS_FILES 128
+/* "tls:" and the path; metric label values are cut at 256 bytes anyway */
+#define TLS_LABEL_MAX 256
+
+struct tls_file {
+	dev_t dev;
+	ino_t ino;
+	int up;
+	char label[TLS_LABEL_MAX];
+};
 
 struct loader {
 	struct observer *skel;
@@ -32,13 +43,18 @@ struct loader {
 	struct bpf_link *tls_links[MAX_TLS_LINKS];
 	struct bpf_program *tls_progs[MAX_TLS_LINKS];
 	size_t n_tls_links;
-	struct {
-		dev_t dev;
-		ino_t ino;
-	} tls_bins[MAX_TLS_BINARIES];
-	size_t n_tls_bins;
+	/* Appended on the loop thread, read by the API thread (loader__probes):
+	 * an entry is complete before n_tls_files is stored with release. */
+	struct tls_file tls_files[MAX_TLS_FILES];
+	size_t n_tls_files;
 };
 
 void loader_tls_detach(struct loader *l);
 int loader_tls_attached(const struct loader *l, const struct bpf_program *p);
+
+/* libbpf's own warnings, held back between these two calls so that a hook
+ * that fails is one log line of ours carrying libbpf's first reason.
+ * Loop thread only (libbpf's print hook is process-wide). */
+void loader_hold_libbpf(void);
+const char *loader_release_libbpf(void);
 #endif

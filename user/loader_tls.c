@@ -2,18 +2,22 @@
 /*
  * TLS uprobes: attaches the OpenSSL probes to each file that carries the
  * library, once per inode (a uprobe on a file covers every process that
- * maps it, now and later). Writes the capture list the probes consult.
- * Part of the loader: the only other file that sees the skeleton.
+ * maps it, now and later). A file that fails is logged once and
+ * remembered, not retried on every scan. Writes the capture list the
+ * probes consult. Part of the loader: the only other file that sees the
+ * skeleton.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "biothings/conn.h"
 #include "loader_int.h"
 #include "log.h"
+#include "logfmt.h"
 #include "observer.skel.h"
 
 struct tls_probe {
@@ -43,12 +47,13 @@ static struct bpf_program *probe_prog(struct observer *s, const struct tls_probe
 	return s->progs.bt_ssl_free;
 }
 
-static int seen(struct loader *l, const struct stat *st)
+/* 1 attached, 0 tried and failed, -1 never tried */
+static int tried(const struct loader *l, const struct stat *st)
 {
-	for (size_t i = 0; i < l->n_tls_bins; i++)
-		if (l->tls_bins[i].dev == st->st_dev && l->tls_bins[i].ino == st->st_ino)
-			return 1;
-	return 0;
+	for (size_t i = 0; i < l->n_tls_files; i++)
+		if (l->tls_files[i].dev == st->st_dev && l->tls_files[i].ino == st->st_ino)
+			return l->tls_files[i].up;
+	return -1;
 }
 
 /* Undo the links made since `mark` (a file that lacks a required symbol). */
@@ -58,44 +63,89 @@ static void unwind(struct loader *l, size_t mark)
 		bpf_link__destroy(l->tls_links[--l->n_tls_links]);
 }
 
-int loader__attach_tls(struct loader *l, const char *path)
+/* The path as its process sees it: "/proc/PID/root" is how we reach a
+ * container's file, not where the file is; the pid would make a new label
+ * for every process. */
+static const char *seen_as(const char *path)
 {
-	size_t mark = l->n_tls_links, n = 0;
-	struct stat st;
+	const char *p = path;
 
-	if (stat(path, &st))
-		return -errno;
-	if (seen(l, &st))
-		return 0;
-	if (l->n_tls_bins >= MAX_TLS_BINARIES ||
-	    l->n_tls_links + sizeof(probes) / sizeof(probes[0]) > MAX_TLS_LINKS)
-		return -E2BIG;
-	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+	if (strncmp(p, "/proc/", 6))
+		return path;
+	p += 6;
+	if (*p < '0' || *p > '9')
+		return path;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return strncmp(p, "/root/", 6) ? path : p + 5;
+}
+
+static void remember(struct loader *l, const struct stat *st, const char *path, int up)
+{
+	struct tls_file *f = &l->tls_files[l->n_tls_files];
+
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->up = up;
+	snprintf(f->label, sizeof(f->label), "tls:%s", seen_as(path));
+	__atomic_store_n(&l->n_tls_files, l->n_tls_files + 1, __ATOMIC_RELEASE);
+}
+
+/* The probes on one file; n attached, or -errno of the first required
+ * probe that failed, with libbpf's reason in why. */
+static int attach_probes(struct loader *l, const char *path, char *why, size_t whylen)
+{
+	size_t mark = l->n_tls_links;
+	int n = 0, e = 0;
+
+	loader_hold_libbpf();
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]) && !e; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = probes[i].func,
 			    .retprobe = probes[i].retprobe);
 		struct bpf_program *prog = probe_prog(l->skel, &probes[i]);
 		struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
 
 		if (!link) {
-			if (!probes[i].required)
-				continue;
-			unwind(l, mark);
-			return -ENOENT;
+			e = probes[i].required ? (errno ? -errno : -ENOENT) : 0;
+			continue;
 		}
 		l->tls_progs[l->n_tls_links] = prog;
 		l->tls_links[l->n_tls_links++] = link;
 		n++;
 	}
-	l->tls_bins[l->n_tls_bins].dev = st.st_dev;
-	l->tls_bins[l->n_tls_bins++].ino = st.st_ino;
-	log_info("tls probes attached path=%s probes=%zu", path, n);
+	logfmt_quote(loader_release_libbpf(), why, whylen);
+	if (e)
+		unwind(l, mark);
+	return e ? e : n;
+}
+
+int loader__attach_tls(struct loader *l, const char *path)
+{
+	char why[300], q[PATH_MAX + 8];
+	struct stat st;
+	int n;
+
+	if (stat(path, &st))
+		return -errno;
+	if (tried(l, &st) >= 0)
+		return 0;
+	if (l->n_tls_files >= MAX_TLS_FILES ||
+	    l->n_tls_links + sizeof(probes) / sizeof(probes[0]) > MAX_TLS_LINKS)
+		return -E2BIG;
+	n = attach_probes(l, path, why, sizeof(why));
+	remember(l, &st, path, n > 0);
+	logfmt_quote(path, q, sizeof(q));
+	if (n > 0)
+		log_info("tls probes attached path=%s probes=%d", q, n);
+	else
+		log_warn("tls probes not attached path=%s err=%d reason=%s", q, n, why);
 	return n;
 }
 
 void loader_tls_detach(struct loader *l)
 {
 	unwind(l, 0);
-	l->n_tls_bins = 0;
+	l->n_tls_files = 0;
 }
 
 int loader_tls_attached(const struct loader *l, const struct bpf_program *p)

@@ -28,7 +28,8 @@ static atomic_int min_level = LOG_INFO;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static int out_fd = STDERR_FILENO;
 static bool out_owned; /* out_fd is ours to close */
-static atomic_bool out_json; /* read without the lock: a line's format, not its bytes */
+enum out_format { OUT_TEXT, OUT_JSON, OUT_ECS };
+static atomic_int out_format = OUT_TEXT; /* read without the lock: a line's format, not its bytes */
 
 static pthread_rwlock_t sink_lock = PTHREAD_RWLOCK_INITIALIZER;
 static log_sink_fn sink_fn;
@@ -53,14 +54,16 @@ bool log_enabled(enum log_level lvl)
 
 int log_setup(const char *format, const char *file)
 {
-	bool json;
+	enum out_format fmt;
 	int fd = STDOUT_FILENO, old;
 	bool owned = false, old_owned;
 
 	if (!format || !strcmp(format, "json"))
-		json = true;
+		fmt = OUT_JSON;
+	else if (!strcmp(format, "ecs"))
+		fmt = OUT_ECS;
 	else if (!strcmp(format, "text"))
-		json = false;
+		fmt = OUT_TEXT;
 	else
 		return -EINVAL;
 	if (file && *file) {
@@ -74,7 +77,7 @@ int log_setup(const char *format, const char *file)
 	old_owned = out_owned;
 	out_fd = fd;
 	out_owned = owned;
-	atomic_store(&out_json, json);
+	atomic_store(&out_format, (int)fmt);
 	pthread_mutex_unlock(&out_lock);
 	if (old_owned && old != fd)
 		close(old);
@@ -120,13 +123,24 @@ static void to_sink(const struct log_entry *e)
 	pthread_rwlock_unlock(&sink_lock);
 }
 
+static size_t render(const struct log_entry *e, char *line, size_t len)
+{
+	switch (atomic_load(&out_format)) {
+	case OUT_JSON:
+		return logfmt_json(e, line, len);
+	case OUT_ECS:
+		return logfmt_ecs(e, line, len);
+	default:
+		return logfmt_text(e, line, len);
+	}
+}
+
 static void log_vmsg(enum log_level lvl, enum log_category cat, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSG_MAX], arena[LOGFMT_ARENA_MAX], line[LOGFMT_LINE_MAX];
 	struct log_entry e = { .level = lvl, .category = cat, .pid = atomic_load(&self_pid) };
 	struct timespec now;
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	size_t len;
 
 	if (!e.pid) {
 		e.pid = (uint32_t)getpid();
@@ -139,9 +153,7 @@ static void log_vmsg(enum log_level lvl, enum log_category cat, const char *fmt,
 	e.truncated = (size_t)n >= sizeof(msg);
 	logfmt_parse(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, &e, arena,
 		     sizeof(arena));
-	len = atomic_load(&out_json) ? logfmt_json(&e, line, sizeof(line)) :
-				       logfmt_text(&e, line, sizeof(line));
-	write_line(line, len);
+	write_line(line, render(&e, line, sizeof(line)));
 	to_sink(&e);
 }
 

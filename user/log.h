@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Structured logs: one line per event, JSON (default) or text, on stdout
+ * Structured logs: one line per event, JSON (default), ECS JSON or text, on stdout
  * or a file (log_setup), with a category and the key=value pairs of the
  * message parsed into fields (logfmt.h). Secrets are redacted before any
  * output. Every entry also goes to an optional sink (the log store).
@@ -56,9 +56,10 @@ typedef void (*log_sink_fn)(void *ctx, const struct log_entry *e);
 int log_set_level(const char *name); /* -EINVAL on an unknown name */
 bool log_enabled(enum log_level lvl);
 /*
- * format: "json" (NULL too) or "text"; file: NULL or "" for stdout, else a
- * path opened O_APPEND|O_CLOEXEC (created 0640). Calling it again swaps
- * the output (and reopens a rotated file). 0, -EINVAL (format), -errno.
+ * format: "json" (NULL too), "ecs" (Elastic Common Schema, logfmt_ecs) or
+ * "text"; file: NULL or "" for stdout, else a path opened
+ * O_APPEND|O_CLOEXEC (created 0640). Calling it again swaps the output (and
+ * reopens a rotated file). 0, -EINVAL (format), -errno.
  */
 int log_setup(const char *format, const char *file);
 /*

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Log message parsing, redaction and rendering. Sixty call sites write
- * "words key=value" by printf; this turns that into fields a log shipper
- * can index without touching them. Redaction lives here, before any
- * output or store, because a secret that reached a line has already
- * leaked. It errs towards hiding: a hex hash or a random-looking id is
- * redacted too. Runs on every log call, so it never allocates and every
+ * Log message parsing and the plain renderers (JSON, text), plus level and
+ * category names and time stamps. Sixty call sites write "words key=value"
+ * by printf; this turns that into fields a log shipper can index without
+ * touching them. Every word and value is redacted (logfmt_redact.c) as it
+ * is parsed, before any output or store sees it; the ECS renderer is
+ * logfmt_ecs.c. Runs on every log call, so it never allocates and every
  * buffer is the caller's and bounded.
  */
-#include "logfmt.h"
+#include "logfmt_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -55,516 +55,6 @@ int logfmt_category_parse(const char *s, enum log_category *out)
 		}
 	}
 	return -EINVAL;
-}
-
-/* ---- bounded output ---- */
-
-/* Appends up to cap - 1 bytes; one byte stays for the NUL. */
-struct wbuf {
-	char *p;
-	size_t len, cap;
-	bool cut;
-};
-
-static bool put(struct wbuf *w, const char *s, size_t n)
-{
-	if (w->len + n >= w->cap) {
-		w->cut = true;
-		return false;
-	}
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-	w->p[w->len] = '\0';
-	return true;
-}
-
-static bool puts_(struct wbuf *w, const char *s)
-{
-	return put(w, s, strlen(s));
-}
-
-/* ---- character classes (ASCII only: locale must not change what is a secret) ---- */
-
-static bool is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_upper(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
-static bool is_lower(unsigned char c)
-{
-	return c >= 'a' && c <= 'z';
-}
-
-static bool is_alpha(unsigned char c)
-{
-	return is_upper(c) || is_lower(c);
-}
-
-static bool is_alnum(unsigned char c)
-{
-	return is_digit(c) || is_upper(c) || is_lower(c);
-}
-
-static bool is_hex(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static bool is_space(unsigned char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* Characters of a key or a header name. */
-static bool is_name(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '.' || c == '-';
-}
-
-/* Characters of a token body (sk-..., ghp_...). */
-static bool is_body(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '-';
-}
-
-/* Characters of a base64/base64url/hex run; '/' splits pieces. */
-static bool is_run(unsigned char c)
-{
-	return is_body(c) || c == '+' || c == '/';
-}
-
-static unsigned char lower(unsigned char c)
-{
-	return is_upper(c) ? (unsigned char)(c + 32) : c;
-}
-
-/* s[0..n) contains needle (lowercase ASCII), case-insensitively. */
-static bool has_ci(const char *s, size_t n, const char *needle)
-{
-	size_t k = strlen(needle);
-
-	for (size_t i = 0; i + k <= n; i++) {
-		size_t j = 0;
-
-		while (j < k && lower((unsigned char)s[i + j]) == (unsigned char)needle[j])
-			j++;
-		if (j == k)
-			return true;
-	}
-	return false;
-}
-
-static bool eq_ci(const char *s, size_t n, const char *word)
-{
-	return strlen(word) == n && has_ci(s, n, word);
-}
-
-/* ---- redaction ---- */
-
-bool logfmt_secret_key(const char *key, size_t len)
-{
-	static const char *const parts[] = { "authorization", "cookie",	    "api-key",
-					     "api_key",	      "apikey",	    "password",
-					     "passwd",	      "secret",	    "credential",
-					     "private-key",   "private_key" };
-
-	if (!key)
-		return false;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++) {
-		if (has_ci(key, len, parts[i]))
-			return true;
-	}
-	/* access_token, x-auth-token, csrftoken; not "tokens" or "token_type" */
-	return len >= 5 && eq_ci(key + len - 5, 5, "token");
-}
-
-/* An HTTP auth scheme: the credential is the word after it. */
-static bool auth_scheme(const char *s, size_t n)
-{
-	static const char *const schemes[] = { "bearer", "basic",     "digest",
-					       "token",	 "negotiate", "ntlm" };
-
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(*schemes); i++) {
-		if (eq_ci(s, n, schemes[i]))
-			return true;
-	}
-	return false;
-}
-
-static size_t span(const char *s, size_t n, size_t i, bool (*cls)(unsigned char))
-{
-	size_t j = i;
-
-	while (j < n && cls((unsigned char)s[j]))
-		j++;
-	return j - i;
-}
-
-static size_t span_nonspace(const char *s, size_t n, size_t i)
-{
-	size_t j = i;
-
-	while (j < n && !is_space((unsigned char)s[j]))
-		j++;
-	return j - i;
-}
-
-static size_t span_spaces(const char *s, size_t n, size_t i)
-{
-	return span(s, n, i, is_space);
-}
-
-/* Where an unquoted secret value ends. */
-static bool value_end(unsigned char c)
-{
-	return is_space(c) || strchr("&;,\"'})]<>", c) != NULL;
-}
-
-/* A byte range to replace once the scan reaches it. */
-struct range {
-	size_t from, to;
-};
-
-#define PENDING_MAX 4
-
-struct redactor {
-	const char *in;
-	size_t n;
-	struct wbuf *w;
-	struct range pend[PENDING_MAX];
-	size_t n_pend;
-};
-
-static void add_pending(struct redactor *r, size_t from, size_t to)
-{
-	if (from >= to)
-		return;
-	if (r->n_pend == PENDING_MAX) { /* cannot happen with today's rules; stay safe */
-		r->pend[0].to = r->pend[0].to > to ? r->pend[0].to : to;
-		return;
-	}
-	r->pend[r->n_pend++] = (struct range){ from, to };
-}
-
-/* A pending range at or around i: emit the marker once and return its end, or i. */
-static size_t take_pending(struct redactor *r, size_t i)
-{
-	size_t end = i;
-
-	for (size_t k = 0; k < r->n_pend;) {
-		if (r->pend[k].from <= i) {
-			if (r->pend[k].to > end)
-				end = r->pend[k].to;
-			r->pend[k] = r->pend[--r->n_pend];
-			continue;
-		}
-		k++;
-	}
-	if (end > i)
-		puts_(r->w, LOGFMT_REDACTED);
-	return end;
-}
-
-/*
- * scheme://user:password@host: the password becomes pending. Called at
- * "://"; the user part is still scanned by the other rules.
- */
-static void rule_userinfo(struct redactor *r, size_t i)
-{
-	size_t a = i + 3, end = a, at = 0, colon = 0;
-
-	while (end < r->n && !is_space((unsigned char)r->in[end]) &&
-	       !strchr("/?#\"'<>", r->in[end]))
-		end++;
-	for (size_t j = a; j < end; j++) {
-		if (r->in[j] == '@')
-			at = j;
-	}
-	for (size_t j = a; at && j < at && !colon; j++) {
-		if (r->in[j] == ':')
-			colon = j;
-	}
-	if (at && colon)
-		add_pending(r, colon + 1, at);
-}
-
-/* Value of a secret-named key at v: the range to redact (to == from: none). */
-static struct range secret_value(const char *s, size_t n, size_t v, bool cookie, bool colon)
-{
-	size_t e = v, w;
-
-	if (v < n && (s[v] == '"' || s[v] == '\'')) {
-		const char *q = memchr(s + v + 1, s[v], n - v - 1);
-
-		return (struct range){ v + 1, q ? (size_t)(q - s) : n };
-	}
-	if (cookie && colon) { /* Cookie: a=1; b=2 -- the whole header value */
-		while (e < n && s[e] != '\n' && s[e] != '"')
-			e++;
-		return (struct range){ v, e };
-	}
-	while (e < n && !value_end((unsigned char)s[e]))
-		e++;
-	/* "Bearer <credential>", "Bearer Bearer <credential>": the credential too */
-	for (size_t w0 = v; auth_scheme(s + w0, e - w0);) {
-		w = e + span_spaces(s, n, e);
-		if (w == e || w >= n)
-			break;
-		for (w0 = e = w; e < n && !value_end((unsigned char)s[e]); e++)
-			;
-	}
-	return (struct range){ v, e };
-}
-
-/*
- * name=value, name: value, "name":"value" where name reads like a secret
- * (at a name boundary): the value becomes pending.
- */
-static void rule_assign(struct redactor *r, size_t i)
-{
-	const char *s = r->in;
-	size_t k = span(s, r->n, i, is_name), j = i + k;
-	bool colon;
-	struct range v;
-
-	if (!k || k > LOGFMT_KEY_MAX || !logfmt_secret_key(s + i, k))
-		return;
-	if (j < r->n && (s[j] == '"' || s[j] == '\''))
-		j++;
-	j += span_spaces(s, r->n, j);
-	if (j >= r->n || (s[j] != '=' && s[j] != ':'))
-		return;
-	colon = s[j] == ':';
-	j++;
-	j += span_spaces(s, r->n, j);
-	v = secret_value(s, r->n, j, has_ci(s + i, k, "cookie"), colon);
-	add_pending(r, v.from, v.to);
-}
-
-/* "Bearer <token>", "Basic <credentials>": the bytes to replace after the scheme, or 0. */
-static size_t rule_scheme(const char *s, size_t n, size_t i, size_t *keep)
-{
-	size_t k = span(s, n, i, is_alnum), sp, t, letters;
-
-	if (k != 5 && k != 6)
-		return 0;
-	sp = span_spaces(s, n, i + k);
-	if (!sp)
-		return 0;
-	t = span_nonspace(s, n, i + k + sp);
-	letters = span(s, n, i + k + sp, is_alpha);
-	*keep = k + sp;
-	/* the header spelling: whatever follows is a credential ("Bearer Bearer x": both) */
-	if (k == 6 && !memcmp(s + i, "Bearer", 6) && t) {
-		size_t j = i + k + sp + t, more = span_spaces(s, n, j);
-
-		while (auth_scheme(s + j - t, t) && more && j + more < n) {
-			t = span_nonspace(s, n, j + more);
-			j += more + t;
-			more = span_spaces(s, n, j);
-		}
-		return j - (i + k + sp);
-	}
-	/* prose ("bearer token", "basic check"): only what looks like a credential */
-	if ((eq_ci(s + i, k, "bearer") || eq_ci(s + i, k, "basic")) && t >= 8 &&
-	    (letters < t || t >= 20))
-		return t;
-	return 0;
-}
-
-struct prefix {
-	const char *p;
-	size_t min_body;
-	bool mixed; /* body must hold a digit or an upper-case letter (not a word) */
-};
-
-static const struct prefix prefixes[] = {
-	{ "sk-", 16, true },	      { "sk_", 16, true },     { "rk_", 16, true },
-	{ "AIza", 16, false },	      { "ghp_", 16, false },   { "gho_", 16, false },
-	{ "ghu_", 16, false },	      { "ghs_", 16, false },   { "ghr_", 16, false },
-	{ "github_pat_", 16, false }, { "glpat-", 16, false }, { "xoxb-", 8, false },
-	{ "xoxa-", 8, false },	      { "xoxp-", 8, false },   { "xoxr-", 8, false },
-	{ "xoxs-", 8, false },	      { "hf_", 24, true },     { "eyJ", 16, false },
-	{ "ya29.", 16, false },
-};
-
-/* AKIA/ASIA + 16 of [A-Z0-9], a whole word. */
-static size_t aws_key(const char *s, size_t n, size_t i)
-{
-	size_t j;
-
-	if (n - i < 20 || (memcmp(s + i, "AKIA", 4) && memcmp(s + i, "ASIA", 4)))
-		return 0;
-	for (j = i + 4; j < i + 20; j++) {
-		if (!is_upper((unsigned char)s[j]) && !is_digit((unsigned char)s[j]))
-			return 0;
-	}
-	return j < n && is_alnum((unsigned char)s[j]) ? 0 : 20;
-}
-
-/* A vendor-shaped key at i (an alphanumeric boundary): its length, or 0. */
-static size_t rule_prefix(const char *s, size_t n, size_t i)
-{
-	size_t k = aws_key(s, n, i);
-
-	if (k)
-		return k;
-	for (size_t p = 0; p < sizeof(prefixes) / sizeof(*prefixes); p++) {
-		size_t pl = strlen(prefixes[p].p), body, mixed = 0;
-
-		if (n - i < pl || memcmp(s + i, prefixes[p].p, pl))
-			continue;
-		body = span(s, n, i + pl, is_body);
-		for (size_t j = i + pl; j < i + pl + body; j++)
-			mixed += is_digit((unsigned char)s[j]) || is_upper((unsigned char)s[j]);
-		if (body >= prefixes[p].min_body && (!prefixes[p].mixed || mixed))
-			return pl + body;
-	}
-	return 0;
-}
-
-/* Random-looking: letters and digits, and the class (upper, lower, digit) changes often. */
-static bool random_run(const char *s, size_t n)
-{
-	size_t alnum = 0, digits = 0, changes = 0;
-	int prev = -1;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int cls = is_digit(c) ? 0 : is_upper(c) ? 1 : is_lower(c) ? 2 : -1;
-
-		if (cls < 0) {
-			prev = -1;
-			continue;
-		}
-		alnum++;
-		digits += cls == 0;
-		changes += prev >= 0 && prev != cls;
-		prev = cls;
-	}
-	return alnum >= 32 && digits && digits < alnum && changes * 4 >= alnum;
-}
-
-static bool hex_within(const char *s, size_t n)
-{
-	for (size_t i = 0, run = 0; i < n; i++) {
-		run = is_hex((unsigned char)s[i]) ? run + 1 : 0;
-		if (run >= 32)
-			return true;
-	}
-	return false;
-}
-
-/* A piece (no '/') at i: its length with '=' padding when it is a secret, else 0. */
-static size_t secret_piece(const char *s, size_t n, size_t i)
-{
-	size_t k = span(s, n, i, is_body);
-
-	while (i + k < n && s[i + k] == '+')
-		k += 1 + span(s, n, i + k + 1, is_body);
-	if (k < 32 || !(hex_within(s + i, k) || random_run(s + i, k)))
-		return 0;
-	for (size_t pad = 0; pad < 2 && i + k < n && s[i + k] == '='; pad++)
-		k++;
-	return k;
-}
-
-/* A run with '/' (standard base64) at i, not a path: every piece random-ish. */
-static size_t secret_slashed(const char *s, size_t n, size_t i)
-{
-	size_t k = span(s, n, i, is_run), word = 0;
-
-	if (k < 32 || !memchr(s + i, '/', k) || !random_run(s + i, k))
-		return 0;
-	for (size_t j = i; j < i + k; j++) { /* a lower-case word is a path segment */
-		word = is_lower((unsigned char)s[j]) ? word + 1 : 0;
-		if (word >= 6)
-			return 0;
-	}
-	for (size_t pad = 0; pad < 2 && i + k < n && s[i + k] == '='; pad++)
-		k++;
-	return k;
-}
-
-/*
- * The rules that replace a span starting at i: its length, or 0 (after *keep bytes kept).
- * prev: the byte before i, or ' ' at the start and right after a redaction, so what
- * follows one is judged on its own (a key glued to another cannot hide behind it).
- */
-static size_t rule_span(const char *s, size_t n, size_t i, unsigned char prev, size_t *keep)
-{
-	size_t k;
-
-	*keep = 0;
-	if (!is_alnum(prev) && (k = rule_scheme(s, n, i, keep)))
-		return k;
-	*keep = 0;
-	if (!is_alnum(prev) && (k = rule_prefix(s, n, i)))
-		return k;
-	if (is_run((unsigned char)s[i]) && s[i] != '/' && !is_run(prev) &&
-	    (k = secret_slashed(s, n, i)))
-		return k;
-	if (is_body((unsigned char)s[i]) && (!is_run(prev) || prev == '/' || prev == '+'))
-		return secret_piece(s, n, i);
-	return 0;
-}
-
-static size_t utf8_len(const unsigned char *s, size_t n);
-
-/* One character, whole or not at all; invalid UTF-8 becomes U+FFFD, so every string
- * parsed is valid UTF-8 (JSON encoders and SQLite readers rely on it). Bytes of in used. */
-static size_t put_char(struct wbuf *w, const char *in, size_t n)
-{
-	size_t k = utf8_len((const unsigned char *)in, n);
-
-	if (!k) {
-		put(w, "\xef\xbf\xbd", 3);
-		return 1;
-	}
-	put(w, in, k);
-	return k;
-}
-
-size_t logfmt_redact(const char *in, size_t len, char *out, size_t outlen, bool *cut)
-{
-	struct wbuf w = { out, 0, outlen, false };
-	struct redactor r = { in, len, &w, { { 0, 0 } }, 0 };
-	size_t i = 0, keep, k, mark = 0; /* mark: where the last redaction ended */
-	unsigned char prev;
-
-	if (!outlen)
-		return 0;
-	out[0] = '\0';
-	while (i < len && !w.cut) {
-		size_t j = take_pending(&r, i);
-
-		if (j != i) {
-			i = mark = j;
-			continue;
-		}
-		prev = i == mark ? ' ' : (unsigned char)in[i - 1];
-		if (len - i >= 3 && !memcmp(in + i, "://", 3))
-			rule_userinfo(&r, i);
-		if (!is_name(prev))
-			rule_assign(&r, i);
-		k = rule_span(in, len, i, prev, &keep);
-		if (k) {
-			put(&w, in + i, keep);
-			puts_(&w, LOGFMT_REDACTED);
-			i = mark = i + keep + k;
-			continue;
-		}
-		i += put_char(&w, in + i, len - i);
-	}
-	take_pending(&r, len); /* a value that ran to the end */
-	if (cut)
-		*cut = w.cut;
-	return w.len;
 }
 
 /* ---- parsing ---- */
@@ -651,7 +141,7 @@ static int introduces(const struct tok *t)
 	if (t->field || t->quoted)
 		return 0;
 	if (t->n > 1 && t->p[t->n - 1] == ':' && logfmt_secret_key(t->p, t->n - 1))
-		return has_ci(t->p, t->n, "cookie") ? -1 : 1; /* -1: the rest of the line */
+		return logfmt_has_ci(t->p, t->n, "cookie") ? -1 : 1; /* -1: the rest of the line */
 	if ((t->n == 6 && (!memcmp(t->p, "Bearer", 6) || !memcmp(t->p, "bearer", 6))) ||
 	    (t->n == 5 && !memcmp(t->p, "Basic", 5)))
 		return 1;
@@ -683,19 +173,11 @@ static bool key_seen(const struct parse *ps, const char *k, size_t n)
 	return false;
 }
 
-/* A key that redaction would change (key-shaped itself) must not reach output as a key. */
-static bool key_clean(const char *k, size_t n)
-{
-	char out[LOGFMT_KEY_MAX + 1];
-
-	return logfmt_redact(k, n, out, sizeof(out), NULL) == n && !memcmp(out, k, n);
-}
-
 /* Field, word of the message, or dropped (one field too many). */
 static enum tok_use token_use(struct parse *ps, const struct tok *t, bool claimed)
 {
 	/* a repeated key stays visible as text; a secret-shaped one is redacted as text */
-	if (!t->field || claimed || key_seen(ps, t->p, t->klen) || !key_clean(t->p, t->klen))
+	if (!t->field || claimed || key_seen(ps, t->p, t->klen) || !logfmt_key_clean(t->p, t->klen))
 		return USE_WORD;
 	if (ps->n_keys == LOG_FIELDS_MAX) {
 		ps->cut = true;
@@ -725,7 +207,7 @@ static void gather_words(struct parse *ps, struct wbuf *scratch, uint8_t *use, s
 		if (claim > 0)
 			claim--;
 		/* "Authorization: Bearer x", "Bearer Bearer x": the credential follows the scheme */
-		if (claimed && !claim && !t.field && !t.quoted && auth_scheme(t.p, t.n))
+		if (claimed && !claim && !t.field && !t.quoted && logfmt_auth_scheme(t.p, t.n))
 			claim = 1;
 		else if (!claimed)
 			claim = introduces(&t);
@@ -857,7 +339,7 @@ int logfmt_parse(const char *msg, size_t len, struct log_entry *e, char *arena, 
 /* ---- rendering ---- */
 
 /* Length of a valid UTF-8 sequence at s[0..n) (RFC 3629), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t logfmt_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t k;
 	uint32_t cp, min;
@@ -886,7 +368,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 static size_t json_char(const char *s, size_t n, char esc[8], size_t *elen)
 {
 	unsigned char c = (unsigned char)s[0];
-	size_t k = utf8_len((const unsigned char *)s, n);
+	size_t k = logfmt_utf8_len((const unsigned char *)s, n);
 
 	if (!k) {
 		memcpy(esc, "\\ufffd", 6);
@@ -910,7 +392,7 @@ static size_t json_char(const char *s, size_t n, char esc[8], size_t *elen)
 static size_t text_char(const char *s, size_t n, bool quoted, char esc[8], size_t *elen)
 {
 	unsigned char c = (unsigned char)s[0];
-	size_t k = utf8_len((const unsigned char *)s, n);
+	size_t k = logfmt_utf8_len((const unsigned char *)s, n);
 	const char *named = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
 
 	if (!k || (c < 0x20 && !named) || c == 0x7f) {
@@ -931,18 +413,17 @@ static size_t text_char(const char *s, size_t n, bool quoted, char esc[8], size_
 	return k;
 }
 
-typedef size_t (*char_fn)(const char *s, size_t n, bool quoted, char esc[8], size_t *elen);
-
-static size_t json_char_fn(const char *s, size_t n, bool quoted, char esc[8], size_t *elen)
+size_t logfmt_json_char_fn(const char *s, size_t n, bool quoted, char esc[8], size_t *elen)
 {
 	(void)quoted;
 	return json_char(s, n, esc, elen);
 }
 
-/* Escaped s, stopping before limit (an offset in w); false when cut. */
-static bool put_escaped(struct wbuf *w, const char *s, size_t limit, char_fn fn, bool quoted)
+/* Escaped s[0..n), stopping before limit (an offset in w); false when cut. */
+bool logfmt_put_escaped_n(struct wbuf *w, const char *s, size_t n, size_t limit, char_fn fn,
+			  bool quoted)
 {
-	size_t n = strlen(s), i = 0, elen;
+	size_t i = 0, elen;
 	char esc[8];
 
 	while (i < n) {
@@ -973,20 +454,18 @@ static bool json_number(const char *s)
 	return i == n;
 }
 
-/* Room kept for what closes a line: "}" ",\"truncated\":true" "}\n". */
-#define CLOSE_RESERVE 32
-
 /* "key":value, ending at or before limit; false (and nothing written) when it does not fit. */
 static bool put_field(struct wbuf *w, const struct log_field *f, size_t limit, bool comma)
 {
 	size_t mark = w->len;
 	bool ok = (!comma || put(w, ",", 1)) && put(w, "\"", 1) &&
-		  put_escaped(w, f->key, limit, json_char_fn, false) && put(w, "\":", 2);
+		  put_escaped(w, f->key, limit, logfmt_json_char_fn, false) && put(w, "\":", 2);
 
 	if (ok && !f->quoted && json_number(f->value))
 		ok = w->len + strlen(f->value) <= limit && puts_(w, f->value);
 	else if (ok)
-		ok = put(w, "\"", 1) && put_escaped(w, f->value, limit - 1, json_char_fn, false) &&
+		ok = put(w, "\"", 1) &&
+		     put_escaped(w, f->value, limit - 1, logfmt_json_char_fn, false) &&
 		     put(w, "\"", 1);
 	if (ok && w->len <= limit)
 		return true;
@@ -1034,7 +513,7 @@ size_t logfmt_json(const struct log_entry *e, char *out, size_t outlen)
 	put_head_json(&w, e);
 	/* the message may use half of what is left; fields get the rest */
 	if (!put_escaped(&w, e->message ? e->message : "", w.len + (limit - w.len) / 2,
-			 json_char_fn, false))
+			 logfmt_json_char_fn, false))
 		cut = true;
 	snprintf(pid, sizeof(pid), "\",\"pid\":%u,\"fields\":{", e->pid);
 	puts_(&w, pid);

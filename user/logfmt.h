@@ -2,7 +2,7 @@
 /*
  * The pure half of logging: a printf'd message ("words key=value
  * key=\"quoted value\" ...") parsed into its words and fields, secrets
- * redacted, and the entry rendered as one JSON or text line. No I/O, no
+ * redacted, and the entry rendered as one JSON (plain or ECS) or text line. No I/O, no
  * allocation, no global state: log.c runs it on error paths, the store and
  * the fuzzer run it on anything. Every string it parses out is valid UTF-8.
  */
@@ -78,6 +78,26 @@ bool logfmt_secret_key(const char *key, size_t len);
  */
 size_t logfmt_json(const struct log_entry *e, char *out, size_t outlen);
 size_t logfmt_text(const struct log_entry *e, char *out, size_t outlen);
+/*
+ * The same entry in Elastic Common Schema (ECS 8.11), one JSON object per
+ * line with dotted keys, the way ECS loggers write them (Filebeat's ndjson
+ * parser with expand_keys, or Elasticsearch itself, nests them):
+ * {"@timestamp":"...","log.level":"warn","message":"...","ecs.version":"8.11.0",
+ * "service.name":"biothings-observer","event.kind":"alert","event.category":[...],
+ * "event.type":[...],"event.action":"sql_injection",...}. Fields with an ECS
+ * name are written under it (source.ip, url.path, process.pid, ... typed as
+ * ECS types them; a value that does not fit the type stays a label), the
+ * rest as labels.<key> strings, key characters outside [A-Za-z0-9_] made '_'.
+ * The categorisation and the field table are in docs/logging.md. Needs
+ * outlen >= LOGFMT_ECS_RENDER_MIN (else 0); cut lines carry
+ * "tags":["truncated"]. Same guarantees as logfmt_json otherwise: no key twice.
+ */
+size_t logfmt_ecs(const struct log_entry *e, char *out, size_t outlen);
+#define LOGFMT_ECS_VERSION "8.11.0"
+#define LOGFMT_ECS_SERVICE "biothings-observer"
+/* Smallest buffer logfmt_ecs accepts: the fixed ECS keys, a little message, a cut marker. */
+#define LOGFMT_ECS_RENDER_MIN 1024
+
 /* Just the fields object ("{...}", no newline), same rules; "{}" when none. A cut
  * object is still valid and flags nothing: callers keep e->truncated themselves. */
 size_t logfmt_fields_json(const struct log_entry *e, char *out, size_t outlen);

@@ -16,12 +16,15 @@
 
 #include "http_threat.h"
 #include "log.h"
+#include "logfmt.h"
 #include "metrics.h"
 
 struct sec_event {
 	time_t ts;
 	enum sec_type type;
 	char source[DETECT_KEY_MAX], detail[160], service[64], method[12];
+	char path[96]; /* served requests: the path without its query (no values leak) */
+	uint16_t status;
 	uint32_t pid, uid;
 	uint64_t count;
 };
@@ -79,12 +82,16 @@ static void raise_event(struct security *s, const struct sec_event *e)
 {
 	const char *lv[] = { sec_type_name(e->type), sec_type_severity(e->type), NULL };
 
+	char detail[2 * sizeof(e->detail)], path[2 * sizeof(e->path)];
+
 	metrics__add(s->m, s->f_events, lv, 1);
+	logfmt_quote(e->detail, detail, sizeof(detail));
+	logfmt_quote(e->path, path, sizeof(path));
 	log_cat(LOG_WARN, LOGC_SECURITY,
-		"security event type=%s severity=%s source=%s service=%s method=%s pid=%u uid=%u "
-		"count=%llu detail=\"%s\"",
-		lv[0], lv[1], e->source, e->service, e->method, e->pid, e->uid,
-		(unsigned long long)e->count, e->detail);
+		"security event type=%s severity=%s source=%s service=%s method=%s path=%s status=%u "
+		"pid=%u uid=%u count=%llu detail=%s",
+		lv[0], lv[1], e->source, e->service, e->method, path, e->status, e->pid, e->uid,
+		(unsigned long long)e->count, detail);
 	pthread_mutex_lock(&s->mu);
 	s->ring[s->n % SECURITY_RING] = *e;
 	s->n++;
@@ -114,6 +121,9 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 
 	if (!s)
 		return;
+	n = len < BT_PATH_MAX ? len : BT_PATH_MAX;
+	snprintf(path, sizeof(path), "%.*s", (int)n, target);
+	path[strcspn(path, "?")] = '\0';
 	n = http_threat_scan(&in, hits, THREAT__COUNT);
 	for (size_t i = 0; i < n; i++) {
 		struct sec_event e;
@@ -121,13 +131,12 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 		if (!begin(s, &e, threat_sec[hits[i].type], client, service))
 			continue;
 		snprintf(e.method, sizeof(e.method), "%s", method ? method : "");
+		snprintf(e.path, sizeof(e.path), "%.*s", (int)strcspn(path, "?"), path);
+		e.status = status;
 		snprintf(e.detail, sizeof(e.detail), "%s in %s, status %u", hits[i].detail,
 			 hits[i].where, status);
 		raise_event(s, &e);
 	}
-	n = len < BT_PATH_MAX ? len : BT_PATH_MAX;
-	snprintf(path, sizeof(path), "%.*s", (int)n, target);
-	path[strcspn(path, "?")] = '\0';
 	if (detect__http(s->det, now_ns, client, status, path, &a) > 0)
 		raise_alert(s, &a, service);
 }
@@ -141,22 +150,91 @@ void security__llm(struct security *s, uint64_t now_ns, const char *service, con
 		raise_alert(s, &a, service);
 }
 
+/* "CAP_NET_RAW,CAP_SYS_ADMIN" for the bits set in caps (capability.h numbering). */
+static void cap_names(uint64_t caps, char *out, size_t len)
+{
+	static const char *const names[] = {
+		"CHOWN",
+		"DAC_OVERRIDE",
+		"DAC_READ_SEARCH",
+		"FOWNER",
+		"FSETID",
+		"KILL",
+		"SETGID",
+		"SETUID",
+		"SETPCAP",
+		"LINUX_IMMUTABLE",
+		"NET_BIND_SERVICE",
+		"NET_BROADCAST",
+		"NET_ADMIN",
+		"NET_RAW",
+		"IPC_LOCK",
+		"IPC_OWNER",
+		"SYS_MODULE",
+		"SYS_RAWIO",
+		"SYS_CHROOT",
+		"SYS_PTRACE",
+		"SYS_PACCT",
+		"SYS_ADMIN",
+		"SYS_BOOT",
+		"SYS_NICE",
+		"SYS_RESOURCE",
+		"SYS_TIME",
+		"SYS_TTY_CONFIG",
+		"MKNOD",
+		"LEASE",
+		"AUDIT_WRITE",
+		"AUDIT_CONTROL",
+		"SETFCAP",
+		"MAC_OVERRIDE",
+		"MAC_ADMIN",
+		"SYSLOG",
+		"WAKE_ALARM",
+		"BLOCK_SUSPEND",
+		"AUDIT_READ",
+		"PERFMON",
+		"BPF",
+		"CHECKPOINT_RESTORE",
+	};
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned b = 0; b < 64 && n + 1 < len; b++) {
+		if (!(caps & (1ull << b)))
+			continue;
+		if (b < sizeof(names) / sizeof(names[0]))
+			n += (size_t)snprintf(out + n, len - n, "%sCAP_%s", n ? "," : "", names[b]);
+		else
+			n += (size_t)snprintf(out + n, len - n, "%scap%u", n ? "," : "", b);
+		if (n >= len)
+			break;
+	}
+}
+
 void security__priv(struct security *s, const struct bt_priv_record *p, const char *exe)
 {
-	static const char *const via[] = { "?", "setuid-root exec", "setuid", "setreuid",
-					   "setresuid" };
+	static const char *const via[] = { "?",	       "setuid-root exec", "setuid",
+					   "setreuid", "setresuid",	   "capset" };
+	const char *how = via[p->via < sizeof(via) / sizeof(via[0]) ? p->via : 0];
 	struct sec_event e;
-	char src[32];
+	char src[32], caps[96];
 
-	snprintf(src, sizeof(src), "uid %u", p->old_uid);
+	snprintf(src, sizeof(src), "uid:%u", p->old_uid);
 	if (!s || !begin(s, &e, SEC_PRIVILEGE_ESCALATION, src, ""))
 		return;
 	e.pid = p->hdr.tgid;
 	e.uid = p->old_uid;
-	snprintf(e.detail, sizeof(e.detail),
-		 "%s: uid %u euid %u -> uid %u euid %u comm=%.*s exe=%s",
-		 via[p->via < 5 ? p->via : 0], p->old_uid, p->old_euid, p->new_uid, p->new_euid,
-		 BT_COMM_LEN, p->comm, exe && exe[0] ? exe : "?");
+	if (p->via == BT_PRIV_FILECAP) {
+		cap_names(p->caps_gained, caps, sizeof(caps));
+		snprintf(e.detail, sizeof(e.detail),
+			 "file-capability exec: uid %u gained %s comm=%.*s exe=%s", p->old_uid,
+			 caps, BT_COMM_LEN, p->comm, exe && exe[0] ? exe : "?");
+	} else {
+		snprintf(e.detail, sizeof(e.detail),
+			 "%s: uid %u euid %u -> uid %u euid %u comm=%.*s exe=%s", how, p->old_uid,
+			 p->old_euid, p->new_uid, p->new_euid, BT_COMM_LEN, p->comm,
+			 exe && exe[0] ? exe : "?");
+	}
 	raise_event(s, &e);
 }
 

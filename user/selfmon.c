@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "metrics.h"
 
@@ -41,6 +42,9 @@ enum {
 	F_RUNTIME,
 	F_RUNS,
 	F_BUILD,
+	F_PROBE_UP,
+	F_CONN_TRACKED,
+	F_CONN_EVICTED,
 	F__COUNT
 };
 
@@ -78,6 +82,19 @@ static const struct {
 		     "Runs of each BPF program (kernel.bpf_stats_enabled=1).", "program" },
 	[F_BUILD] = { "biothings_observer_build_info", METRIC_GAUGE,
 		      "Always 1; the version label says which build runs.", "version" },
+	[F_PROBE_UP] = { "biothings_observer_probe_up", METRIC_GAUGE,
+			 "1 when the hook is attached, 0 when it failed (logged once): each "
+			 "tracepoint program, and the TLS probes on each library file (tls:PATH).",
+			 "probe" },
+	[F_CONN_TRACKED] = { "biothings_observer_connections_tracked", METRIC_GAUGE,
+			     "Entries in the kernel's connection maps at the last census "
+			     "(every capture.gc_interval).",
+			     NULL },
+	[F_CONN_EVICTED] = { "biothings_observer_connections_evicted_total", METRIC_COUNTER,
+			     "Connection entries gone without a close the kernel saw: LRU "
+			     "evictions past capture.max_connections (and fds closed by exec); "
+			     "their later requests are not counted. A lower bound, per census.",
+			     NULL },
 };
 
 struct selfmon {
@@ -125,6 +142,37 @@ static void set1(struct selfmon *s, int f, double v)
 	metrics__set(s->m, s->fam[f], none, v);
 }
 
+uint64_t selfmon_evicted(uint64_t prev, const struct conn_census *c, uint64_t seeded,
+			 uint64_t swept)
+{
+	uint64_t in = c->opened + seeded, out = c->closed + swept + c->live;
+	uint64_t est = in > out ? in - out : 0;
+
+	return est > prev ? est : prev;
+}
+
+/* One path can be two files (the host's and a container's): up only if all are. */
+static int probe_up(const struct probe_state *p, size_t n, size_t i)
+{
+	if (!p[i].up)
+		return 0;
+	for (size_t j = 0; j < n; j++)
+		if (!p[j].up && p[j].name && !strcmp(p[j].name, p[i].name))
+			return 0;
+	return 1;
+}
+
+static void update_probes(struct selfmon *s, const struct selfmon_input *in)
+{
+	for (size_t i = 0; i < in->n_probes; i++) {
+		const char *lv[] = { in->probes[i].name, NULL };
+
+		if (in->probes[i].name)
+			metrics__set(s->m, s->fam[F_PROBE_UP], lv,
+				     probe_up(in->probes, in->n_probes, i));
+	}
+}
+
 int selfmon__update(struct selfmon *s, const struct selfmon_input *in)
 {
 	size_t attached = 0;
@@ -160,5 +208,8 @@ int selfmon__update(struct selfmon *s, const struct selfmon_input *in)
 		metrics__set(s->m, s->fam[F_RUNS], lv, in->progs[i].run_cnt);
 	}
 	set1(s, F_PROGS, attached);
+	update_probes(s, in);
+	set1(s, F_CONN_TRACKED, in->conns_tracked);
+	set1(s, F_CONN_EVICTED, in->conns_evicted);
 	return 0;
 }

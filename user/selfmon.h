@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The observer's own health as metrics: kernel counters (drops by reason,
- * connections, records), userspace counters, programs attached and BPF
- * run time. Pure: numbers come in, metric values go out.
+ * connections, records), userspace counters, programs attached, each hook
+ * up or down, connection evictions and BPF run time. Pure: numbers come
+ * in, metric values go out.
  */
 #ifndef BT_SELFMON_H
 #define BT_SELFMON_H
@@ -23,6 +24,10 @@ struct selfmon_input {
 	uint64_t malformed_records;
 	uint64_t enrich_failed;
 	uint64_t seeded, swept;
+	const struct probe_state *probes; /* loader__probes */
+	size_t n_probes;
+	uint64_t conns_tracked; /* conn_census.live of the last census */
+	uint64_t conns_evicted; /* selfmon_evicted of the last census */
 };
 
 struct selfmon;
@@ -32,5 +37,10 @@ void selfmon__free(struct selfmon *s);
 int selfmon__update(struct selfmon *s, const struct selfmon_input *in);
 /* Export name of a drop reason, NULL for counters that are not drops. */
 const char *selfmon_drop_reason(unsigned counter);
+/* Connection entries that left the maps with no close seen (LRU evictions):
+ * opened + seeded - closed - swept - live from a census, never below prev,
+ * so the result is a counter; census errors only ever make it low. */
+uint64_t selfmon_evicted(uint64_t prev, const struct conn_census *c, uint64_t seeded,
+			 uint64_t swept);
 
 #endif

@@ -52,7 +52,7 @@ static void attach_found(struct tls_watch *w)
 	for (size_t i = 0; i < w->libs.n; i++) {
 		int n = loader__attach_tls(w->l, w->libs.path[i]);
 
-		if (n < 0 && n != -ENOENT)
+		if (n == -E2BIG) /* the loader logs every other failure, once per file */
 			log_warn("tls probes not attached path=%s err=%d", w->libs.path[i], n);
 	}
 }

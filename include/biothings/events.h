@@ -145,18 +145,21 @@ enum bt_priv_via {
 	BT_PRIV_SETUID = 2,
 	BT_PRIV_SETREUID = 3,
 	BT_PRIV_SETRESUID = 4,
+	BT_PRIV_FILECAP = 5, /* exec of a binary whose file capabilities a non-root uid gained */
 };
 
-/* A non-root real uid with root after the event (new_uid or new_euid 0). */
+/* A non-root real uid with root after the event (new_uid or new_euid 0), or with
+ * capabilities from a binary's file capabilities. */
 struct bt_priv_record {
 	struct bt_event_hdr hdr;
 	__u32 old_uid, old_euid; /* before the call; for exec, the real uid both times */
 	__u32 new_uid, new_euid;
 	__u32 via; /* enum bt_priv_via */
 	__u32 _pad;
+	__u64 caps_gained; /* permitted capability bits gained (bit n = CAP n) */
 	char comm[BT_COMM_LEN];
 };
-_Static_assert(sizeof(struct bt_priv_record) == 32 + 24 + BT_COMM_LEN, "bt_priv_record layout");
+_Static_assert(sizeof(struct bt_priv_record) == 32 + 32 + BT_COMM_LEN, "bt_priv_record layout");
 
 /* bt_flow_record.outcome: how the connection ended. err is sk_err at the
  * close, or -ret of connect() for BT_FLOW_CONNECT_ERROR. */

@@ -222,7 +222,7 @@ bt_observer_stop() {
 # Stops the observer and records a failed check unless it exited 0 and
 # removed its pins: every test holds the observer to its shutdown contract.
 bt_observer_stop_checked() {
-	bt_observer_stop 5
+	bt_observer_stop 10
 	[ "$BT_OBS_RC" -eq 0 ] || bt_check_fail "observer exit status on SIGTERM: expected 0, got $BT_OBS_RC"
 	if [ -e "$BT_PIN_DIR" ] && [ -n "$(ls -A "$BT_PIN_DIR" 2>/dev/null)" ]; then
 		bt_check_fail "pin dir $BT_PIN_DIR not empty after shutdown: $(find "$BT_PIN_DIR" -mindepth 1 | tr '\n' ' ')"

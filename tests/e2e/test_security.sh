@@ -9,7 +9,8 @@
 # sweep (one scanner event); benign requests with apostrophes and SQL words
 # in prose raise nothing. A set-user-ID-root helper run by an unprivileged
 # user gives privilege_escalation events (the exec and its setuid(0)); the
-# same helper run by root and an ordinary binary run by nobody give none.
+# same helper run by root and an ordinary binary run by nobody give none;
+# a helper with a file capability run by nobody is one.
 # A 20 MiB upload to an address in a network namespace the test creates is
 # one data_exfiltration; 1 MiB there and 20 MiB to loopback are none.
 # Counts must be exact in /metrics and GET /logs/security, and the
@@ -20,7 +21,7 @@ export BT_READY_TIMEOUT=${BT_READY_TIMEOUT:-30}
 . "$(dirname "$0")/lib.sh"
 bt_init security
 export BT_OBS_LOG_FORMAT=json # this test also holds the JSON log format to its word
-bt_need_cmd nginx openssl gcc setpriv ip
+bt_need_cmd nginx openssl gcc setpriv ip setcap
 
 OBS=19497
 NGX=18701
@@ -78,6 +79,27 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$BT_TMP/gainroot" ||
 "$BT_TMP/gainroot" # root already: nothing to report
 setpriv --reuid=65534 --regid=65534 --clear-groups /bin/true
 
+bt_log "a helper with a file capability, run by nobody (it raises it with capset)"
+cat >"$BT_TMP/capraise.c" <<'EOF3'
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return 1;
+	d[0].effective |= d[0].permitted;
+	return syscall(SYS_capset, &h, d) ? 2 : 0;
+}
+EOF3
+gcc -O0 -o "$BT_TMP/capraise" "$BT_TMP/capraise.c" || bt_fail "cannot build the capset helper"
+setcap cap_net_bind_service+p "$BT_TMP/capraise" || bt_fail "setcap failed (no xattrs on $BT_TMP?)"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$BT_TMP/capraise" ||
+	bt_check_fail "the capset helper could not raise its capability"
+
 bt_log "uploads: 20 MiB to a namespace address (not allowed), 1 MiB there, 20 MiB to loopback"
 ip netns add "$NS" || bt_fail "cannot create network namespace $NS"
 ip link add "$VETH" type veth peer name "${VETH}p" || bt_fail "cannot create veth"
@@ -116,7 +138,7 @@ xss high ${#XSS[@]}
 path_traversal high ${#TRAV[@]}
 sensitive_path_access medium ${#SENS[@]}
 scanner medium 1
-privilege_escalation critical 2
+privilege_escalation critical 3
 data_exfiltration critical 1
 EOF2
 bt_wait_counts "security events" "$BT_TMP/expected.txt" biothings_security_events_total type,severity ||
@@ -135,8 +157,9 @@ for e in ev:
 a = by['auth_failure_burst'][0]
 assert a['source'] == '127.0.0.1' and a['count'] >= 5, a
 p = by['privilege_escalation']
-assert len(p) == 2 and all(e['uid'] == 65534 for e in p), p
+assert len(p) == 3 and all(e['uid'] == 65534 for e in p), p
 assert any('setuid-root exec' in e['detail'] for e in p) and any(e['detail'].startswith('setuid:') for e in p), p
+assert any(e['detail'].startswith('file-capability exec: uid 65534 gained CAP_NET_BIND_SERVICE ') for e in p), p
 assert j['total'] == len(ev), (j['total'], len(ev))
 x = by['data_exfiltration']
 assert len(x) == 1 and x[0]['source'] == '10.203.0.2' and 'port 9000' in x[0]['detail'], x
@@ -159,14 +182,14 @@ for n, line in enumerate(open(sys.argv[1], encoding='utf-8'), 1):
     seen[e['category']] += 1
     if e['category'] == 'security':
         assert e['fields']['type'] and e['fields']['severity'], e
-assert seen.get('security', 0) >= 17 and seen.get('audit', 0) >= 1, seen
+assert seen.get('security', 0) >= 18 and seen.get('audit', 0) >= 1, seen
 PY
 curl -s --max-time 5 "http://127.0.0.1:$OBS/logs?category=security&limit=1000" >"$BT_ART/logs-security.json"
 "$BT_PY" - "$BT_ART/logs-security.json" <<'PY' || bt_check_fail "GET /logs does not hold the security events"
 import json, sys
 j = json.load(open(sys.argv[1]))
 entries = j.get('entries', j.get('logs', j if isinstance(j, list) else []))
-assert len(entries) >= 17, (len(entries), j if len(str(j)) < 2000 else '...')
+assert len(entries) >= 18, (len(entries), j if len(str(j)) < 2000 else '...')
 PY
 curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$OBS/logs?level=loud" | grep -q 400 ||
 	bt_check_fail "a bad level was accepted by /logs"

@@ -9,7 +9,8 @@
  * control bytes, and no secret-shaped token survives in any decoded string
  * (checked here independently of the redactor: vendor prefixes, AWS key
  * ids, hex runs). A known secret planted after the input must not appear
- * in the output either. The input as a time: a parsed time printed and
+ * in the output either. The ECS line (full size and cut) is one object without a
+ * repeated key, labels strings. The input as a time: a parsed time printed and
  * parsed again gives the same millisecond.
  *
  * Input: [0] level (bits 0-1), category (bits 2-4), planted secret (bits
@@ -175,6 +176,38 @@ static void check_text(const struct log_entry *e, size_t cap)
 	free(line);
 }
 
+/* The ECS line: one object, no repeated key, the base keys, every string checked, labels
+ * strings, and "tags" when the entry was cut. */
+static void check_ecs(const struct log_entry *e, size_t cap)
+{
+	char *line = malloc(cap);
+	json_t *j, *v;
+	const char *key;
+	size_t n;
+
+	FUZZ_CHECK(line != NULL);
+	n = logfmt_ecs(e, line, cap);
+	check_line(line, n, cap);
+	FUZZ_CHECK(fuzz_utf8_valid((const unsigned char *)line, n));
+	j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+	FUZZ_CHECK(j != NULL);
+	free(line);
+	FUZZ_CHECK(json_is_string(json_object_get(j, "@timestamp")));
+	FUZZ_CHECK(json_is_string(json_object_get(j, "event.action")));
+	FUZZ_CHECK(json_is_string(json_object_get(j, "ecs.version")));
+	json_object_foreach(j, key, v)
+	{
+		check_string(key);
+		if (!strncmp(key, "labels.", 7))
+			FUZZ_CHECK(json_is_string(v));
+		if (json_is_string(v))
+			check_string(json_string_value(v));
+	}
+	if (e->truncated)
+		FUZZ_CHECK(json_is_array(json_object_get(j, "tags")));
+	json_decref(j);
+}
+
 static void check_fields_json(const struct log_entry *e)
 {
 	char *buf = malloc(LOGFMT_LINE_MAX);
@@ -284,6 +317,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(check_json(&e, small));
 	check_text(&e, LOGFMT_LINE_MAX);
 	check_text(&e, small);
+	check_ecs(&e, LOGFMT_LINE_MAX);
+	check_ecs(&e, LOGFMT_ECS_RENDER_MIN + (size_t)data[1] * 8);
 	check_fields_json(&e);
 	check_redact(msg, len, 1 + data[1]);
 	check_planted(msg, len, data[0], arena);

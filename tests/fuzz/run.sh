@@ -60,7 +60,7 @@ pure_sources() {
 		libs=$(tail -n1 <<<"$vars")
 		return
 	fi
-	srcs=$(grep -L 'skel\.h' user/*.c | grep -v -e '^user/main\.c$' -e '^user/capture\.c$')
+	srcs=$(grep -L 'skel\.h' user/*.c | grep -v -e '^user/main\.c$' -e '^user/capture\.c$' -e '^user/observe\.c$' -e '^user/modules\.c$')
 	libs="-lbpf -lelf -lz -lmicrohttpd -lyaml -lm"
 	pkg-config --exists jansson 2>/dev/null && libs="$libs -ljansson"
 }

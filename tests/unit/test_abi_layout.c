@@ -60,6 +60,7 @@ static void test_process_records(void **state)
 	assert_int_equal(find("bt_priv_record")->size, sizeof(struct bt_priv_record));
 	SAME_MEMBER(bt_priv_record, new_euid);
 	SAME_MEMBER(bt_priv_record, via);
+	SAME_MEMBER(bt_priv_record, caps_gained);
 	SAME_MEMBER(bt_priv_record, comm);
 	assert_int_equal(find("bt_flow_record")->size, sizeof(struct bt_flow_record));
 	SAME_MEMBER(bt_flow_record, bytes_sent);

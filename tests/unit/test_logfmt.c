@@ -3,8 +3,10 @@
  * logfmt and log: message shapes from the code base parsed into words and
  * fields, every line parsed back with jansson, each redaction shape and a
  * list of ordinary text that must survive untouched, cuts, control bytes
- * and broken UTF-8, times, and log.c end to end (file output, sink and its
- * recursion guard, audit, threads writing whole lines).
+ * and broken UTF-8, times, ECS lines (exact lines, every security type's
+ * categorisation against ECS's expected values, typed fields and labels,
+ * bounds, random token soup), and log.c end to end (file output in JSON and
+ * ECS, sink and its recursion guard, audit, threads writing whole lines).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@
 
 #include "log.h"
 #include "logfmt.h"
+#include "sec_types.h"
 
 struct parsed {
 	struct log_entry e;
@@ -589,6 +592,587 @@ static void test_quote(void **state)
 	}
 }
 
+/* ---- Elastic Common Schema ---- */
+
+/* Renders e as ECS, checks one line of JSON without a repeated key and the keys every
+ * ECS line has, returns the object. */
+static json_t *ecs_of(const struct log_entry *e, size_t outlen)
+{
+	char *line = malloc(outlen);
+	json_error_t err;
+	size_t n;
+	json_t *j;
+
+	assert_non_null(line);
+	n = logfmt_ecs(e, line, outlen);
+	assert_true(n > 0 && n < outlen);
+	assert_int_equal(strlen(line), n);
+	assert_int_equal(line[n - 1], '\n');
+	assert_null(memchr(line, '\n', n - 1));
+	j = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+	if (!j)
+		fail_msg("not JSON (%s): %s", err.text, line);
+	free(line);
+	assert_true(json_is_string(json_object_get(j, "@timestamp")));
+	assert_true(json_is_string(json_object_get(j, "log.level")));
+	assert_true(json_is_string(json_object_get(j, "message")));
+	assert_string_equal(json_string_value(json_object_get(j, "ecs.version")), "8.11.0");
+	assert_string_equal(json_string_value(json_object_get(j, "service.name")),
+			    "biothings-observer");
+	assert_true(json_is_string(json_object_get(j, "event.kind")));
+	assert_true(json_is_string(json_object_get(j, "event.dataset")));
+	return j;
+}
+
+static const char *jstr(json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!json_is_string(v))
+		fail_msg("%s is not a string", key);
+	return json_string_value(v);
+}
+
+static long long jint(json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!json_is_integer(v))
+		fail_msg("%s is not an integer", key);
+	return json_integer_value(v);
+}
+
+/* The array at key holds exactly the strings of want (NULL-terminated), in order. */
+static void jarr(json_t *j, const char *key, const char *const *want)
+{
+	json_t *a = json_object_get(j, key);
+	size_t n = 0;
+
+	assert_true(json_is_array(a));
+	while (want[n])
+		n++;
+	assert_int_equal(json_array_size(a), n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(json_string_value(json_array_get(a, i)), want[i]);
+}
+
+static struct parsed *parse_cat(enum log_category cat, enum log_level lvl, const char *msg)
+{
+	struct parsed *p;
+
+	p = parse(msg);
+	p->e.category = cat;
+	p->e.level = lvl;
+	return p;
+}
+
+static void test_ecs_exact(void **state)
+{
+	struct parsed *p = parse_cat(LOGC_SECURITY, LOG_WARN,
+				     "security event type=sql_injection severity=high "
+				     "source=10.0.0.9 service=api method=GET pid=0 uid=0 count=1 "
+				     "detail=\"union select in query, status 200\"");
+	char line[LOGFMT_LINE_MAX];
+
+	(void)state;
+	logfmt_ecs(&p->e, line, sizeof(line));
+	assert_string_equal(
+		line,
+		"{\"@timestamp\":\"2025-11-26T01:50:30.289Z\",\"log.level\":\"warn\","
+		"\"message\":\"security event\",\"ecs.version\":\"8.11.0\","
+		"\"service.name\":\"biothings-observer\",\"event.kind\":\"alert\","
+		"\"event.category\":[\"intrusion_detection\",\"web\"],\"event.type\":[\"info\"],"
+		"\"event.action\":\"sql_injection\",\"event.dataset\":\"biothings_observer.security\","
+		"\"event.module\":\"biothings_observer\",\"event.severity\":73,"
+		"\"rule.name\":\"sql_injection\",\"source.address\":\"10.0.0.9\","
+		"\"source.ip\":\"10.0.0.9\",\"service.target.name\":\"api\","
+		"\"http.request.method\":\"GET\",\"labels.count\":\"1\","
+		"\"event.reason\":\"union select in query, status 200\"}\n");
+
+	p = parse_cat(LOGC_AUDIT, LOG_INFO,
+		      "api write method=\"POST\" path=\"/costs/track/llm?dry=1#x\" status=403 "
+		      "source=::1 source_port=50412");
+	logfmt_ecs(&p->e, line, sizeof(line));
+	assert_string_equal(
+		line,
+		"{\"@timestamp\":\"2025-11-26T01:50:30.289Z\",\"log.level\":\"info\","
+		"\"message\":\"api write\",\"ecs.version\":\"8.11.0\","
+		"\"service.name\":\"biothings-observer\",\"event.kind\":\"event\","
+		"\"event.category\":[\"api\"],\"event.type\":[\"denied\"],"
+		"\"event.action\":\"api-write\",\"event.dataset\":\"biothings_observer.audit\","
+		"\"event.module\":\"biothings_observer\",\"event.outcome\":\"failure\","
+		"\"process.pid\":42,\"process.name\":\"biothings-observer\","
+		"\"http.request.method\":\"POST\",\"url.path\":\"/costs/track/llm\","
+		"\"url.query\":\"dry=1\",\"url.original\":\"/costs/track/llm?dry=1#x\","
+		"\"http.response.status_code\":403,\"source.address\":\"::1\","
+		"\"source.ip\":\"::1\",\"source.port\":50412}\n");
+	json_decref(ecs_of(&p->e, sizeof(line)));
+}
+
+/* ECS 8.11's expected event types per category (ecs-allowed-values-event-category). */
+static const struct {
+	const char *category;
+	const char *types;
+} ecs_expected[] = {
+	{ "api", " access admin allowed change creation deletion denied end info start user " },
+	{ "authentication", " start end info " },
+	{ "configuration", " access change creation deletion info " },
+	{ "file", " access change creation deletion info " },
+	{ "iam", " admin change creation deletion group info user " },
+	{ "intrusion_detection", " allowed denied info " },
+	{ "network", " access allowed connection denied end info protocol start " },
+	{ "process", " access change end info start " },
+	{ "web", " access error info " },
+};
+
+/* Every category is ECS's, every type is expected by one of the categories and each
+ * category expects at least one of the types. */
+static void check_categorisation(json_t *j)
+{
+	json_t *cats = json_object_get(j, "event.category"),
+	       *types = json_object_get(j, "event.type");
+	size_t ci, ti;
+	json_t *c, *t;
+
+	if (!cats) {
+		assert_null(types);
+		return;
+	}
+	assert_true(json_array_size(cats) > 0 && json_array_size(types) > 0);
+	json_array_foreach(cats, ci, c)
+	{
+		size_t k = 0, hits = 0;
+		char word[32];
+
+		while (k < sizeof(ecs_expected) / sizeof(*ecs_expected) &&
+		       strcmp(ecs_expected[k].category, json_string_value(c)))
+			k++;
+		if (k == sizeof(ecs_expected) / sizeof(*ecs_expected))
+			fail_msg("category %s is not ECS's", json_string_value(c));
+		json_array_foreach(types, ti, t)
+		{
+			snprintf(word, sizeof(word), " %s ", json_string_value(t));
+			hits += strstr(ecs_expected[k].types, word) != NULL;
+		}
+		if (!hits)
+			fail_msg("no type of %s expected", json_string_value(c));
+	}
+	json_array_foreach(types, ti, t)
+	{
+		bool some = false;
+		char word[32];
+
+		snprintf(word, sizeof(word), " %s ", json_string_value(t));
+		json_array_foreach(cats, ci, c)
+		{
+			for (size_t k = 0; k < sizeof(ecs_expected) / sizeof(*ecs_expected); k++)
+				some |= !strcmp(ecs_expected[k].category, json_string_value(c)) &&
+					strstr(ecs_expected[k].types, word);
+		}
+		if (!some)
+			fail_msg("type %s expected by none of the categories",
+				 json_string_value(t));
+	}
+}
+
+static void test_ecs_security_types(void **state)
+{
+	static const struct {
+		const char *sev;
+		long long n;
+	} sev[] = { { "low", 21 }, { "medium", 47 }, { "high", 73 }, { "critical", 99 } };
+	char msg[256];
+
+	(void)state;
+	for (int t = 0; t < SEC__COUNT; t++) {
+		const char *name = sec_type_name((enum sec_type)t),
+			   *want_sev = sec_type_severity(t);
+		struct parsed *p;
+		json_t *j, *cats;
+		long long n = -1;
+
+		snprintf(msg, sizeof(msg),
+			 "security event type=%s severity=%s source=10.203.0.2 service=svc "
+			 "method= pid=77 uid=65534 count=3 detail=\"d\"",
+			 name, want_sev);
+		p = parse_cat(LOGC_SECURITY, LOG_WARN, msg);
+		j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+		for (size_t i = 0; i < sizeof(sev) / sizeof(*sev); i++)
+			n = strcmp(sev[i].sev, want_sev) ? n : sev[i].n;
+		assert_string_equal(jstr(j, "event.kind"), "alert");
+		assert_string_equal(jstr(j, "event.action"), name);
+		assert_string_equal(jstr(j, "rule.name"), name);
+		assert_int_equal(jint(j, "event.severity"), n);
+		cats = json_object_get(j, "event.category");
+		/* a known type is more than the fallback: some category besides IDS */
+		if (json_array_size(cats) < 2)
+			fail_msg("%s has only the fallback category", name);
+		assert_string_equal(json_string_value(json_array_get(cats, 0)),
+				    t == SEC_AUTH_FAILURE_BURST ? "authentication" :
+								  "intrusion_detection");
+		check_categorisation(j);
+		assert_int_equal(jint(j, "process.pid"), 77);
+		assert_string_equal(jstr(j, "user.id"), "65534");
+		assert_string_equal(jstr(j, "service.target.name"), "svc");
+		assert_null(json_object_get(j, "http.request.method")); /* empty: left out */
+		assert_null(json_object_get(j, "labels.type"));
+		assert_null(json_object_get(j, "labels.severity"));
+		assert_null(json_object_get(j, "process.name")); /* never the observer's own */
+		/* the far end of an upload is a destination */
+		assert_string_equal(jstr(j, t == SEC_DATA_EXFILTRATION ? "destination.ip" :
+									 "source.ip"),
+				    "10.203.0.2");
+		assert_null(json_object_get(j, t == SEC_DATA_EXFILTRATION ? "source.ip" :
+									    "destination.ip"));
+		if (t == SEC_AUTH_FAILURE_BURST)
+			assert_string_equal(jstr(j, "event.outcome"), "failure");
+		json_decref(j);
+	}
+}
+
+static void test_ecs_other_categories(void **state)
+{
+	static const struct {
+		enum log_category cat;
+		const char *msg, *action, *category, *type;
+	} cases[] = {
+		{ LOGC_AUDIT, "api write method=\"POST\" path=\"/x\" status=201 source=127.0.0.1",
+		  "api-write", "api", "change" },
+		{ LOGC_AUDIT, "api write method=\"POST\" path=\"/x\" status=401", "api-write",
+		  "api", "denied" },
+		{ LOGC_AUDIT, "process exec pid=10 uid=0 comm=\"sh\" exe=\"/bin/sh\"",
+		  "process-exec", "process", "start" },
+		{ LOGC_AUDIT, "config loaded file=\"/etc/o.yaml\"", "config-loaded",
+		  "configuration", "change" },
+		{ LOGC_AUDIT, "budget status changed period=daily from=ok to=warning",
+		  "budget-status-changed", NULL, NULL },
+		{ LOGC_SYSTEM, "observing listen=127.0.0.1:9464", "observing", "process", "start" },
+		{ LOGC_SYSTEM, "stopped rc=0", "stopped", "process", "end" },
+		{ LOGC_SYSTEM, "cost engine ready models=12", "cost-engine-ready", "process",
+		  "info" },
+		{ LOGC_BUSINESS, "experiment started", "experiment-started", NULL, NULL },
+		{ LOGC_PERFORMANCE, "slow path ms=12", "slow-path", NULL, NULL },
+		{ LOGC_SECURITY, "security event without a type", "security-event-without-a-type",
+		  "intrusion_detection", "info" },
+		{ LOGC_SECURITY, "security event type=new_kind", "new_kind", "intrusion_detection",
+		  "info" },
+		{ LOGC_SECURITY, "type=!!! x=1", "log", "intrusion_detection", "info" },
+		{ LOGC_BUSINESS, "", "log", NULL, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct parsed *p = parse_cat(cases[i].cat, LOG_INFO, cases[i].msg);
+		json_t *j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+		char ds[64];
+
+		assert_string_equal(jstr(j, "event.action"), cases[i].action);
+		assert_string_equal(jstr(j, "event.kind"),
+				    cases[i].cat == LOGC_SECURITY ? "alert" : "event");
+		snprintf(ds, sizeof(ds), "biothings_observer.%s",
+			 logfmt_category_name(cases[i].cat));
+		assert_string_equal(jstr(j, "event.dataset"), ds);
+		if (cases[i].category) {
+			jarr(j, "event.category", (const char *const[]){ cases[i].category, NULL });
+			jarr(j, "event.type", (const char *const[]){ cases[i].type, NULL });
+		} else {
+			assert_null(json_object_get(j, "event.category"));
+		}
+		check_categorisation(j);
+		json_decref(j);
+	}
+}
+
+static void test_ecs_fields(void **state)
+{
+	struct parsed *p;
+	json_t *j;
+
+	(void)state;
+	/* values that do not fit the ECS type stay labels; the observer's own process */
+	p = parse_cat(LOGC_SYSTEM, LOG_WARN,
+		      "odd pid=12x source=uid source_port=70000 status=abc ppid=-1 "
+		      "err=\"No such file\" url=https://api.example/v1 file=/a path=/b "
+		      "dest=fe80::1%eth0 comm=x");
+	j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+	assert_string_equal(jstr(j, "labels.pid"), "12x");
+	assert_string_equal(jstr(j, "labels.source"), "uid");
+	assert_string_equal(jstr(j, "labels.source_port"), "70000");
+	assert_string_equal(jstr(j, "labels.status"), "abc");
+	assert_string_equal(jstr(j, "labels.ppid"), "-1"); /* not the observer's parent */
+	assert_string_equal(jstr(j, "labels.comm"), "x");
+	assert_string_equal(jstr(j, "labels.dest"), "fe80::1%eth0");
+	assert_int_equal(jint(j, "process.pid"), 42);
+	assert_string_equal(jstr(j, "process.name"), "biothings-observer");
+	assert_string_equal(jstr(j, "error.message"), "No such file");
+	assert_string_equal(jstr(j, "url.full"), "https://api.example/v1");
+	assert_string_equal(jstr(j, "file.path"), "/a");
+	assert_string_equal(jstr(j, "labels.path"), "/b"); /* file.path was taken */
+	assert_null(json_object_get(j, "url.path"));
+	assert_null(json_object_get(j, "tags"));
+	json_decref(j);
+
+	/* pid=0: no process, so neither pid nor uid; names like the fixed keys stay labels */
+	p = parse_cat(LOGC_SECURITY, LOG_WARN,
+		      "e type=scanner pid=0 uid=1000 tgid=5 message=m tags=t labels=l "
+		      "ecs.version=1 err=-12 status=200 method=GET dest_port=443 "
+		      "destination=192.0.2.1");
+	j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+	assert_null(json_object_get(j, "user.id"));
+	assert_null(json_object_get(j, "labels.uid"));
+	assert_null(json_object_get(j, "labels.pid"));
+	assert_int_equal(jint(j, "process.pid"), 5); /* from tgid */
+	assert_string_equal(jstr(j, "message"), "e");
+	assert_string_equal(jstr(j, "labels.message"), "m");
+	assert_string_equal(jstr(j, "labels.tags"), "t");
+	assert_string_equal(jstr(j, "labels.labels"), "l");
+	assert_string_equal(jstr(j, "labels.ecs_version"), "1");
+	assert_string_equal(jstr(j, "error.code"), "-12");
+	assert_int_equal(jint(j, "http.response.status_code"), 200);
+	assert_int_equal(jint(j, "destination.port"), 443);
+	assert_string_equal(jstr(j, "destination.address"), "192.0.2.1");
+	json_decref(j);
+
+	/* two keys that make one label name: the first kept, the line says it lost one */
+	p = parse_cat(LOGC_SYSTEM, LOG_INFO, "k k.e-y=1 k_e_y=2 pid=7 tgid=8 K=3");
+	j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+	assert_string_equal(jstr(j, "labels.k_e_y"), "1");
+	assert_string_equal(jstr(j, "labels.K"), "3");
+	assert_int_equal(jint(j, "process.pid"), 7);
+	assert_string_equal(jstr(j, "labels.tgid"), "8");
+	assert_null(json_object_get(j, "process.name")); /* pid 7 is not the observer */
+	jarr(j, "tags", (const char *const[]){ "truncated", NULL });
+	json_decref(j);
+
+	/* joining words or making a label name must not build a key's shape */
+	p = parse_cat(LOGC_SYSTEM, LOG_INFO,
+		      "keys sk proj1234567890ABCDEFG sk.abcdefghijklmnop1234=1");
+	j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+	assert_string_equal(jstr(j, "message"), "keys sk proj1234567890ABCDEFG");
+	assert_string_equal(jstr(j, "event.action"), "keys-redacted");
+	assert_null(json_object_get(j, "labels.sk_abcdefghijklmnop1234"));
+	jarr(j, "tags", (const char *const[]){ "truncated", NULL });
+	json_decref(j);
+
+	/* an HTTP status makes path= a URL even without a method; a refused API call */
+	p = parse_cat(LOGC_SECURITY, LOG_INFO,
+		      "api request refused reason=unauthorized status=401 "
+		      "path=\"/costs/track/llm?x=1\" source=127.0.0.1");
+	j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+	assert_string_equal(jstr(j, "event.kind"), "alert");
+	assert_string_equal(jstr(j, "event.action"), "api-request-refused");
+	jarr(j, "event.category", (const char *const[]){ "api", "intrusion_detection", NULL });
+	jarr(j, "event.type", (const char *const[]){ "denied", NULL });
+	check_categorisation(j);
+	assert_string_equal(jstr(j, "url.path"), "/costs/track/llm");
+	assert_int_equal(jint(j, "http.response.status_code"), 401);
+	assert_string_equal(jstr(j, "labels.reason"), "unauthorized");
+	assert_null(json_object_get(j, "rule.name"));
+	assert_null(json_object_get(j, "file.path"));
+	json_decref(j);
+
+	/* uid=0 is root outside security events */
+	p = parse_cat(LOGC_AUDIT, LOG_INFO, "process exec pid=9 uid=0");
+	j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+	assert_string_equal(jstr(j, "user.id"), "0");
+	json_decref(j);
+}
+
+static void test_ecs_redacted(void **state)
+{
+	struct parsed *p =
+		parse_cat(LOGC_SECURITY, LOG_WARN,
+			  "call Authorization: Bearer sk-abcdefghijklmnop1234 password=hunter2 "
+			  "type=secret_in_prompt url=https://u:pw@h/x?api_key=k1 "
+			  "path=\"/login?token=abc\" method=POST detail=\"x-api-key: k2\"");
+	char line[LOGFMT_LINE_MAX];
+	json_t *j;
+
+	(void)state;
+	logfmt_ecs(&p->e, line, sizeof(line));
+	assert_null(strstr(line, "hunter2"));
+	assert_null(strstr(line, "sk-abc"));
+	assert_null(strstr(line, "pw@"));
+	assert_null(strstr(line, "k1"));
+	assert_null(strstr(line, "k2"));
+	assert_null(strstr(line, "token=abc"));
+	j = ecs_of(&p->e, sizeof(line));
+	assert_string_equal(jstr(j, "url.full"), "https://u:[REDACTED]@h/x?api_key=[REDACTED]");
+	assert_string_equal(jstr(j, "labels.path"), "/login?token=[REDACTED]"); /* url.* taken */
+	assert_string_equal(jstr(j, "message"), "call Authorization: [REDACTED]");
+	assert_string_equal(jstr(j, "labels.password"), LOGFMT_REDACTED);
+	json_decref(j);
+}
+
+/* Bytes the keys after the message take: the end of the line after the message (without
+ * fields); logfmt.c reserves ECS_HEAD_MAX (512) for them. */
+static size_t ecs_head_len(const char *line)
+{
+	const char *h = strstr(line, "\",\"ecs.version\"");
+
+	assert_non_null(h);
+	return strlen(h) - 2;
+}
+
+static void test_ecs_bounds(void **state)
+{
+	char big[LOG_MSG_MAX * 2], line[LOGFMT_ECS_RENDER_MIN];
+	struct parsed *p;
+	json_t *j;
+	size_t n;
+
+	(void)state;
+	/* the longest head: a 64-byte action twice (event.action, rule.name) and the
+	 * widest category, or the observer's own process with the largest pid */
+	p = parse_cat(LOGC_SECURITY, LOG_ERROR,
+		      "type=a_very_long_detector_name_that_fills_every_byte_of_an_action_xyz_more "
+		      "severity=critical");
+	p->e.pid = UINT32_MAX;
+	n = logfmt_ecs(&p->e, line, sizeof(line));
+	assert_true(n > 0 && ecs_head_len(line) < 512);
+	assert_non_null(strstr(line, "\"rule.name\":\"a_very_long_detector_name_that_fills_"
+				     "every_byte_of_an_action_xyz\""));
+	assert_non_null(strstr(line, "\"labels.type\":\"a_very_long")); /* not the action */
+	p = parse_cat(LOGC_AUDIT, LOG_ERROR,
+		      "api write with a message much longer than any action may be, cut at "
+		      "sixty four bytes method=GET status=500");
+	p->e.pid = UINT32_MAX;
+	n = logfmt_ecs(&p->e, line, sizeof(line));
+	assert_true(n > 0 && ecs_head_len(line) < 512);
+	assert_non_null(strstr(line, "\"process.pid\":4294967295"));
+	assert_non_null(strstr(line, "\"event.action\":\"api-write-with-a-message-much-longer-"
+				     "than-any-action-may-be-cut\"")); /* no cut word */
+	p = parse_cat(LOGC_SECURITY, LOG_WARN, "type=auth_failure_burst severity=high");
+	n = logfmt_ecs(&p->e, line, sizeof(line));
+	assert_true(n > 0 && ecs_head_len(line) < 512);
+	/* ... and with a message that would fill the line, the head still whole */
+	n = (size_t)snprintf(big, sizeof(big), "%s",
+			     "type=a_very_long_detector_name_that_fills_"
+			     "every_byte_of_an_action_xyz severity=critical");
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, " word%d", i);
+	p = parse_cat(LOGC_SECURITY, LOG_WARN, big);
+	j = ecs_of(&p->e, sizeof(line));
+	assert_int_equal(jint(j, "event.severity"), 99);
+	assert_true(strlen(jstr(j, "rule.name")) == 64);
+	jarr(j, "tags", (const char *const[]){ "truncated", NULL });
+	json_decref(j);
+
+	/* below the minimum: nothing */
+	assert_int_equal(logfmt_ecs(&p->e, line, LOGFMT_ECS_RENDER_MIN - 1), 0);
+	assert_int_equal(logfmt_ecs(NULL, line, sizeof(line)), 0);
+
+	/* a long message and long fields in the smallest buffer: valid, flagged, head whole */
+	n = (size_t)snprintf(big, sizeof(big), "%s", "word ");
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "w%d ", i);
+	snprintf(big + n, sizeof(big) - n,
+		 "type=privilege_escalation severity=critical pid=1 source=10.0.0.1 k=\"%0600d\"",
+		 7);
+	p = parse_cat(LOGC_SECURITY, LOG_WARN, big);
+	n = logfmt_ecs(&p->e, line, sizeof(line));
+	assert_true(n > 0 && n < sizeof(line));
+	j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(j);
+	jarr(j, "tags", (const char *const[]){ "truncated", NULL });
+	assert_string_equal(jstr(j, "rule.name"), "privilege_escalation");
+	assert_int_equal(jint(j, "event.severity"), 99);
+	assert_int_equal(jint(j, "process.pid"), 1);
+	assert_null(json_object_get(j, "labels.k"));
+	assert_true(strlen(jstr(j, "message")) < strlen(big) / 2);
+	json_decref(j);
+
+	/* a cut entry is flagged even when everything it kept fits */
+	p = parse_cat(LOGC_SYSTEM, LOG_INFO, "short");
+	p->e.truncated = true;
+	j = ecs_of(&p->e, LOGFMT_LINE_MAX);
+	jarr(j, "tags", (const char *const[]){ "truncated", NULL });
+	json_decref(j);
+
+	/* escapes that grow six-fold still fit a full-size line */
+	memset(big, '\x01', LOG_MSG_MAX - 1);
+	big[LOG_MSG_MAX - 1] = '\0';
+	p = parse(big);
+	json_decref(ecs_of(&p->e, LOGFMT_LINE_MAX));
+}
+
+/* Random messages from tokens that reach every mapping, broken bytes included: each
+ * renders, at full size and cut, as one JSON object without a repeated key. */
+static void test_ecs_garbage(void **state)
+{
+	static const char *const toks[] = {
+		"pid=",
+		"tgid=",
+		"uid=",
+		"ppid=",
+		"source=",
+		"dest=",
+		"path=",
+		"url=",
+		"err=",
+		"status=",
+		"method=",
+		"type=",
+		"severity=",
+		"k.a=",
+		"k_a=",
+		"k-a=",
+		"service=",
+		"detail=\"",
+		"0",
+		"1",
+		"65536",
+		"4294967296",
+		"-1",
+		"::1",
+		"10.1.2.3",
+		"1.2.3",
+		"/a?b#c",
+		"?",
+		"#",
+		"https://x/",
+		"\xff",
+		"\xc3\xa9",
+		"\"",
+		"\\",
+		" ",
+		" ",
+		"\x01",
+		"high",
+		"critical",
+		"sql_injection",
+		"data_exfiltration",
+		"=",
+	};
+	static const enum log_category cats[] = { LOGC_SYSTEM, LOGC_SECURITY, LOGC_AUDIT,
+						  LOGC_BUSINESS, (enum log_category)7 };
+	char msg[512], small[LOGFMT_ECS_RENDER_MIN];
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 0;
+		struct parsed *p;
+		json_t *j;
+
+		msg[0] = '\0';
+		for (int k = 0; k < 40 && n < sizeof(msg) - 32; k++) {
+			seed = seed * 1103515245u + 12345u;
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s",
+					      toks[(seed >> 16) % (sizeof(toks) / sizeof(*toks))]);
+		}
+		p = parse(msg);
+		p->e.category = cats[round % 5];
+		json_decref(ecs_of(&p->e, LOGFMT_LINE_MAX));
+		n = logfmt_ecs(&p->e, small, sizeof(small));
+		assert_true(n > 0 && n < sizeof(small) && small[n - 1] == '\n');
+		j = json_loads(small, JSON_REJECT_DUPLICATES, NULL);
+		if (!j)
+			fail_msg("cut ECS line is not JSON: %s", small);
+		json_decref(j);
+	}
+}
+
 /* ---- log.c end to end ---- */
 
 static char log_path[64];
@@ -719,6 +1303,40 @@ static void test_log_text_and_audit(void **state)
 	free(text);
 }
 
+static void test_log_ecs_file(void **state)
+{
+	char *text, *line, *save = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(log_setup("ECS", log_path), -EINVAL);
+	assert_int_equal(log_setup("ecs", log_path), 0);
+	log_info("cost engine ready models=%d password=%s", 12, "hunter2");
+	log_cat(LOG_WARN, LOGC_SECURITY, "security event type=xss severity=high source=10.0.0.9");
+	log_audit_exec("*", 13, 1, 5, "sh", "/bin/sh");
+	text = slurp(log_path);
+	assert_null(strstr(text, "hunter2"));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+		static const char *const action[] = { "cost-engine-ready", "xss", "process-exec" };
+
+		if (!j)
+			fail_msg("line %d is not JSON: %.80s", n, line);
+		assert_true(n < 3);
+		assert_string_equal(jstr(j, "event.action"), action[n]);
+		assert_string_equal(jstr(j, "ecs.version"), LOGFMT_ECS_VERSION);
+		if (n == 0)
+			assert_int_equal(jint(j, "process.pid"), getpid());
+		if (n == 1)
+			assert_string_equal(jstr(j, "source.ip"), "10.0.0.9");
+		if (n == 2)
+			assert_int_equal(jint(j, "process.pid"), 13);
+		json_decref(j);
+	}
+	assert_int_equal(n, 3);
+	free(text);
+}
+
 #define THREADS 4
 #define LINES 300
 
@@ -770,9 +1388,17 @@ int main(void)
 		cmocka_unit_test(test_redact_bounds),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_ecs_exact),
+		cmocka_unit_test(test_ecs_security_types),
+		cmocka_unit_test(test_ecs_other_categories),
+		cmocka_unit_test(test_ecs_fields),
+		cmocka_unit_test(test_ecs_redacted),
+		cmocka_unit_test(test_ecs_bounds),
+		cmocka_unit_test(test_ecs_garbage),
 		cmocka_unit_test_setup_teardown(test_log_file_and_sink, setup_log, teardown_log),
 		cmocka_unit_test_setup_teardown(test_log_text_and_audit, setup_log, teardown_log),
 		cmocka_unit_test_setup_teardown(test_log_threads, setup_log, teardown_log),
+		cmocka_unit_test_setup_teardown(test_log_ecs_file, setup_log, teardown_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
