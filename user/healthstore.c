@@ -10,6 +10,7 @@
  * SQL is fixed at open; input only reaches a query as a bound value.
  */
 #include "healthstore.h"
+#include "sqlstore.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -81,22 +82,6 @@ static const char *const sql[ST__COUNT] = {
 	[ST_SWEEP_MINUTES] = "DELETE FROM sla_minute WHERE minute < ?1",
 };
 
-/* A SQLite result code as the errno the caller reports. */
-static int errno_of(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_FULL:
-		return ENOSPC;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-		return EROFS;
-	case SQLITE_NOMEM:
-		return ENOMEM;
-	default:
-		return EIO;
-	}
-}
-
 /* Bytes of s kept: at most max, never half a UTF-8 character (the API serves them as JSON). */
 static int cut_len(const char *s, size_t max)
 {
@@ -152,7 +137,7 @@ static int step_done(sqlite3_stmt *st, int bind_rc)
 	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
 
 	finish(st);
-	return rc == SQLITE_DONE ? 0 : -errno_of(rc);
+	return rc == SQLITE_DONE ? 0 : -sqlstore_errno(rc);
 }
 
 /* ---- writes ---- */
@@ -247,7 +232,7 @@ int healthstore__put_minutes(struct healthstore *s, const struct hs_minute *m, s
 	if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&s->lock);
-	return rc == SQLITE_OK ? 0 : -errno_of(rc);
+	return rc == SQLITE_OK ? 0 : -sqlstore_errno(rc);
 }
 
 /* ---- reads ---- */
@@ -272,7 +257,7 @@ int healthstore__load_minutes(struct healthstore *s, int64_t since,
 		rc = SQLITE_OK;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = -errno_of(rc);
+		ret = -sqlstore_errno(rc);
 	finish(st);
 	pthread_mutex_unlock(&s->lock);
 	return ret;
@@ -300,7 +285,7 @@ int healthstore__transitions(struct healthstore *s, int64_t from_ms, int64_t to_
 		rc = SQLITE_OK;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = -errno_of(rc);
+		ret = -sqlstore_errno(rc);
 	finish(st);
 	pthread_mutex_unlock(&s->lock);
 	return ret;
@@ -345,7 +330,7 @@ int healthstore__series(struct healthstore *s, int64_t from_ms, int64_t to_ms, i
 		rc = SQLITE_OK;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = -errno_of(rc);
+		ret = -sqlstore_errno(rc);
 	finish(st);
 	pthread_mutex_unlock(&s->lock);
 	return ret;
@@ -361,7 +346,7 @@ static int sweep_one(struct healthstore *s, enum stmt_id id, int64_t before, int
 	rc = rc ? rc : sqlite3_step(st);
 	finish(st);
 	if (rc != SQLITE_DONE)
-		return -errno_of(rc);
+		return -sqlstore_errno(rc);
 	*deleted += sqlite3_changes(s->db);
 	return 0;
 }
@@ -385,136 +370,39 @@ int64_t healthstore__sweep(struct healthstore *s, int64_t before_ms, int64_t bef
 
 /* ---- open ---- */
 
-static int fail(char *err, size_t errlen, const char *path, int e, const char *what)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", path, what);
-	return e;
-}
-
-static int pragma_int(sqlite3 *db, const char *q, int *out)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, q, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Ours, another program's, or from a newer build? Also where SQLite first reads the file. */
-static int check_owner(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
-	int rc, app = 0, ver = 0, objects = 0;
-	char msg[160];
-
-	rc = pragma_int(db, "PRAGMA application_id", &app);
-	rc = rc ? rc : pragma_int(db, "PRAGMA user_version", &ver);
-	rc = rc ? rc : pragma_int(db, "SELECT COUNT(*) FROM sqlite_master", &objects);
-	if (rc == SQLITE_NOTADB)
-		return fail(err, errlen, path, EINVAL, "not a SQLite database");
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, errno_of(rc), sqlite3_errmsg(db));
-	if (app != APP_ID && (app != 0 || ver != 0 || objects != 0)) {
-		snprintf(msg, sizeof(msg),
-			 "a SQLite database of another program (application_id %#x)",
-			 (unsigned)app);
-		return fail(err, errlen, path, EINVAL, msg);
-	}
-	if (ver > SCHEMA_VERSION) {
-		snprintf(msg, sizeof(msg), "health schema version %d is newer than this build's %d",
-			 ver, SCHEMA_VERSION);
-		return fail(err, errlen, path, EINVAL, msg);
-	}
-	return 0;
-}
-
-/* The schema at SCHEMA_VERSION in one transaction; 0 or the errno, reason in msg. */
-static int schema_upgrade(sqlite3 *db, char *msg, size_t msglen)
-{
-	char q[96];
-	int ver = 0, rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = pragma_int(db, "PRAGMA user_version", &ver);
-	if (rc == SQLITE_OK && ver < 1)
-		rc = sqlite3_exec(db, schema_v1, NULL, NULL, NULL);
-	if (rc == SQLITE_OK && ver < SCHEMA_VERSION) {
-		snprintf(q, sizeof(q), "PRAGMA application_id = %d; PRAGMA user_version = %d",
-			 APP_ID, SCHEMA_VERSION);
-		rc = sqlite3_exec(db, q, NULL, NULL, NULL);
-	}
-	if (rc == SQLITE_OK && ver > SCHEMA_VERSION) {
-		snprintf(msg, msglen, "health schema version %d is newer than this build's %d", ver,
-			 SCHEMA_VERSION);
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return EINVAL;
-	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		return 0;
-	snprintf(msg, msglen, "%s", sqlite3_errmsg(db));
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return errno_of(rc);
-}
+static const char *const schema[SCHEMA_VERSION] = { schema_v1 };
 
 /*
  * WAL: the API reads while the loop writes. synchronous=NORMAL: a commit
  * is in the WAL before the call returns, so a process kill loses nothing
  * committed; a power loss may lose the last commits, which for history
  * sampled every few seconds is the same order as what is not yet written.
+ * Disk-full and read-only come back as ENOSPC and EROFS, not EIO.
  */
-static int tune(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
-	sqlite3_stmt *st;
-	char mode[16] = "";
-	int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		snprintf(mode, sizeof(mode), "%s", col_text(st, 0));
-	rc = rc == SQLITE_OK ? sqlite3_finalize(st) : rc;
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, errno_of(rc), sqlite3_errmsg(db));
-	if (strcmp(mode, "wal"))
-		return fail(err, errlen, path, EIO,
-			    "cannot use a WAL journal (directory writable?)");
-	rc = sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : fail(err, errlen, path, errno_of(rc), sqlite3_errmsg(db));
-}
+static const struct sqlstore_spec spec = {
+	.name = "health store",
+	.foreign = "a SQLite database of another program",
+	.newer = "health schema version",
+	.synchronous = "PRAGMA synchronous = NORMAL",
+	.schema = schema,
+	.version = SCHEMA_VERSION,
+	.app_id = APP_ID,
+	.busy_ms = BUSY_MS,
+	.sqlite_errno = true,
+};
 
 static int db_open(struct healthstore *s, const char *path, char *err, size_t errlen)
 {
-	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	char msg[160];
-	int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	int rc = sqlstore_open(&spec, path, true, &s->db, err, errlen);
 
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, errno_of(rc),
-			    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-	/* SQLite quietly opens a write-protected file read-only; every write would then fail */
-	if (sqlite3_db_readonly(s->db, "main") == 1)
-		return fail(err, errlen, path, EROFS,
-			    "read-only (the health store must be writable)");
-	sqlite3_busy_timeout(s->db, BUSY_MS);
-	rc = check_owner(s->db, path, err, errlen);
-	rc = rc ? rc : tune(s->db, path, err, errlen);
 	if (rc)
 		return rc;
-	rc = schema_upgrade(s->db, msg, sizeof(msg));
-	if (rc)
-		return fail(err, errlen, path, rc, msg);
 	for (int i = 0; i < ST__COUNT; i++) {
 		rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
 					NULL);
 		if (rc != SQLITE_OK)
-			return fail(err, errlen, path, errno_of(rc), sqlite3_errmsg(s->db));
+			return sqlstore_fail(err, errlen, path, sqlstore_errno(rc),
+					     sqlite3_errmsg(s->db));
 	}
 	return 0;
 }
@@ -527,13 +415,14 @@ struct healthstore *healthstore__open(const char *path, char *err, size_t errlen
 	if (err && errlen)
 		err[0] = '\0';
 	if (!path || !*path)
-		return errno = fail(err, errlen, "health store", EINVAL, "no path"), NULL;
+		return errno = sqlstore_fail(err, errlen, "health store", EINVAL, "no path"), NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return errno = fail(err, errlen, path, ENOMEM, "out of memory"), NULL;
+		return errno = sqlstore_fail(err, errlen, path, ENOMEM, "out of memory"), NULL;
 	if (pthread_mutex_init(&s->lock, NULL)) {
 		free(s);
-		return errno = fail(err, errlen, path, ENOMEM, "cannot create a mutex"), NULL;
+		return errno = sqlstore_fail(err, errlen, path, ENOMEM, "cannot create a mutex"),
+		       NULL;
 	}
 	e = db_open(s, path, err, errlen);
 	if (e) {

@@ -9,6 +9,7 @@
  * SQL is fixed at open: input only ever reaches a query as a bound value.
  */
 #include "ledger.h"
+#include "sqlstore.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* user_version: bump with a migration step in schema_upgrade(). */
+/* user_version: bump with a migration step in schema[] (see spec). */
 #define SCHEMA_VERSION 1
 #define APP_ID 0x42544f42 /* "BTOB": tells our file from another program's database */
 /* Long enough to ride out another process's commit or checkpoint, short enough
@@ -430,113 +431,8 @@ int ledger__active_days(struct ledger *l, const char *from, const char *to, uint
 
 /* ---- open ---- */
 
-/* Fills err with "path: what" and returns the errno to report. */
-static int fail(char *err, size_t errlen, const char *path, int e, const char *what)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", path, what);
-	return e;
-}
-
-static int pragma_int(sqlite3 *db, const char *sql, int *out)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The first row's text of sql into out ("" when none); a SQLite code. */
-static int query_text(sqlite3 *db, const char *sql, char *out, size_t outlen)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return rc;
-	out[0] = '\0';
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(out, outlen, "%s", col_text(st, 0));
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/*
- * Is the file ours, another program's, or from a newer build? Reading the
- * header is also where SQLite first notices a file that is not a database.
- */
-static int check_owner(struct ledger *l, const char *path, char *err, size_t errlen)
-{
-	int rc, app = 0, ver = 0, objects = 0;
-	char msg[160];
-
-	rc = pragma_int(l->db, "PRAGMA application_id", &app);
-	rc = rc ? rc : pragma_int(l->db, "PRAGMA user_version", &ver);
-	rc = rc ? rc : pragma_int(l->db, "SELECT COUNT(*) FROM sqlite_master", &objects);
-	if (rc == SQLITE_NOTADB)
-		return fail(err, errlen, path, EINVAL, "not a SQLite database");
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, EIO, sqlite3_errmsg(l->db));
-	if (app != APP_ID && (app != 0 || ver != 0 || objects != 0)) {
-		snprintf(msg, sizeof(msg),
-			 "a SQLite database of another program (application_id %#x)",
-			 (unsigned)app);
-		return fail(err, errlen, path, EINVAL, msg);
-	}
-	if (ver > SCHEMA_VERSION) {
-		snprintf(msg, sizeof(msg), "ledger schema version %d is newer than this build's %d",
-			 ver, SCHEMA_VERSION);
-		return fail(err, errlen, path, EINVAL, msg);
-	}
-	return 0;
-}
-
-/*
- * Brings the schema to SCHEMA_VERSION in one transaction, so another
- * process opening the same file at once sees either none or all of it.
- * A later version adds "if (ver < 2) ..." steps here. 0 or the errno
- * to report, with the reason in msg.
- */
-static int schema_upgrade(sqlite3 *db, char *msg, size_t msglen)
-{
-	char sql[96];
-	int ver = 0, rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = pragma_int(db, "PRAGMA user_version", &ver);
-	if (rc == SQLITE_OK && ver < 1)
-		rc = sqlite3_exec(db, schema_v1, NULL, NULL, NULL);
-	if (rc == SQLITE_OK && ver < SCHEMA_VERSION) {
-		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
-			 APP_ID, SCHEMA_VERSION);
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	}
-	if (rc == SQLITE_OK && ver > SCHEMA_VERSION) {
-		/* a newer build upgraded the file between check_owner() and here */
-		snprintf(msg, msglen, "ledger schema version %d is newer than this build's %d", ver,
-			 SCHEMA_VERSION);
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return EINVAL;
-	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		return 0;
-	snprintf(msg, msglen, "%s", sqlite3_errmsg(db)); /* before ROLLBACK resets it */
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return EIO;
-}
+/* Versions before SCHEMA_VERSION; schema[v] upgrades a file from v to v + 1. */
+static const char *const schema[SCHEMA_VERSION] = { schema_v1 };
 
 /*
  * WAL keeps readers (API) and the writer (capture) out of each other's way,
@@ -547,21 +443,16 @@ static int schema_upgrade(sqlite3 *db, char *msg, size_t msglen)
  * ~210-290 us with FULL (test_add_cost prints it), under the 1 ms per add we allow, for a
  * few adds per second of LLM calls.
  */
-static int tune(struct ledger *l, const char *path, char *err, size_t errlen)
-{
-	char mode[16];
-	int rc = query_text(l->db, "PRAGMA journal_mode = WAL", mode, sizeof(mode));
-
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, EIO, sqlite3_errmsg(l->db));
-	if (strcmp(mode, "wal"))
-		return fail(err, errlen, path, EIO,
-			    "cannot use a WAL journal (directory writable?)");
-	rc = sqlite3_exec(l->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, EIO, sqlite3_errmsg(l->db));
-	return 0;
-}
+static const struct sqlstore_spec spec = {
+	.name = "ledger",
+	.foreign = "a SQLite database of another program",
+	.newer = "ledger schema version",
+	.synchronous = "PRAGMA synchronous = FULL",
+	.schema = schema,
+	.version = SCHEMA_VERSION,
+	.app_id = APP_ID,
+	.busy_ms = BUSY_MS,
+};
 
 static int prepare_all(struct ledger *l)
 {
@@ -584,26 +475,12 @@ static int prepare_all(struct ledger *l)
 
 static int db_open(struct ledger *l, const char *path, char *err, size_t errlen)
 {
-	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	char msg[160];
-	int rc = sqlite3_open_v2(path, &l->db, flags, NULL);
+	int rc = sqlstore_open(&spec, path, true, &l->db, err, errlen);
 
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, rc == SQLITE_NOMEM ? ENOMEM : EIO,
-			    l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
-	/* SQLite quietly opens a write-protected file read-only; every add would then fail */
-	if (sqlite3_db_readonly(l->db, "main") == 1)
-		return fail(err, errlen, path, EROFS, "read-only (the ledger must be writable)");
-	sqlite3_busy_timeout(l->db, BUSY_MS);
-	rc = check_owner(l, path, err, errlen);
-	rc = rc ? rc : tune(l, path, err, errlen);
 	if (rc)
 		return rc;
-	rc = schema_upgrade(l->db, msg, sizeof(msg));
-	if (rc)
-		return fail(err, errlen, path, rc, msg);
 	if (prepare_all(l) != SQLITE_OK)
-		return fail(err, errlen, path, EIO, sqlite3_errmsg(l->db));
+		return sqlstore_fail(err, errlen, path, EIO, sqlite3_errmsg(l->db));
 	return 0;
 }
 
@@ -615,13 +492,14 @@ struct ledger *ledger__open(const char *path, char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = '\0';
 	if (!path || !*path)
-		return errno = fail(err, errlen, "ledger", EINVAL, "no path"), NULL;
+		return errno = sqlstore_fail(err, errlen, "ledger", EINVAL, "no path"), NULL;
 	l = calloc(1, sizeof(*l));
 	if (!l)
-		return errno = fail(err, errlen, path, ENOMEM, "out of memory"), NULL;
+		return errno = sqlstore_fail(err, errlen, path, ENOMEM, "out of memory"), NULL;
 	if (pthread_mutex_init(&l->lock, NULL)) {
 		free(l);
-		return errno = fail(err, errlen, path, ENOMEM, "cannot create a mutex"), NULL;
+		return errno = sqlstore_fail(err, errlen, path, ENOMEM, "cannot create a mutex"),
+		       NULL;
 	}
 	e = db_open(l, path, err, errlen);
 	if (e) {

@@ -11,6 +11,7 @@
  */
 #include "logstore.h"
 #include "logfmt.h"
+#include "sqlstore.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-/* user_version: bump with a migration step in schema_upgrade(). */
+/* user_version: bump with a migration step in schema[] (see spec). */
 #define SCHEMA_VERSION 1
 #define APP_ID 0x42544c47 /* "BTLG": not the ledger's, so the two files cannot be swapped */
 /* Rides out the other connection's commit or checkpoint; a wedged one becomes an error. */
@@ -626,77 +627,7 @@ int64_t logstore__sweep(struct logstore *s, uint64_t now)
 
 /* ---- open ---- */
 
-static int fail(char *err, size_t errlen, const char *path, int e, const char *what)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", path, what);
-	return e;
-}
-
-static int pragma_int(sqlite3 *db, const char *sql, int *out)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/* Ours, another program's, or a newer build's? Also where SQLite first spots a non-database. */
-static int check_owner(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
-	int rc, app = 0, ver = 0, objects = 0;
-	char msg[160];
-
-	rc = pragma_int(db, "PRAGMA application_id", &app);
-	rc = rc ? rc : pragma_int(db, "PRAGMA user_version", &ver);
-	rc = rc ? rc : pragma_int(db, "SELECT COUNT(*) FROM sqlite_master", &objects);
-	if (rc == SQLITE_NOTADB)
-		return fail(err, errlen, path, EINVAL, "not a SQLite database");
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, EIO, sqlite3_errmsg(db));
-	if (app != APP_ID && (app != 0 || ver != 0 || objects != 0)) {
-		snprintf(msg, sizeof(msg), "not a log store (application_id %#x)", (unsigned)app);
-		return fail(err, errlen, path, EINVAL, msg);
-	}
-	if (ver > SCHEMA_VERSION) {
-		snprintf(msg, sizeof(msg), "log store schema %d is newer than this build's %d", ver,
-			 SCHEMA_VERSION);
-		return fail(err, errlen, path, EINVAL, msg);
-	}
-	return 0;
-}
-
-/* The schema in one transaction, so a concurrent opener sees none or all of it. */
-static int schema_upgrade(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
-	char sql[96];
-	int ver = 0, rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = pragma_int(db, "PRAGMA user_version", &ver);
-	if (rc == SQLITE_OK && ver < 1)
-		rc = sqlite3_exec(db, schema_v1, NULL, NULL, NULL);
-	if (rc == SQLITE_OK && ver < SCHEMA_VERSION) {
-		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
-			 APP_ID, SCHEMA_VERSION);
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		return 0;
-	rc = fail(err, errlen, path, EIO, sqlite3_errmsg(db));
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
+static const char *const schema[SCHEMA_VERSION] = { schema_v1 };
 
 /*
  * WAL: the reader connection never blocks the writer. synchronous=NORMAL:
@@ -704,41 +635,16 @@ static int schema_upgrade(sqlite3 *db, const char *path, char *err, size_t errle
  * loss can take the last ones; FULL would fsync every 100 ms batch for
  * entries that are diagnostics, not money.
  */
-static int tune(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
-	sqlite3_stmt *st;
-	bool wal = false;
-	int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		wal = !strcmp(col_text(st, 0), "wal");
-	sqlite3_finalize(st);
-	if (!wal)
-		return fail(err, errlen, path, EIO,
-			    "cannot use a WAL journal (directory writable?)");
-	if (sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
-		return fail(err, errlen, path, EIO, sqlite3_errmsg(db));
-	return 0;
-}
-
-static int open_db(const char *path, sqlite3 **db, bool writer, char *err, size_t errlen)
-{
-	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	int rc = sqlite3_open_v2(path, db, flags, NULL);
-
-	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, rc == SQLITE_NOMEM ? ENOMEM : EIO,
-			    *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
-	/* SQLite quietly opens a write-protected file read-only; every commit would fail */
-	if (sqlite3_db_readonly(*db, "main") == 1)
-		return fail(err, errlen, path, EROFS, "read-only (the log store must be writable)");
-	sqlite3_busy_timeout(*db, BUSY_MS);
-	rc = check_owner(*db, path, err, errlen);
-	rc = rc ? rc : tune(*db, path, err, errlen);
-	if (!rc && writer)
-		rc = schema_upgrade(*db, path, err, errlen);
-	return rc;
-}
+static const struct sqlstore_spec spec = {
+	.name = "log store",
+	.foreign = "not a log store",
+	.newer = "log store schema",
+	.synchronous = "PRAGMA synchronous = NORMAL",
+	.schema = schema,
+	.version = SCHEMA_VERSION,
+	.app_id = APP_ID,
+	.busy_ms = BUSY_MS,
+};
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
@@ -747,9 +653,9 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 
 static int open_all(struct logstore *s, const char *path, char *err, size_t errlen)
 {
-	int rc = open_db(path, &s->wdb, true, err, errlen);
+	int rc = sqlstore_open(&spec, path, true, &s->wdb, err, errlen);
 
-	rc = rc ? rc : open_db(path, &s->rdb, false, err, errlen);
+	rc = rc ? rc : sqlstore_open(&spec, path, false, &s->rdb, err, errlen);
 	if (rc)
 		return rc;
 	rc = prepare(s->wdb, sql_insert, &s->ins);
@@ -757,7 +663,7 @@ static int open_all(struct logstore *s, const char *path, char *err, size_t errl
 	for (int i = 0; i < RS__COUNT && rc == SQLITE_OK; i++)
 		rc = prepare(s->rdb, rsql[i], &s->rs[i]);
 	if (rc != SQLITE_OK)
-		return fail(err, errlen, path, EIO, sqlite3_errmsg(s->wdb));
+		return sqlstore_fail(err, errlen, path, EIO, sqlite3_errmsg(s->wdb));
 	return 0;
 }
 
@@ -798,14 +704,14 @@ struct logstore *logstore__new(const struct logstore_opts *o, char *err, size_t 
 	int e;
 
 	if (!o || !o->path || !*o->path) {
-		fail(err, errlen, "", EINVAL, "no log store path");
+		sqlstore_fail(err, errlen, "", EINVAL, "no log store path");
 		errno = EINVAL;
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s || init_sync(s)) {
 		free(s);
-		fail(err, errlen, o->path, ENOMEM, "out of memory");
+		sqlstore_fail(err, errlen, o->path, ENOMEM, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -818,12 +724,13 @@ struct logstore *logstore__new(const struct logstore_opts *o, char *err, size_t 
 	s->bufs[0].p = malloc(s->cap);
 	s->bufs[1].p = malloc(s->cap);
 	s->active = &s->bufs[0];
-	e = !s->bufs[0].p || !s->bufs[1].p ? fail(err, errlen, o->path, ENOMEM, "out of memory") :
-					     open_all(s, o->path, err, errlen);
+	e = !s->bufs[0].p || !s->bufs[1].p ?
+		    sqlstore_fail(err, errlen, o->path, ENOMEM, "out of memory") :
+		    open_all(s, o->path, err, errlen);
 	if (!e) {
 		e = pthread_create(&s->writer, NULL, writer_main, s);
 		if (e)
-			fail(err, errlen, o->path, e, "cannot start the writer thread");
+			sqlstore_fail(err, errlen, o->path, e, "cannot start the writer thread");
 	}
 	if (e) {
 		close_all(s);
