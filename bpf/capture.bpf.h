@@ -2,7 +2,9 @@
 /*
  * Payload capture for exchanges userspace must read in full (LLM calls):
  * which client requests qualify (path suffix list from the daemon), and
- * copying a call's bytes into bt_data_record chunks. Everything else
+ * copying a call's bytes into bt_data_record chunks. Served requests may
+ * have their first bytes (bt_config.inspect_bytes) copied into
+ * bt_reqhead_record chunks for the request detectors. Everything else
  * stays uncopied.
  */
 #ifndef BIOTHINGS_CAPTURE_BPF_H
@@ -53,7 +55,11 @@ static long bt_suffix_round(__u32 idx, void *arg)
 	return 0;
 }
 
-/* Should the request just begun on this client connection be captured? */
+/*
+ * Should the request just begun be copied? BT_REQ_CAPTURED for a client
+ * request on the capture list, BT_REQ_INSPECTED for a served request when
+ * inspection is on (its budget set in c->inspect_left), else 0.
+ */
 static __always_inline int bt_capture_wanted(struct bt_conn *c)
 {
 	__u32 zero = 0;
@@ -61,7 +67,14 @@ static __always_inline int bt_capture_wanted(struct bt_conn *c)
 	struct bt_suffix_ctx x = {};
 	__u8 last;
 
-	if (!cfg || !cfg->n_capture_paths || c->role != BT_ROLE_CLIENT)
+	if (!cfg)
+		return 0;
+	if (c->role == BT_ROLE_SERVER) {
+		c->inspect_left = cfg->inspect_bytes < BT_INSPECT_MAX ? cfg->inspect_bytes :
+									BT_INSPECT_MAX;
+		return c->inspect_left ? BT_REQ_INSPECTED : 0;
+	}
+	if (!cfg->n_capture_paths || c->role != BT_ROLE_CLIENT)
 		return 0;
 	x.end = c->req.path_end < BT_PATH_MAX ? c->req.path_end : BT_PATH_MAX;
 	if (!x.end)
@@ -72,7 +85,7 @@ static __always_inline int bt_capture_wanted(struct bt_conn *c)
 	x.t = &c->target;
 	x.n = cfg->n_capture_paths;
 	bpf_loop(BT_CAPTURE_PATHS_MAX, bt_suffix_round, &x, 0);
-	return x.hit;
+	return x.hit ? BT_REQ_CAPTURED : 0;
 }
 
 struct bt_copy {
@@ -82,29 +95,47 @@ struct bt_copy {
 	__u32 io_len;
 	__u32 offset; /* bytes of the call already passed */
 	__u32 skip; /* bytes to pass over before copying */
+	__u32 limit; /* bytes still to copy (inspection budget) */
 	__u8 dir;
 	__u8 flags;
 };
+
+/* Pass over up to n bytes that come before the copy; 1 when it did. */
+static __always_inline int bt_copy_skip(struct bt_copy *x, __u64 n)
+{
+	if (!x->skip)
+		return 0;
+	n = n < x->skip ? n : x->skip;
+	bt_cursor_advance(&x->k, n);
+	x->skip -= n;
+	x->offset += n;
+	return 1;
+}
+
+/* Bytes a chunk round may copy: -1 when the call is done, 0 when the
+ * round passed over bytes before the copy instead. */
+static __always_inline long bt_copy_avail(struct bt_copy *x)
+{
+	__u64 n = bt_cursor_avail(&x->k);
+
+	if (!n)
+		return -1;
+	return bt_copy_skip(x, n) ? 0 : (long)n;
+}
 
 /* One chunk into the ringbuf. Global: verified once, not per round.
  * Returns 1 when there is nothing left. */
 __attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x)
 {
 	struct bt_data_record *r;
+	long a;
 	__u64 n;
 
-	if (!x)
+	if (!x || (a = bt_copy_avail(x)) < 0)
 		return 1;
-	n = bt_cursor_avail(&x->k);
-	if (!n)
-		return 1;
-	if (x->skip) {
-		n = n < x->skip ? n : x->skip;
-		bt_cursor_advance(&x->k, n);
-		x->skip -= n;
-		x->offset += n;
+	if (!a)
 		return 0;
-	}
+	n = a;
 	if (n > BT_DATA_MAX)
 		n = BT_DATA_MAX;
 	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
@@ -138,9 +169,67 @@ __attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x)
 	return 0;
 }
 
+/* Up to BT_REQHEAD_MAX bytes of a served request, within its budget. Global. */
+__attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x)
+{
+	struct bt_reqhead_record *r;
+	long a;
+	__u64 n;
+
+	if (!x || !x->limit || (a = bt_copy_avail(x)) < 0)
+		return 1;
+	if (!a)
+		return 0;
+	n = (__u64)a < x->limit ? (__u64)a : x->limit;
+	if (n > BT_REQHEAD_MAX)
+		n = BT_REQHEAD_MAX;
+	x->limit -= n;
+	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
+	if (!r) {
+		bt_count(BT_DROP_RINGBUF_FULL);
+		x->flags |= BT_DATA_LOST;
+		bt_cursor_advance(&x->k, n);
+		return 0;
+	}
+	bt_fill_hdr(&r->hdr, BT_EV_REQHEAD, sizeof(*r));
+	r->conn_id = x->conn_id;
+	r->len = n;
+	r->flags = x->flags;
+	r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
+	if (bpf_probe_read_user(r->data, n & (BT_REQHEAD_MAX - 1) ?: BT_REQHEAD_MAX,
+				(void *)(x->k.base + x->k.off))) {
+		bt_count(BT_DROP_READ_USER);
+		bpf_ringbuf_discard(r, 0);
+		x->flags |= BT_DATA_LOST;
+	} else {
+		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP); /* the request's record wakes the reader */
+		x->flags &= ~(BT_DATA_LOST | BT_DATA_FIRST);
+	}
+	bt_cursor_advance(&x->k, n);
+	return 0;
+}
+
 static long bt_copy_round(__u32 idx, void *arg)
 {
 	return bt_copy_chunk(arg) ? 1 : 0;
+}
+
+static long bt_inspect_round(__u32 idx, void *arg)
+{
+	return bt_inspect_chunk(arg) ? 1 : 0;
+}
+
+static __always_inline int bt_copy_init(struct bt_copy *x, struct bt_conn *c,
+					const struct bt_inflight *in, __u64 bytes, __u64 from,
+					__u8 flags)
+{
+	if (bt_cursor_init(&x->k, in, bytes))
+		return -1;
+	x->conn_id = c->conn_id;
+	x->io_len = bytes;
+	x->skip = from;
+	x->flags = flags | ((c->flags & BT_CONN_TLS) ? BT_DATA_TLS : 0);
+	return 0;
 }
 
 /* Send the call's bytes from `from` on as bt_data_record chunks. */
@@ -149,17 +238,29 @@ static __always_inline void bt_capture(struct bt_conn *c, const struct bt_inflig
 {
 	struct bt_copy x = {};
 
-	if (bt_cursor_init(&x.k, in, bytes))
+	if (bt_copy_init(&x, c, in, bytes, from, flags))
 		return;
-	x.conn_id = c->conn_id;
 	x.io_ns = in->ingress ? bpf_ktime_get_ns() : in->enter_ns;
-	x.io_len = bytes;
-	x.skip = from;
 	x.dir = dir;
-	x.flags = flags | ((c->flags & BT_CONN_TLS) ? BT_DATA_TLS : 0);
 	bpf_loop(BT_DATA_CHUNKS + BT_IOV_MAX, bt_copy_round, &x, 0);
 	if (x.k.left && !bt_cursor_exhausted(&x.k))
 		bt_count(BT_DROP_CAPTURE_LIMIT);
+}
+
+/* Send what is left of the served request's budget from `from` on as
+ * bt_reqhead_record chunks; the request stops being copied once it is spent. */
+static __always_inline void bt_inspect(struct bt_conn *c, const struct bt_inflight *in, __u64 bytes,
+				       __u64 from, __u8 flags)
+{
+	struct bt_copy x = {};
+
+	if (!c->inspect_left || bt_copy_init(&x, c, in, bytes, from, flags))
+		return;
+	x.limit = c->inspect_left < BT_INSPECT_MAX ? c->inspect_left : BT_INSPECT_MAX;
+	bpf_loop(BT_INSPECT_MAX / BT_REQHEAD_MAX + BT_IOV_MAX, bt_inspect_round, &x, 0);
+	c->inspect_left = x.limit;
+	if (!x.limit)
+		c->flags &= ~BT_CONN_CAP_REQ;
 }
 
 #endif

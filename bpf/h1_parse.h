@@ -140,6 +140,19 @@ static __always_inline void h1_tok_push(struct h1_dir *d, __u8 c)
 		d->tok_len++;
 }
 
+/* One byte of a request target (the caller rejected spaces and controls). */
+static __always_inline void h1_target_byte(struct h1_dir *d, __u8 c, struct h1_target *t)
+{
+	if (c == '?' || c == '#')
+		d->flags |= H1F_QUERY;
+	else if (!(d->flags & H1F_QUERY) && d->path_end < 0xffff)
+		d->path_end++;
+	if (t && d->target_len < BT_PATH_MAX)
+		t->b[d->target_len & (BT_PATH_MAX - 1)] = c;
+	if (d->target_len < 0xffff)
+		d->target_len++;
+}
+
 static __always_inline int h1_request_line(struct h1_dir *d, __u8 c, struct h1_target *t)
 {
 	switch (d->sl_state) {
@@ -167,14 +180,7 @@ static __always_inline int h1_request_line(struct h1_dir *d, __u8 c, struct h1_t
 		}
 		if (c <= ' ' || c == 0x7f)
 			return h1_error(d);
-		if (c == '?' || c == '#')
-			d->flags |= H1F_QUERY;
-		else if (!(d->flags & H1F_QUERY) && d->path_end < 0xffff)
-			d->path_end++;
-		if (t && d->target_len < BT_PATH_MAX)
-			t->b[d->target_len & (BT_PATH_MAX - 1)] = c;
-		if (d->target_len < 0xffff)
-			d->target_len++;
+		h1_target_byte(d, c, t);
 		return H1_EV_NONE;
 	default: /* SL_RVERSION */
 		if (c == '\r')
@@ -459,6 +465,361 @@ H1_FN int h1_step(struct h1_dir *d, __u32 byte, __u32 is_request, struct h1_targ
 		d->msg_bytes--;
 		return H1_EV_ERROR; /* caller fed a phase that does not read bytes */
 	}
+}
+
+/* ---- Bulk steps: what h1_step would do, many bytes at a time ---------- */
+
+#define H1_WIN_MASK (BT_SCAN_WINDOW - 1)
+#define H1_ONES 0x0101010101010101ull
+#define H1_HIGHS 0x8080808080808080ull
+#define H1_FAST_ROUNDS 32 /* header lines (or start line pieces) per h1_fast call */
+#define H1_STOP3(a, b, c) ((__u32)(a) | (__u32)(b) << 8 | (__u32)(c) << 16)
+
+/* Non-zero when a byte of v equals c (exact test; which byte is found by
+ * looking, since a borrow may also mark the bytes above a match). */
+static __always_inline __u64 h1_swar_has(__u64 v, __u8 c)
+{
+	__u64 x = v ^ (H1_ONES * c);
+
+	return (x - H1_ONES) & ~x & H1_HIGHS;
+}
+
+/* Eight bytes from w->b[i] on (past the window: padding, not data). */
+static __always_inline __u64 h1_load64(const struct h1_window *w, __u32 i)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, &w->b[i & H1_WIN_MASK], 8);
+	return v;
+}
+
+static __always_inline __u16 h1_sat_add(__u16 a, __u32 b)
+{
+	__u32 r = (__u32)a + b;
+
+	return r > 0xffff ? 0xffff : (__u16)r;
+}
+
+/*
+ * First index in [from, n) whose byte is one of the three packed in stops
+ * (H1_STOP3), else n; eight bytes per step. n <= BT_SCAN_WINDOW.
+ */
+H1_FN int h1_find(const struct h1_window *w, __u32 from, __u32 n, __u32 stops)
+{
+	__u8 a = stops, b = stops >> 8, c = stops >> 16;
+	__u32 i = from, k;
+
+	if (!w || n > BT_SCAN_WINDOW || from >= n)
+		return n;
+	for (k = 0; k < BT_SCAN_WINDOW / 8; k++) {
+		__u64 v;
+
+		if (i + 8 > n)
+			break;
+		v = h1_load64(w, i);
+		if (h1_swar_has(v, a) | h1_swar_has(v, b) | h1_swar_has(v, c))
+			break;
+		i += 8;
+	}
+	for (k = 0; k < 8; k++) {
+		__u8 x;
+
+		if (i >= n)
+			return n;
+		x = w->b[i & H1_WIN_MASK];
+		if (x == a || x == b || x == c)
+			return i;
+		i++;
+	}
+	return i;
+}
+
+/* The rest of a header line whose name the framer ignores: value bytes up
+ * to the line's end, and the end itself when it is LF or CR LF. */
+static __always_inline __u32 h1_fast_value(struct h1_dir *d, const struct h1_window *w, __u32 i,
+					   __u32 n)
+{
+	__u32 q = h1_find(w, i, n, H1_STOP3('\r', '\n', '\n'));
+
+	d->msg_bytes += q - i;
+	d->line_len = h1_sat_add(d->line_len, q - i);
+	if (q >= n)
+		return n;
+	if (w->b[q & H1_WIN_MASK] == '\n') {
+		d->msg_bytes += 1;
+		d->line_len = 0;
+		return q + 1;
+	}
+	if (q + 1 < n && w->b[(q + 1) & H1_WIN_MASK] == '\n') {
+		d->msg_bytes += 2;
+		d->line_len = 0;
+		return q + 2;
+	}
+	return q; /* a CR not followed by LF here: byte by byte */
+}
+
+/* "content-length" at w[i..i+14), any case; the caller found ':' at i + 14. */
+static __always_inline int h1_is_clen_name(const struct h1_window *w, __u32 i)
+{
+	const __u64 lower = 0x2020202020202020ull; /* no CR in a name: '-' stays '-' */
+
+	return (h1_load64(w, i) | lower) == H1_CL_W0 &&
+	       ((h1_load64(w, i + 8) | lower) & 0xffffffffffffull) == H1_CL_W1;
+}
+
+/* A whole Content-Length line: name, digits, line end. Anything h1_step
+ * would reject (a non-digit, an overflow) or a line cut by the window is
+ * left to it, from where the bulk pass stopped. */
+static __always_inline __u32 h1_fast_clen(struct h1_dir *d, const struct h1_window *w, __u32 i,
+					  __u32 n)
+{
+	__u32 k;
+
+	if (!h1_is_clen_name(w, i))
+		return i;
+	d->hdr = HDR_VAL_CL;
+	d->flags |= H1F_CL;
+	d->clen = 0;
+	d->msg_bytes += H1_CL_LEN + 1;
+	d->line_len = H1_CL_LEN + 1;
+	i += H1_CL_LEN + 1;
+	for (k = 0; k < 24; k++) {
+		__u8 c;
+
+		if (i >= n)
+			return i;
+		c = w->b[i & H1_WIN_MASK];
+		if (c >= '0' && c <= '9') {
+			if (d->clen > (1ull << 60))
+				return i;
+			d->clen = d->clen * 10 + (c - '0');
+		} else if (c != ' ' && c != '\t') {
+			break;
+		}
+		d->msg_bytes++;
+		d->line_len = h1_sat_add(d->line_len, 1);
+		i++;
+	}
+	if (i < n && w->b[i & H1_WIN_MASK] == '\n') {
+		d->msg_bytes++;
+		d->line_len = 0;
+		return i + 1;
+	}
+	if (i + 1 < n && w->b[i & H1_WIN_MASK] == '\r' && w->b[(i + 1) & H1_WIN_MASK] == '\n') {
+		d->msg_bytes += 2;
+		d->line_len = 0;
+		return i + 2;
+	}
+	return i;
+}
+
+/*
+ * Header lines in bulk. A name is passed over when its length rules out
+ * Content-Length and Transfer-Encoding; a Content-Length line is read
+ * whole; Transfer-Encoding, the empty line, a name with CR or LF in it
+ * and anything cut by the window go byte by byte.
+ */
+static __always_inline __u32 h1_fast_header(struct h1_dir *d, const struct h1_window *w, __u32 i,
+					    __u32 n)
+{
+	__u32 p, len;
+	__u8 c;
+
+	if (d->line_len == 0) {
+		c = w->b[i & H1_WIN_MASK];
+		if (c == '\r' || c == '\n')
+			return i;
+		p = h1_find(w, i, n, H1_STOP3(':', '\r', '\n'));
+		if (p >= n || w->b[p & H1_WIN_MASK] != ':')
+			return i;
+		len = p - i;
+		if (len == H1_CL_LEN)
+			return h1_fast_clen(d, w, i, n);
+		if (len == H1_TE_LEN)
+			return i;
+	} else if (d->hdr == HDR_SKIP_NAME) {
+		p = h1_find(w, i, n, H1_STOP3(':', '\r', '\n'));
+		if (p >= n) {
+			d->msg_bytes += n - i;
+			d->line_len = h1_sat_add(d->line_len, n - i);
+			return n;
+		}
+		if (w->b[p & H1_WIN_MASK] != ':')
+			return i;
+	} else if (d->hdr == HDR_VAL_OTHER) {
+		return h1_fast_value(d, w, i, n);
+	} else {
+		return i;
+	}
+	/* the name and its ':' */
+	d->hdr = HDR_VAL_OTHER;
+	d->msg_bytes += p - i + 1;
+	d->line_len = h1_sat_add(d->line_len, p - i + 1);
+	return h1_fast_value(d, w, p + 1, n);
+}
+
+/* The bytes of a request target up to the space after it, stopping early
+ * at a byte h1_step would reject. Global: its loop is verified once. */
+H1_FN int h1_fast_target(struct h1_dir *d, const struct h1_window *w, __u32 i, __u32 n,
+			 struct h1_target *t)
+{
+	__u32 k;
+
+	if (!d || !w || n > BT_SCAN_WINDOW)
+		return i;
+	for (k = 0; k < BT_SCAN_WINDOW; k++) {
+		__u8 c;
+
+		if (i >= n)
+			break;
+		c = w->b[i & H1_WIN_MASK];
+		if (c <= ' ' || c == 0x7f)
+			break;
+		h1_target_byte(d, c, t);
+		d->msg_bytes++;
+		i++;
+	}
+	return i;
+}
+
+static __always_inline int h1_is_digit(__u8 c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* "HTTP/1." and a digit at w[i..i+8); the caller checked i + 8 <= n. */
+static __always_inline int h1_fast_version(const struct h1_window *w, __u32 i)
+{
+	__u64 v = h1_load64(w, i);
+
+	return (v & 0x00ffffffffffffffull) == 0x002e312f50545448ull /* "HTTP/1." */ &&
+	       h1_is_digit(v >> 56);
+}
+
+/* What pushing w[i..i+len) byte by byte leaves in tok. */
+static __always_inline void h1_fast_tok(struct h1_dir *d, const struct h1_window *w, __u32 i,
+					__u32 len)
+{
+	for (__u32 k = 0; k < sizeof(d->tok); k++)
+		if (k < len)
+			d->tok[k] = w->b[(i + k) & H1_WIN_MASK];
+	d->tok_len = len;
+}
+
+/* A status line's "HTTP/1.x NNN " from H1_IDLE, and its reason phrase. */
+static __always_inline __u32 h1_fast_status(struct h1_dir *d, const struct h1_window *w, __u32 i,
+					    __u32 n, __u64 ts)
+{
+	__u16 status;
+	__u32 q;
+
+	if (d->phase == H1_IDLE) {
+		if (i + 13 > n || w->b[i & H1_WIN_MASK] != 'H' || !h1_fast_version(w, i) ||
+		    w->b[(i + 8) & H1_WIN_MASK] != ' ' ||
+		    !h1_is_digit(w->b[(i + 9) & H1_WIN_MASK]) ||
+		    !h1_is_digit(w->b[(i + 10) & H1_WIN_MASK]) ||
+		    !h1_is_digit(w->b[(i + 11) & H1_WIN_MASK]) ||
+		    w->b[(i + 12) & H1_WIN_MASK] != ' ')
+			return i;
+		status = (w->b[(i + 9) & H1_WIN_MASK] - '0') * 100 +
+			 (w->b[(i + 10) & H1_WIN_MASK] - '0') * 10 +
+			 (w->b[(i + 11) & H1_WIN_MASK] - '0');
+		if (status < 100)
+			return i;
+		h1_begin_message(d, ts);
+		h1_fast_tok(d, w, i, 8);
+		d->tok_len = 3; /* the code's digits, as h1_status_line counts them */
+		d->status = status;
+		d->sl_state = SL_REASON;
+		d->msg_bytes = 13;
+		return i + 13;
+	}
+	if (d->sl_state != SL_REASON)
+		return i;
+	q = h1_find(w, i, n, H1_STOP3('\n', '\n', '\n'));
+	d->msg_bytes += q - i;
+	return q; /* the LF ends the line: h1_step's */
+}
+
+/* A request line's method from H1_IDLE, its target, and "HTTP/1.x" CR. */
+static __always_inline __u32 h1_fast_request(struct h1_dir *d, const struct h1_window *w, __u32 i,
+					     __u32 n, struct h1_target *t, __u64 ts)
+{
+	__u32 j, lim;
+
+	if (d->phase == H1_IDLE) {
+		lim = n < i + H1_METHOD_LEN_MAX + 1 ? n : i + H1_METHOD_LEN_MAX + 1;
+		j = h1_find(w, i, lim, H1_STOP3(' ', ' ', ' '));
+		if (j >= lim || j == i)
+			return i;
+		for (__u32 k = 0; k < H1_METHOD_LEN_MAX; k++) {
+			__u8 c = w->b[(i + k) & H1_WIN_MASK];
+
+			if (i + k >= j)
+				break;
+			if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+				return i;
+		}
+		h1_begin_message(d, ts);
+		h1_fast_tok(d, w, i, j - i);
+		d->method = h1_method_id(d);
+		d->sl_state = SL_TARGET;
+		d->msg_bytes = j - i + 1;
+		return j + 1;
+	}
+	if (d->sl_state == SL_TARGET) {
+		j = h1_fast_target(d, w, i, n, t);
+		if (j < n && d->target_len && w->b[j & H1_WIN_MASK] == ' ') {
+			d->sl_state = SL_RVERSION; /* as h1_request_line does at the space */
+			d->tok_len = 0;
+			d->msg_bytes++;
+			j++;
+		}
+		return j;
+	}
+	if (d->sl_state != SL_RVERSION || d->tok_len || i + 9 > n || !h1_fast_version(w, i) ||
+	    w->b[(i + 8) & H1_WIN_MASK] != '\r')
+		return i;
+	h1_fast_tok(d, w, i, 8);
+	d->msg_bytes += 9;
+	return i + 9; /* the LF ends the line: h1_step's */
+}
+
+/*
+ * Passes over, from w->b[i..n), what h1_step would consume without an
+ * event: header lines of names the framer ignores, a status line's
+ * version, code and reason, a request's method, target and version. The
+ * bytes that end a line, a message or the headers, the framer's own
+ * headers and anything unusual are left to h1_step, so the state reached
+ * is the one byte-by-byte stepping reaches (tests/fuzz/fuzz_h1_parse.c
+ * holds the two to that). span is H1_SPAN(i, n, is_request): BPF functions
+ * take five arguments. Returns the index to continue from.
+ */
+#define H1_SPAN(i, n, is_request) ((__u32)(i) | (__u32)(n) << 16 | ((is_request) ? 1u << 31 : 0))
+H1_FN int h1_fast(struct h1_dir *d, const struct h1_window *w, __u32 span, struct h1_target *t,
+		  __u64 ts)
+{
+	__u32 i = span & 0xffff, n = (span >> 16) & 0x7fff, k, j;
+	__u32 is_request = span >> 31;
+
+	if (!d || !w || n > BT_SCAN_WINDOW)
+		return i;
+	for (k = 0; k < H1_FAST_ROUNDS; k++) {
+		if (i >= n)
+			break;
+		if (d->phase == H1_HEADERS)
+			j = h1_fast_header(d, w, i, n);
+		else if (d->phase > H1_START_LINE)
+			break;
+		else if (is_request)
+			j = h1_fast_request(d, w, i, n, t, ts);
+		else
+			j = h1_fast_status(d, w, i, n, ts);
+		if (j == i)
+			break;
+		i = j;
+	}
+	return i;
 }
 
 /* Phases that need the bytes themselves; the others are skipped by count. */

@@ -87,11 +87,12 @@ static __always_inline void bt_on_error(struct bt_conn *c)
 	bt_count(BT_CNT_NOT_HTTP);
 }
 
-/* Returns 1 when a request marked for payload capture begins. */
+/* Returns 1 when a request marked for capture or inspection begins. */
 static __always_inline int bt_on_request(struct bt_conn *c, int ev)
 {
 	struct bt_pending *p;
 	__u16 len;
+	int copy;
 
 	if (ev == H1_EV_ERROR) {
 		bt_on_error(c);
@@ -126,9 +127,10 @@ static __always_inline int bt_on_request(struct bt_conn *c, int ev)
 	p->done = 0;
 	__builtin_memcpy(p->path, c->target.b, sizeof(p->path));
 	c->count++;
-	if (!bt_capture_wanted(c))
+	copy = bt_capture_wanted(c);
+	if (!copy)
 		return 0;
-	p->flags |= BT_REQ_CAPTURED;
+	p->flags |= copy;
 	c->flags |= BT_CONN_CAP_REQ;
 	return 1;
 }

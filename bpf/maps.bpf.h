@@ -111,15 +111,11 @@ struct {
 } bt_config SEC(".maps");
 
 /* One scan window per CPU: bytes copied from user memory for parsing. */
-struct bt_scratch {
-	__u8 b[BT_SCAN_WINDOW];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct bt_scratch);
+	__type(value, struct h1_window);
 } bt_scratch SEC(".maps");
 
 /* The common header every ringbuf record starts with. */

@@ -39,3 +39,4 @@ struct bt_priv_record *bt_abi_priv_record __attribute__((unused));
 struct bt_flow_record *bt_abi_flow_record __attribute__((unused));
 struct bt_dbio_record *bt_abi_dbio_record __attribute__((unused));
 struct bt_retrans_key *bt_abi_retrans_key __attribute__((unused));
+struct bt_reqhead_record *bt_abi_reqhead_record __attribute__((unused));

@@ -28,13 +28,16 @@ struct bt_scan {
 	__u32 at_start; /* nothing of this call walked yet */
 	__u32 opaque; /* bytes exist but cannot be read (sendfile) */
 	__u32 cap_begun; /* a captured request began in this call */
+	__u64 win_addr; /* user address the scratch window was loaded from */
+	__u32 win_len; /* bytes loaded there; 0: none yet */
+	__u32 _pad;
 };
 
 /* What bpf_loop hands each round: the walk and the objects it works on. */
 struct bt_scan_ctx {
 	struct bt_scan s;
 	struct bt_conn *c;
-	struct bt_scratch *sc;
+	struct h1_window *sc;
 };
 
 static __always_inline struct h1_dir *bt_dir(struct bt_conn *c, struct bt_scan *s)
@@ -73,77 +76,29 @@ static __always_inline int bt_try_resync(struct bt_scan *s, struct bt_conn *c, s
 	return 0;
 }
 
-/* First index in [from, n) holding byte a or b, else n. Global: verified once. */
-__attribute__((noinline)) int bt_find_either(struct bt_scratch *sc, __u32 from, __u32 n, __u32 ab)
-{
-	__u8 a = ab & 0xff, b = ab >> 8;
-	__u32 i = n, k;
-
-	if (!sc || from >= n || n > BT_SCAN_WINDOW)
-		return n;
-	for (k = 0; k < BT_SCAN_WINDOW; k++) {
-		__u8 c;
-
-		i = from + k;
-		if (i >= n)
-			break;
-		c = sc->b[i & (BT_SCAN_WINDOW - 1)];
-		if (c == a || c == b)
-			break;
-	}
-	return i;
-}
-
 /*
- * Most of a header block is bytes the framer only counts: names it does
- * not look for (all but Content-Length and Transfer-Encoding, told apart
- * from their first bytes) up to the ':', and those headers' values up to
- * the end of the line; likewise a status line's reason phrase. Pass over
- * them in one go instead of a framer step per byte. Returns the index to
- * continue from.
- */
-static __always_inline __u32 bt_skip_counted(struct bt_scratch *sc, struct h1_dir *d, __u32 i,
-					     __u32 n)
-{
-	__u32 stop, j, len;
-
-	if (!d->line_len)
-		return i;
-	if (d->phase == H1_HEADERS && d->hdr == HDR_VAL_OTHER)
-		stop = '\r' | '\n' << 8;
-	else if (d->phase == H1_HEADERS && d->hdr == HDR_SKIP_NAME)
-		stop = ':' | '\n' << 8;
-	else
-		return i;
-	j = bt_find_either(sc, i, n, stop);
-	if (j <= i || j > n)
-		return i;
-	d->msg_bytes += j - i;
-	len = d->line_len + (j - i);
-	d->line_len = len > 0xffff ? 0xffff : len;
-	return j;
-}
-
-/*
- * Step through n bytes of a window until an event or a phase that skips
- * bytes. Global, so the verifier checks its loop once per program rather
- * than once per caller path. Returns consumed << 8 | event.
+ * Step through window bytes [from, n) until an event or a phase that skips
+ * bytes, in bulk where h1_fast can. Global, so the verifier checks its
+ * loop once per program rather than once per caller path. Returns
+ * index_reached << 8 | event.
  */
 #define BT_WIN_REQUEST (1u << 31)
-__attribute__((noinline)) int bt_scan_bytes(struct bt_scratch *sc, struct h1_dir *d,
-					    struct h1_target *t, __u32 n_req, __u64 ts)
+#define BT_WIN_SPAN(from, n, is_request) \
+	((__u32)(n) | (__u32)(from) << 12 | ((is_request) ? BT_WIN_REQUEST : 0))
+__attribute__((noinline)) int bt_scan_bytes(struct h1_window *sc, struct h1_dir *d,
+					    struct h1_target *t, __u32 span, __u64 ts)
 {
-	__u32 n = n_req & ~BT_WIN_REQUEST;
-	__u32 is_request = !!(n_req & BT_WIN_REQUEST);
+	__u32 n = span & 0xfff, i = (span >> 12) & 0xfff;
+	__u32 is_request = !!(span & BT_WIN_REQUEST);
 	int ev = H1_EV_NONE;
-	__u32 i = 0, iter;
+	__u32 iter;
 
 	if (!sc || !d || !t)
 		return H1_EV_ERROR;
 	if (n > BT_SCAN_WINDOW)
 		n = BT_SCAN_WINDOW;
 	for (iter = 0; iter < BT_SCAN_WINDOW; iter++) {
-		i = bt_skip_counted(sc, d, i, n);
+		i = h1_fast(d, sc, H1_SPAN(i, n, is_request), t, ts);
 		if (i >= n)
 			break;
 		ev = h1_step(d, sc->b[i & (BT_SCAN_WINDOW - 1)], is_request, t, ts);
@@ -154,25 +109,39 @@ __attribute__((noinline)) int bt_scan_bytes(struct bt_scratch *sc, struct h1_dir
 	return (int)(i << 8) | ev;
 }
 
-/* Parse one window of bytes; returns bytes consumed. */
+/*
+ * Frame from the cursor on; returns bytes consumed. The window read from
+ * user memory is kept across framing events: the next step reuses it while
+ * the cursor is still inside it, instead of copying the same bytes again.
+ */
 static __always_inline __u64 bt_scan_window(struct bt_scan *s, struct bt_conn *c,
-					    struct bt_scratch *sc, struct h1_dir *d, __u64 avail,
+					    struct h1_window *sc, struct h1_dir *d, __u64 avail,
 					    int *ev)
 {
-	__u32 n = avail > BT_SCAN_WINDOW ? BT_SCAN_WINDOW : avail;
+	__u64 addr = s->k.base + s->k.off;
+	__u32 from = 0, n;
 	int r;
 
 	*ev = H1_EV_NONE;
-	if (bpf_probe_read_user(sc->b, n & (BT_SCAN_WINDOW - 1) ?: BT_SCAN_WINDOW,
-				(void *)(s->k.base + s->k.off))) {
-		bt_count(BT_DROP_READ_USER);
-		*ev = H1_EV_ERROR;
-		d->phase = H1_DESYNC;
-		return avail;
+	if (s->win_len && addr >= s->win_addr && addr < s->win_addr + s->win_len) {
+		from = addr - s->win_addr;
+		n = s->win_len;
+	} else {
+		n = avail > BT_SCAN_WINDOW ? BT_SCAN_WINDOW : avail;
+		if (bpf_probe_read_user(sc->b, n & (BT_SCAN_WINDOW - 1) ?: BT_SCAN_WINDOW,
+					(void *)addr)) {
+			bt_count(BT_DROP_READ_USER);
+			*ev = H1_EV_ERROR;
+			d->phase = H1_DESYNC;
+			s->win_len = 0;
+			return avail;
+		}
+		s->win_addr = addr;
+		s->win_len = n;
 	}
-	r = bt_scan_bytes(sc, d, &c->target, n | (s->is_request ? BT_WIN_REQUEST : 0), s->ts_first);
+	r = bt_scan_bytes(sc, d, &c->target, BT_WIN_SPAN(from, n, s->is_request), s->ts_first);
 	*ev = r & 0xff;
-	return (__u32)r >> 8;
+	return ((__u32)r >> 8) - from;
 }
 
 /*
@@ -181,7 +150,7 @@ static __always_inline __u64 bt_scan_window(struct bt_scan *s, struct bt_conn *c
  * caller path. Returns 1 when the walk is over.
  */
 __attribute__((noinline)) int bt_scan_step(struct bt_scan *s, struct bt_conn *c,
-					   struct bt_scratch *sc)
+					   struct h1_window *sc)
 {
 	struct h1_dir *d;
 	__u64 avail, n;
@@ -253,7 +222,12 @@ static __always_inline void bt_walk(struct bt_conn *c, struct bt_inflight *in, _
 	if (s->k.left && d->phase != H1_DESYNC && d->phase != H1_OFF && !bt_cursor_exhausted(&s->k))
 		bt_desync(c, BT_DROP_SCAN_BUDGET);
 	d->last_ns = now;
-	if (s->is_request && !s->opaque && (cap_at_entry || s->cap_begun))
+	if (!s->is_request || s->opaque || !(cap_at_entry || s->cap_begun))
+		return;
+	if (c->role == BT_ROLE_SERVER)
+		bt_inspect(c, in, bytes, cap_at_entry ? 0 : s->cap_from,
+			   cap_at_entry ? 0 : BT_DATA_FIRST);
+	else
 		bt_capture(c, in, bytes, cap_at_entry ? 0 : s->cap_from, BT_DATA_REQUEST,
 			   cap_at_entry ? 0 : BT_DATA_FIRST);
 }

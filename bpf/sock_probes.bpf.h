@@ -33,7 +33,7 @@ static __always_inline int bt_enter(int fd, __u64 buf, __u64 count, __u8 kind, _
 		bt_count(BT_DROP_INFLIGHT_MAP_FULL);
 		return 0;
 	}
-	t->in.enter_ns = bpf_ktime_get_ns();
+	t->in.enter_ns = ingress ? 0 : bpf_ktime_get_ns(); /* reads are timed at their return */
 	t->in.buf = buf;
 	t->in.count = count;
 	t->in.fd = fd;

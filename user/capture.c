@@ -20,9 +20,13 @@ struct capture {
 
 /* The one size each record type has; 0 = not a type we know. */
 static const size_t record_size[] = {
-	[BT_EV_HTTP] = sizeof(struct bt_http_record), [BT_EV_DATA] = sizeof(struct bt_data_record),
-	[BT_EV_EXEC] = sizeof(struct bt_exec_record), [BT_EV_PRIV] = sizeof(struct bt_priv_record),
-	[BT_EV_FLOW] = sizeof(struct bt_flow_record), [BT_EV_DBIO] = sizeof(struct bt_dbio_record),
+	[BT_EV_HTTP] = sizeof(struct bt_http_record),
+	[BT_EV_DATA] = sizeof(struct bt_data_record),
+	[BT_EV_EXEC] = sizeof(struct bt_exec_record),
+	[BT_EV_PRIV] = sizeof(struct bt_priv_record),
+	[BT_EV_FLOW] = sizeof(struct bt_flow_record),
+	[BT_EV_DBIO] = sizeof(struct bt_dbio_record),
+	[BT_EV_REQHEAD] = sizeof(struct bt_reqhead_record),
 };
 
 /* Lengths inside a record that readers index by. */
@@ -34,6 +38,8 @@ static int lengths_ok(const struct bt_event_hdr *h)
 		return ((const struct bt_data_record *)h)->len <= BT_DATA_MAX;
 	if (h->type == BT_EV_DBIO)
 		return d->head_len <= BT_DBIO_HEAD && d->tail_len <= BT_DBIO_TAIL;
+	if (h->type == BT_EV_REQHEAD)
+		return ((const struct bt_reqhead_record *)h)->len <= BT_REQHEAD_MAX;
 	return 1;
 }
 
@@ -73,6 +79,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 	case BT_EV_DBIO:
 		if (c->h.on_dbio)
 			c->h.on_dbio(c->h.ctx, data);
+		break;
+	case BT_EV_REQHEAD:
+		if (c->h.on_reqhead)
+			c->h.on_reqhead(c->h.ctx, data);
 		break;
 	}
 	return 0;

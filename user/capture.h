@@ -17,6 +17,7 @@ typedef void (*capture_exec_fn)(void *ctx, const struct bt_exec_record *e);
 typedef void (*capture_priv_fn)(void *ctx, const struct bt_priv_record *p);
 typedef void (*capture_flow_fn)(void *ctx, const struct bt_flow_record *f);
 typedef void (*capture_dbio_fn)(void *ctx, const struct bt_dbio_record *d);
+typedef void (*capture_reqhead_fn)(void *ctx, const struct bt_reqhead_record *r);
 
 struct capture_handlers {
 	capture_http_fn on_http;
@@ -26,6 +27,7 @@ struct capture_handlers {
 	capture_priv_fn on_priv; /* may be NULL */
 	capture_flow_fn on_flow; /* may be NULL */
 	capture_dbio_fn on_dbio; /* may be NULL */
+	capture_reqhead_fn on_reqhead; /* may be NULL */
 };
 
 struct capture;

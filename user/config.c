@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "biothings/limits.h"
 #include "route.h"
 #include "units.h"
 
@@ -126,6 +127,10 @@ const struct config_opt config_opts[] = {
 	  false, NULL, "N", "identical LLM requests that make a loop (10)" },
 	{ "security.llm_repeat_window", NULL, 0, OT_DURATION, FIELD(detect.llm_repeat_window_ns),
 	  SEC, 86400 * SEC, false, NULL, "DURATION", "window of llm_repeat_count (1m)" },
+	{ "security.inspect_request_bytes", "inspect-request-bytes", 0, OT_SIZE,
+	  FIELD(inspect_bytes), 0, BT_INSPECT_MAX, false, "2KiB", "SIZE",
+	  "first bytes of each served request (headers, body start) the detectors read; 0: the "
+	  "request line only" },
 	{ "security.exfil_bytes", NULL, 0, OT_SIZE, FIELD(exfil_bytes), 1024, 1ull << 50, false,
 	  "100MiB", "SIZE",
 	  "bytes one process sends to one destination that make data_exfiltration" },

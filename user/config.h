@@ -91,6 +91,7 @@ struct obs_config {
 	struct detect_cfg detect; /* security.* thresholds (defaults: detect_cfg_defaults) */
 	uint32_t sec_disabled; /* security.disabled: bit (1 << enum sec_type) per type off */
 	uint64_t exfil_bytes; /* security.exfil_bytes */
+	uint64_t inspect_bytes; /* security.inspect_request_bytes: served-request bytes copied */
 	uint64_t exfil_window_ns; /* security.exfil_window */
 	struct cidr exfil_allow[OBS_CONFIG_MAX_CIDRS]; /* security.exfil_allow */
 	size_t n_exfil_allow;

@@ -59,6 +59,9 @@ int loader__conns_fd(const struct loader *l);
 int loader__attach_tls(struct loader *l, const char *path);
 /* Request-path suffixes whose exchanges the kernel captures in full. */
 int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n);
+/* First bytes of each served request sent as bt_reqhead_record (0: none;
+ * at most BT_INSPECT_MAX). */
+int loader__set_inspect_bytes(struct loader *l, uint32_t bytes);
 /* Database server ports (db.ports): client connections to them send
  * bt_dbio_record instead of HTTP framing. Replaces the whole table;
  * -E2BIG past BT_DB_PORTS_MAX, -EINVAL for a system other than redis or

@@ -156,10 +156,26 @@ int loader_tls_attached(const struct loader *l, const struct bpf_program *p)
 	return 0;
 }
 
+/* The one bt_config entry, read and written whole. */
+static int config_read(struct loader *l, struct bt_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map__lookup_elem(l->skel->maps.bt_config, &zero, sizeof(zero), cfg, sizeof(*cfg),
+				    0);
+}
+
+static int config_write(struct loader *l, const struct bt_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(l->skel->maps.bt_config, &zero, sizeof(zero), cfg, sizeof(*cfg),
+				    BPF_ANY);
+}
+
 int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n)
 {
 	struct bt_config cfg;
-	__u32 zero = 0;
 	int err;
 
 	if (n > BT_CAPTURE_PATHS_MAX)
@@ -177,8 +193,7 @@ int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n)
 		if (err)
 			return err;
 	}
-	err = bpf_map__lookup_elem(l->skel->maps.bt_config, &zero, sizeof(zero), &cfg, sizeof(cfg),
-				   0);
+	err = config_read(l, &cfg);
 	if (err)
 		return err;
 	cfg.n_capture_paths = n;
@@ -190,6 +205,19 @@ int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n)
 		if (len)
 			cfg.capture_last[last >> 6] |= 1ull << (last & 63);
 	}
-	return bpf_map__update_elem(l->skel->maps.bt_config, &zero, sizeof(zero), &cfg, sizeof(cfg),
-				    BPF_ANY);
+	return config_write(l, &cfg);
+}
+
+int loader__set_inspect_bytes(struct loader *l, uint32_t bytes)
+{
+	struct bt_config cfg;
+	int err;
+
+	if (bytes > BT_INSPECT_MAX)
+		return -E2BIG;
+	err = config_read(l, &cfg);
+	if (err)
+		return err;
+	cfg.inspect_bytes = bytes;
+	return config_write(l, &cfg);
 }

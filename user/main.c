@@ -22,6 +22,7 @@
 #include "logs_api.h"
 #include "logstore.h"
 #include "observer.h"
+#include "req_inspect.h"
 #include "privdrop.h"
 
 static volatile sig_atomic_t stopping;
@@ -100,6 +101,11 @@ static int start_bpf(struct observer_ctx *o, const struct loader_opts *lo)
 		log_error("cannot write the capture list err=%d", e);
 		return e;
 	}
+	e = loader__set_inspect_bytes(o->loader, (uint32_t)o->cfg.inspect_bytes);
+	if (e) {
+		log_error("cannot set request inspection err=%d", e);
+		return e;
+	}
 	e = loader__set_db_ports(o->loader, o->cfg.db_ports, o->cfg.n_db_ports);
 	if (e) {
 		log_error("cannot write the database ports err=%d", e);
@@ -130,6 +136,7 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 {
 	const struct capture_handlers handlers = { .on_http = obs_on_http,
 						   .on_data = obs_on_data,
+						   .on_reqhead = obs_on_reqhead,
 						   .on_exec = obs_on_exec,
 						   .ctx = o,
 						   .on_priv = obs_on_priv,
@@ -269,6 +276,7 @@ static void stop(struct observer_ctx *o)
 	llm_tracker__free(o->llm);
 	cost_engine__free(o->cost);
 	security__free(o->sec);
+	req_inspect__free(o->inspect);
 	sysmon__free(o->sysmon);
 	sysres__free(o->res);
 	attribution__free(o->attr);

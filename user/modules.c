@@ -11,6 +11,7 @@
 #include "logfmt.h"
 #include "logs_api.h"
 #include "observer.h"
+#include "req_inspect.h"
 
 /* Environment variables the agent_type rules read; none: no environ is ever opened. */
 int obs_start_env(struct observer_ctx *o)
@@ -64,10 +65,25 @@ int obs_start_security(struct observer_ctx *o)
 				    .exfil = &x,
 				    .disabled = o->cfg.sec_disabled };
 
+	static const char *const result[] = { "result", NULL };
+
 	o->sec = security__new(&so, o->metrics);
 	if (!o->sec) {
 		log_error("cannot start the security detectors err=\"%s\"", strerror(errno));
 		return -ENOMEM;
+	}
+	if (!o->cfg.inspect_bytes)
+		return 0;
+	o->f_inspect = metrics__define(
+		o->metrics, "biothings_security_inspected_requests_total", METRIC_COUNTER,
+		"Served requests flagged for inspection by what became of their "
+		"first bytes: inspected, no_bytes, evicted, not_http",
+		result, NULL, 0);
+	o->inspect = req_inspect__new(INSPECT_CONNS);
+	if (o->f_inspect < 0 || !o->inspect) {
+		log_error("cannot start request inspection err=%d",
+			  o->f_inspect < 0 ? o->f_inspect : -errno);
+		return o->f_inspect < 0 ? o->f_inspect : -ENOMEM;
 	}
 	return 0;
 }

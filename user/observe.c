@@ -11,21 +11,37 @@
 
 #include "http_enrich.h"
 #include "http_red.h"
+#include "http_threat.h"
 #include "log.h"
 #include "observer.h"
+#include "req_inspect.h"
 #include "service.h"
 
-/* A request this host served: business rules and the request detectors. */
+/* A request this host served: business rules and the request detectors,
+ * which read the request's own first bytes when the kernel sent them. */
 static void on_served(struct observer_ctx *o, const struct bt_http_record *r, const char *service,
 		      const char *method)
 {
 	size_t len = r->path_len < BT_PATH_MAX ? r->path_len : BT_PATH_MAX;
 	char client[64];
+	struct req_view v;
+	struct threat_input in;
+	bool seen = o->inspect && (r->flags & BT_REQ_INSPECTED) &&
+		    req_inspect__take(o->inspect, r->conn_id, &v);
 
+	if (!r->status)
+		return;
 	cost_engine__http(o->cost, service, method, (const char *)r->path, len, r->status);
 	http_addr_text(r->family, r->raddr, client, sizeof(client));
+	if (seen)
+		in = (struct threat_input){ .target = v.target,
+					    .target_len = v.target_len,
+					    .content_type = v.content_type,
+					    .body = v.body,
+					    .body_len = v.body_len,
+					    .header_values = v.header_values };
 	security__http(o->sec, r->end_ns, client, method, (const char *)r->path, len, r->status,
-		       service);
+		       service, seen ? &in : NULL);
 }
 
 /* A finished request into the SLA and performance figures; an upstream is "address:port". */
@@ -67,7 +83,7 @@ void obs_on_http(void *arg, const struct bt_http_record *r)
 		llm_tracker__exchange(o->llm, r, obs.service_name ? obs.service_name : lb.comm);
 		o->llm_rec = NULL;
 	}
-	if (r->role == BT_ROLE_SERVER && r->status)
+	if (r->role == BT_ROLE_SERVER)
 		on_served(o, r, obs.service_name ? obs.service_name : "", obs.method);
 }
 
@@ -134,6 +150,13 @@ void obs_on_data(void *arg, const struct bt_data_record *d)
 	struct observer_ctx *o = arg;
 
 	llm_tracker__data(o->llm, d);
+}
+
+void obs_on_reqhead(void *arg, const struct bt_reqhead_record *r)
+{
+	struct observer_ctx *o = arg;
+
+	req_inspect__data(o->inspect, r);
 }
 
 /* Execs matching logs.audit_exec go to the audit trail with their exe and owner. */
@@ -249,6 +272,26 @@ int obs_run_check(void *ctx, const char *name, struct check_result *out)
 	return o->checks ? checks_run__now(o->checks, name, out) : -ENOENT;
 }
 
+/* Mirrors the served-request inspection counts into their family. */
+static void obs_inspect_stats(struct observer_ctx *o)
+{
+	static const char *const result[REQ_INSPECT__COUNT] = {
+		[REQ_INSPECT_SEEN] = "inspected",
+		[REQ_INSPECT_NO_BYTES] = "no_bytes",
+		[REQ_INSPECT_EVICTED] = "evicted",
+		[REQ_INSPECT_NOT_HTTP] = "not_http",
+	};
+
+	if (!o->inspect)
+		return;
+	for (int i = 0; i < REQ_INSPECT__COUNT; i++) {
+		const char *lv[] = { result[i], NULL };
+
+		metrics__set(o->metrics, o->f_inspect, lv,
+			     (double)req_inspect__stat(o->inspect, (enum req_inspect_stat)i));
+	}
+}
+
 /* The observer's own health: it cannot observe well while the kernel drops records. */
 void obs_self_health(struct observer_ctx *o)
 {
@@ -258,6 +301,7 @@ void obs_self_health(struct observer_ctx *o)
 	health__self(o->health, kernel[BT_DROP_RINGBUF_FULL] == o->ringbuf_drops,
 		     "records dropped: ring buffer full (raise capture.ringbuf_size)");
 	o->ringbuf_drops = kernel[BT_DROP_RINGBUF_FULL];
+	obs_inspect_stats(o);
 }
 
 /* Once a second on the loop: a host resources sample. */

@@ -39,6 +39,7 @@
 #define MAX_PROG_STATS 64
 #define MAX_PROBES (MAX_PROG_STATS + 128) /* tracepoints and TLS files (loader__probes) */
 #define PROC_ENV_PROCS 4096
+#define INSPECT_CONNS 4096 /* connections whose served-request bytes are gathered at once */
 
 struct observer_ctx {
 	struct obs_config cfg;
@@ -54,6 +55,8 @@ struct observer_ctx {
 	struct proc_env *env;
 	struct cost_engine *cost;
 	struct security *sec;
+	struct req_inspect *inspect; /* served-request bytes, NULL when inspection is off */
+	int f_inspect; /* biothings_security_inspected_requests_total */
 	struct logstore *logs;
 	struct sysres *res;
 	struct sysmon *sysmon;
@@ -79,6 +82,7 @@ uint64_t obs_now_ns(void); /* CLOCK_MONOTONIC */
 /* observe.c: capture handlers, LLM and check callbacks, once-a-second work */
 void obs_on_http(void *arg, const struct bt_http_record *r);
 void obs_on_data(void *arg, const struct bt_data_record *d);
+void obs_on_reqhead(void *arg, const struct bt_reqhead_record *r);
 void obs_on_exec(void *arg, const struct bt_exec_record *e);
 void obs_on_priv(void *arg, const struct bt_priv_record *p);
 void obs_on_flow(void *arg, const struct bt_flow_record *f);

@@ -111,7 +111,8 @@ static void raise_alert(struct security *s, const struct detect_alert *a, const 
 }
 
 void security__http(struct security *s, uint64_t now_ns, const char *client, const char *method,
-		    const char *target, size_t len, uint16_t status, const char *service)
+		    const char *target, size_t len, uint16_t status, const char *service,
+		    const struct threat_input *seen)
 {
 	struct threat_input in = { .target = target, .target_len = len };
 	struct threat_hit hits[THREAT__COUNT];
@@ -124,7 +125,7 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 	n = len < BT_PATH_MAX ? len : BT_PATH_MAX;
 	snprintf(path, sizeof(path), "%.*s", (int)n, target);
 	path[strcspn(path, "?")] = '\0';
-	n = http_threat_scan(&in, hits, THREAT__COUNT);
+	n = http_threat_scan(seen ? seen : &in, hits, THREAT__COUNT);
 	for (size_t i = 0; i < n; i++) {
 		struct sec_event e;
 
@@ -283,10 +284,11 @@ static json_t *event_json(const struct sec_event *e)
 
 	gmtime_r(&e->ts, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_pack("{ss ss ss ss ss ss ss sI sI sI}", "timestamp", ts, "type",
+	return json_pack("{ss ss ss ss ss ss ss ss sI sI sI sI}", "timestamp", ts, "type",
 			 sec_type_name(e->type), "severity", sec_type_severity(e->type), "source",
-			 e->source, "service", e->service, "method", e->method, "detail", e->detail,
-			 "pid", (json_int_t)e->pid, "uid", (json_int_t)e->uid, "count",
+			 e->source, "service", e->service, "method", e->method, "path", e->path,
+			 "detail", e->detail, "status", (json_int_t)e->status, "pid",
+			 (json_int_t)e->pid, "uid", (json_int_t)e->uid, "count",
 			 (json_int_t)e->count);
 }
 

@@ -25,6 +25,8 @@
 #include "exfil.h"
 #include "sec_types.h"
 
+struct threat_input;
+
 #define SECURITY_RING 1024 /* recent events kept for the API */
 
 struct metrics;
@@ -40,9 +42,12 @@ struct security_opts {
 struct security *security__new(const struct security_opts *o, struct metrics *m); /* NULL + errno */
 void security__free(struct security *s);
 
-/* A served request: client address text, method, raw target, status, service. */
+/* A served request: client address text, method, raw target (the kernel's,
+ * maybe cut), status, service; seen, when not NULL, is what was read of the
+ * request itself (whole target, header values, body) and is scanned instead. */
 void security__http(struct security *s, uint64_t now_ns, const char *client, const char *method,
-		    const char *target, size_t len, uint16_t status, const char *service);
+		    const char *target, size_t len, uint16_t status, const char *service,
+		    const struct threat_input *seen);
 /* A finished LLM call of service/agent. */
 void security__llm(struct security *s, uint64_t now_ns, const char *service, const char *agent,
 		   double cost_usd, uint64_t request_hash);

@@ -69,6 +69,13 @@ struct h1_target {
 	__u8 b[BT_PATH_MAX];
 };
 
+/* Bytes of a message being framed, copied from the caller's buffer (one
+ * per CPU in BPF: map "bt_scratch"). The 8 bytes past the window let the
+ * framer load a word at any masked index; they are never counted. */
+struct h1_window {
+	__u8 b[BT_SCAN_WINDOW + 8];
+};
+
 struct bt_pending {
 	__u64 start_ns;
 	__u64 req_bytes;
@@ -85,7 +92,7 @@ enum bt_conn_flags {
 	BT_CONN_SEEN_HTTP = 1 << 0, /* an HTTP/1.x message started here */
 	BT_CONN_NOT_HTTP = 1 << 1, /* first bytes were another protocol */
 	BT_CONN_TLS = 1 << 2, /* plaintext of a TLS session (bt_tls_conns) */
-	BT_CONN_CAP_REQ = 1 << 3, /* inside a captured request */
+	BT_CONN_CAP_REQ = 1 << 3, /* inside a captured (client) or inspected (server) request */
 	BT_CONN_DB_REDIS = 1 << 4, /* client to a Redis port: bt_dbio_record, no HTTP framing */
 	BT_CONN_DB_POSTGRESQL = 1 << 5, /* client to a PostgreSQL port: likewise */
 };
@@ -107,7 +114,7 @@ struct bt_conn {
 	__u8 head; /* index of the oldest pending request */
 	__u8 count; /* pending requests */
 	__u32 flags; /* enum bt_conn_flags */
-	__u32 _pad;
+	__u32 inspect_left; /* bytes of the served request still to send as BT_EV_REQHEAD */
 	struct h1_dir req; /* requests: ingress for servers, egress for clients */
 	struct h1_dir resp;
 	struct h1_target target; /* target of the request being parsed */
@@ -136,7 +143,7 @@ struct bt_config {
 	__u32 self_tgid; /* the observer itself: never tracked */
 	__u32 enabled; /* 0 pauses tracking of new connections */
 	__u32 n_capture_paths; /* used slots of bt_capture_paths */
-	__u32 _pad;
+	__u32 inspect_bytes; /* first bytes of each served request sent as BT_EV_REQHEAD; 0: none */
 	/* bit c set: some capture path ends with byte c. Lets most requests
 	 * be turned down on one byte, before any suffix comparison. */
 	__u64 capture_last[4];

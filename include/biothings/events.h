@@ -19,6 +19,7 @@ enum bt_event_type {
 	BT_EV_PRIV = 4, /* a process whose real uid is not root gained root */
 	BT_EV_FLOW = 5, /* a TCP connection a process opened has closed: its byte counts */
 	BT_EV_DBIO = 6, /* bytes moved on a client connection to a database port */
+	BT_EV_REQHEAD = 7, /* first bytes of a request this host served (security inspection) */
 };
 
 enum bt_role {
@@ -50,6 +51,7 @@ enum bt_req_flags {
 	BT_REQ_CLOSE_DELIMITED = 1 << 4, /* response body ended by close */
 	BT_REQ_TLS = 1 << 5, /* plaintext taken from a TLS library */
 	BT_REQ_CAPTURED = 1 << 6, /* its bytes were sent as BT_EV_DATA records */
+	BT_REQ_INSPECTED = 1 << 7, /* served: its first bytes were sent as BT_EV_REQHEAD records */
 };
 
 struct bt_event_hdr {
@@ -131,6 +133,27 @@ enum bt_data_flags {
 	BT_DATA_FIRST = 1 << 1, /* first record of a newly captured message */
 	BT_DATA_LOST = 1 << 2, /* bytes before this record could not be sent */
 };
+
+/*
+ * The first bytes of a request served on this host (server role), for the
+ * request detectors: start line, headers and the beginning of the body,
+ * at most bt_config.inspect_bytes per request, in records of at most
+ * BT_REQHEAD_MAX. Concatenating a conn_id's records from the one flagged
+ * BT_DATA_FIRST gives the request from its first byte; they reach the
+ * reader before the bt_http_record (flagged BT_REQ_INSPECTED) of the same
+ * request. Bytes past the request (pipelining) may follow in the last
+ * record. flags are BT_DATA_*.
+ */
+struct bt_reqhead_record {
+	struct bt_event_hdr hdr;
+	__u64 conn_id;
+	__u32 len; /* bytes in data[] */
+	__u8 flags; /* BT_DATA_* */
+	__u8 _pad[3];
+	__u8 data[BT_REQHEAD_MAX];
+};
+_Static_assert(sizeof(struct bt_reqhead_record) == 32 + 16 + BT_REQHEAD_MAX,
+	       "bt_reqhead_record layout");
 
 /* A process image changed (sched_process_exec); hdr.tgid is the process. */
 struct bt_exec_record {

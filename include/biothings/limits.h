@@ -28,6 +28,10 @@
  * syscall sends at most BT_DATA_MAX * BT_DATA_CHUNKS bytes). */
 #define BT_DATA_MAX 4096
 #define BT_DATA_CHUNKS 64
+/* Bytes per BT_EV_REQHEAD record, and the most the daemon may ask for
+ * per served request (bt_config.inspect_bytes). Powers of two. */
+#define BT_REQHEAD_MAX 1024
+#define BT_INSPECT_MAX 8192
 /* Request-path suffixes that mark an exchange for payload capture. */
 #define BT_CAPTURE_PATHS_MAX 32
 #define BT_CAPTURE_PATH_LEN 32

@@ -49,6 +49,9 @@ def record(method, code):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
+    # Header and body go out in separate writes; with Nagle on, a keep-alive
+    # client's delayed ACK holds every answer 40 ms.
+    disable_nagle_algorithm = True
     server_version = 'bt-e2e'
 
     def log_message(self, fmt, *args):

@@ -70,6 +70,11 @@ static void test_process_records(void **state)
 	SAME_MEMBER(bt_flow_record, comm);
 	SAME_MEMBER(bt_flow_record, outcome);
 	SAME_MEMBER(bt_flow_record, err);
+	assert_int_equal(find("bt_reqhead_record")->size, sizeof(struct bt_reqhead_record));
+	SAME_MEMBER(bt_reqhead_record, conn_id);
+	SAME_MEMBER(bt_reqhead_record, len);
+	SAME_MEMBER(bt_reqhead_record, flags);
+	SAME_MEMBER(bt_reqhead_record, data);
 }
 
 static void test_db_records(void **state)
@@ -98,6 +103,8 @@ static void test_conn_state(void **state)
 	SAME_MEMBER(h1_dir, phase);
 	SAME_MEMBER(bt_conn_key, fd);
 	SAME_MEMBER(bt_config, enabled);
+	SAME_MEMBER(bt_config, inspect_bytes);
+	SAME_MEMBER(bt_conn, inspect_left);
 }
 
 int main(void)
