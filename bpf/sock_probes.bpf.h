@@ -33,7 +33,7 @@ static __always_inline int bt_enter(int fd, __u64 buf, __u64 count, __u8 kind, _
 		bt_count(BT_DROP_INFLIGHT_MAP_FULL);
 		return 0;
 	}
-	t->in.enter_ns = ingress ? 0 : bpf_ktime_get_ns(); /* reads are timed at their return */
+	t->in.enter_ns = bpf_ktime_get_ns();
 	t->in.buf = buf;
 	t->in.count = count;
 	t->in.fd = fd;
@@ -46,6 +46,21 @@ static __always_inline int bt_enter(int fd, __u64 buf, __u64 count, __u8 kind, _
 
 /* --- sys_exit: act on what happened ------------------------------------ */
 
+/* What a call that moved bytes on tracked connection c did. */
+static __always_inline void bt_io_done(struct bt_conn *c, struct bt_inflight *in, long ret,
+				       __u64 now)
+{
+	if (c->flags & BT_CONN_DB) {
+		bt_db_io(c, in, ret, now);
+		return;
+	}
+	if (ret == 0 && in->ingress && c->role == BT_ROLE_CLIENT)
+		bt_on_eof(c, now);
+	if (ret > 0)
+		bt_walk(c, in, ret, now);
+}
+
+/* A write (or connect) stashed at entry has returned. */
 static __always_inline int bt_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -53,7 +68,6 @@ static __always_inline int bt_exit(long ret)
 	struct bt_conn_key key;
 	struct bt_conn *c;
 	struct bt_task *t;
-	__u64 now;
 
 	t = bpf_task_storage_get(&bt_tasks, bpf_get_current_task_btf(), 0, 0);
 	if (!t || !t->pending)
@@ -72,17 +86,56 @@ static __always_inline int bt_exit(long ret)
 	c = bpf_map_lookup_elem(&bt_conns, &key);
 	if (!c)
 		return 0;
-	now = bpf_ktime_get_ns();
 	t->last_fd = in.fd;
-	if (c->flags & BT_CONN_DB) {
-		bt_db_io(c, &in, ret, now);
+	bt_io_done(c, &in, ret, bpf_ktime_get_ns());
+	return 0;
+}
+
+/*
+ * A read (or sendfile) returned. Its arguments are still in the registers
+ * the task saved at syscall entry (bpf_task_pt_regs), so these calls need
+ * no entry program: one hooked program instead of two on the busiest
+ * calls. peek_arg is the argument holding MSG_PEEK, or 0 for calls without
+ * one. sendfile is timed at its return: a client request sent with it
+ * starts there (servers, who use it for bodies, never need its start).
+ */
+#if defined(__TARGET_ARCH_x86)
+#define BT_ARG1(r) ((r)->di)
+#define BT_ARG2(r) ((r)->si)
+#define BT_ARG3(r) ((r)->dx)
+#define BT_ARG4(r) ((r)->r10)
+#else
+#error "syscall argument registers are defined for x86_64 only"
+#endif
+
+static __always_inline int bt_exit_args_call(long ret, __u8 kind, __u8 ingress, int peek_arg)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 id = bpf_get_current_pid_tgid();
+	struct bt_inflight in = { .kind = kind, .ingress = ingress };
+	struct bt_conn_key key;
+	struct bt_conn *c;
+	struct bt_task *t;
+
+	if (!regs)
 		return 0;
-	}
-	if (ret == 0 && in.ingress && c->role == BT_ROLE_CLIENT)
-		bt_on_eof(c, now);
-	if (ret <= 0)
+	key.tgid = id >> 32;
+	key.fd = BT_ARG1(regs);
+	c = bpf_map_lookup_elem(&bt_conns, &key);
+	if (!c)
 		return 0;
-	bt_walk(c, &in, ret, now);
+	if ((peek_arg == 3 && (BT_ARG3(regs) & BT_MSG_PEEK)) ||
+	    (peek_arg == 4 && (BT_ARG4(regs) & BT_MSG_PEEK)))
+		return 0; /* the same bytes will be read again */
+	in.fd = key.fd;
+	in.buf = kind == BT_IO_OPAQUE ? 0 : BT_ARG2(regs);
+	in.count = kind == BT_IO_MSG ? 0 : kind == BT_IO_OPAQUE ? BT_ARG4(regs) : BT_ARG3(regs);
+	t = bpf_task_storage_get(&bt_tasks, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t)
+		t->last_fd = in.fd;
+	in.enter_ns = bpf_ktime_get_ns();
+	bt_io_done(c, &in, ret, in.enter_ns);
 	return 0;
 }
 
@@ -141,38 +194,14 @@ int bt_enter_connect(struct trace_event_raw_sys_enter *ctx)
 		return bt_enter(ARG(0), ARG(1), ARG(2), kind, ingress); \
 	}
 
-BT_ENTER(read, BT_IO_BUF, 1)
 BT_ENTER(write, BT_IO_BUF, 0)
 BT_ENTER(sendto, BT_IO_BUF, 0)
-BT_ENTER(readv, BT_IO_IOV, 1)
 BT_ENTER(writev, BT_IO_IOV, 0)
-
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int bt_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
-{
-	if (ARG(3) & BT_MSG_PEEK)
-		return 0; /* the same bytes will be read again */
-	return bt_enter(ARG(0), ARG(1), ARG(2), BT_IO_BUF, 1);
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int bt_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	if (ARG(2) & BT_MSG_PEEK)
-		return 0;
-	return bt_enter(ARG(0), ARG(1), 0, BT_IO_MSG, 1);
-}
 
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int bt_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
 	return bt_enter(ARG(0), ARG(1), 0, BT_IO_MSG, 0);
-}
-
-SEC("tracepoint/syscalls/sys_enter_sendfile64")
-int bt_enter_sendfile(struct trace_event_raw_sys_enter *ctx)
-{
-	return bt_enter(ARG(0), 0, ARG(3), BT_IO_OPAQUE, 0);
 }
 
 /* One exit handler per syscall: tracepoint programs attach to one event. */
@@ -184,15 +213,29 @@ int bt_enter_sendfile(struct trace_event_raw_sys_enter *ctx)
 	}
 
 BT_EXIT(connect)
-BT_EXIT(read)
 BT_EXIT(write)
-BT_EXIT(recvfrom)
 BT_EXIT(sendto)
-BT_EXIT(readv)
 BT_EXIT(writev)
-BT_EXIT(recvmsg)
 BT_EXIT(sendmsg)
-BT_EXIT(sendfile64)
+
+/* Reads: one exit program each, arguments from the saved registers. */
+#define BT_EXIT_READ(name, kind, peek_arg)                             \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                     \
+	int bt_exit_##name(struct trace_event_raw_sys_exit *ctx)       \
+	{                                                              \
+		return bt_exit_args_call(ctx->ret, kind, 1, peek_arg); \
+	}
+
+BT_EXIT_READ(read, BT_IO_BUF, 0)
+BT_EXIT_READ(recvfrom, BT_IO_BUF, 4)
+BT_EXIT_READ(readv, BT_IO_IOV, 0)
+BT_EXIT_READ(recvmsg, BT_IO_MSG, 3)
+
+SEC("tracepoint/syscalls/sys_exit_sendfile64")
+int bt_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
+{
+	return bt_exit_args_call(ctx->ret, BT_IO_OPAQUE, 0, 0); /* (out_fd, in_fd, offset, count) */
+}
 
 SEC("tracepoint/syscalls/sys_enter_close")
 int bt_enter_close(struct trace_event_raw_sys_enter *ctx)
