@@ -79,7 +79,7 @@ int obs_start_security(struct observer_ctx *o)
 		"Served requests flagged for inspection by what became of their "
 		"first bytes: inspected, no_bytes, evicted, not_http",
 		result, NULL, 0);
-	o->inspect = req_inspect__new(INSPECT_CONNS);
+	o->inspect = req_inspect__new(INSPECT_CONNS, o->cfg.inspect_bytes);
 	if (o->f_inspect < 0 || !o->inspect) {
 		log_error("cannot start request inspection err=%d",
 			  o->f_inspect < 0 ? o->f_inspect : -errno);

@@ -18,12 +18,13 @@ struct slot {
 	bool used;
 	bool broken; /* bytes of the request were lost: do not read it */
 	size_t len;
-	uint8_t buf[BT_INSPECT_MAX];
+	uint8_t *buf; /* max_bytes, allocated when the slot is first used */
 };
 
 struct req_inspect {
 	struct slot *slots;
 	size_t mask;
+	size_t max_bytes;
 	uint64_t stat[REQ_INSPECT__COUNT];
 	/* The view handed out last and the storage it points into. */
 	struct llm_msg msg;
@@ -46,13 +47,14 @@ uint64_t req_inspect__stat(const struct req_inspect *ri, enum req_inspect_stat s
 	return ri && s < REQ_INSPECT__COUNT ? __atomic_load_n(&ri->stat[s], __ATOMIC_RELAXED) : 0;
 }
 
-struct req_inspect *req_inspect__new(size_t slots)
+struct req_inspect *req_inspect__new(size_t slots, size_t max_bytes)
 {
 	struct req_inspect *ri = calloc(1, sizeof(*ri));
 	size_t n = 1;
 
 	if (!ri)
 		return NULL;
+	ri->max_bytes = max_bytes && max_bytes < BT_INSPECT_MAX ? max_bytes : BT_INSPECT_MAX;
 	while (n < slots && n < (1u << 20))
 		n <<= 1;
 	ri->slots = calloc(n, sizeof(*ri->slots));
@@ -81,7 +83,11 @@ void req_inspect__free(struct req_inspect *ri)
 	if (!ri)
 		return;
 	view_release(ri);
-	explicit_bzero(ri->slots, (ri->mask + 1) * sizeof(*ri->slots));
+	for (size_t i = 0; i <= ri->mask; i++) {
+		if (ri->slots[i].buf)
+			explicit_bzero(ri->slots[i].buf, ri->max_bytes);
+		free(ri->slots[i].buf);
+	}
 	free(ri->slots);
 	free(ri);
 }
@@ -96,7 +102,8 @@ static struct slot *slot_of(struct req_inspect *ri, uint64_t conn_id)
 
 static void slot_clear(struct slot *s)
 {
-	explicit_bzero(s->buf, s->len);
+	if (s->buf)
+		explicit_bzero(s->buf, s->len);
 	s->used = false;
 	s->broken = false;
 	s->len = 0;
@@ -114,6 +121,8 @@ void req_inspect__data(struct req_inspect *ri, const struct bt_reqhead_record *r
 		if (s->used && s->conn_id != r->conn_id)
 			stat_add(ri, REQ_INSPECT_EVICTED);
 		slot_clear(s);
+		if (!s->buf && !(s->buf = malloc(ri->max_bytes)))
+			return; /* not kept: the request's take counts it */
 		s->used = true;
 		s->conn_id = r->conn_id;
 	} else if (!s->used || s->conn_id != r->conn_id) {
@@ -122,8 +131,8 @@ void req_inspect__data(struct req_inspect *ri, const struct bt_reqhead_record *r
 	if (r->flags & BT_DATA_LOST)
 		s->broken = true;
 	n = r->len < BT_REQHEAD_MAX ? r->len : BT_REQHEAD_MAX;
-	if (n > sizeof(s->buf) - s->len)
-		n = sizeof(s->buf) - s->len;
+	if (n > ri->max_bytes - s->len)
+		n = ri->max_bytes - s->len;
 	memcpy(s->buf + s->len, r->data, n);
 	s->len += n;
 }

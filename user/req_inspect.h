@@ -44,8 +44,11 @@ enum req_inspect_stat {
 
 struct req_inspect;
 
-/* slots: connections followed at once, rounded up to a power of two. NULL + errno. */
-struct req_inspect *req_inspect__new(size_t slots);
+/* slots: connections followed at once, rounded up to a power of two;
+ * max_bytes: bytes kept per request (the kernel's budget; 0 or more than
+ * BT_INSPECT_MAX: BT_INSPECT_MAX). A slot's buffer is allocated when it is
+ * first used. NULL + errno. */
+struct req_inspect *req_inspect__new(size_t slots, size_t max_bytes);
 void req_inspect__free(struct req_inspect *ri);
 /* One record; bytes of a connection it does not follow are ignored. */
 void req_inspect__data(struct req_inspect *ri, const struct bt_reqhead_record *r);

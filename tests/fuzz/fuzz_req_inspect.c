@@ -119,7 +119,7 @@ static size_t record(struct req_inspect *ri, const uint8_t *data, size_t size, s
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct req_inspect *ri = req_inspect__new(2);
+	struct req_inspect *ri = req_inspect__new(2, BT_INSPECT_MAX);
 	struct run r = { 0 };
 	size_t off = 0;
 

@@ -112,7 +112,7 @@ static void check_no_secret(const struct req_view *v)
 
 static void test_one_record(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(64);
+	struct req_inspect *ri = req_inspect__new(64, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -128,7 +128,7 @@ static void test_one_record(void **state)
 /* Missing and empty headers leave no hole: the list stays in order and NULL-terminated. */
 static void test_some_headers(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(64);
+	struct req_inspect *ri = req_inspect__new(64, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -156,7 +156,7 @@ static void test_some_headers(void **state)
 
 static void test_split_records(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(64);
+	struct req_inspect *ri = req_inspect__new(64, BT_INSPECT_MAX);
 	size_t n = strlen(full_req), hdr = (size_t)(strstr(full_req, "\r\n\r\n") + 4 - full_req);
 	struct req_view v;
 
@@ -190,7 +190,7 @@ static void test_split_records(void **state)
 /* A record of a request whose start was not kept is dropped. */
 static void test_not_first_ignored(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(1);
+	struct req_inspect *ri = req_inspect__new(1, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -215,7 +215,7 @@ static void test_not_first_ignored(void **state)
 /* BT_DATA_FIRST on a followed conn: the next request on a kept-alive connection. */
 static void test_first_restarts(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -234,7 +234,7 @@ static void test_first_restarts(void **state)
 
 static void test_lost(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -264,7 +264,7 @@ static void test_lost(void **state)
 
 static void test_unknown_take(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(16);
+	struct req_inspect *ri = req_inspect__new(16, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -286,7 +286,7 @@ static void test_unknown_take(void **state)
 
 static void test_evict(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(1);
+	struct req_inspect *ri = req_inspect__new(1, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -322,7 +322,7 @@ static void test_garbage(void **state)
 		"\x01\x02\x03 / HTTP/1.1\r\n\r\n",
 		"GET / HTTP/9.9\r\n\r\n",
 	};
-	struct req_inspect *ri = req_inspect__new(4);
+	struct req_inspect *ri = req_inspect__new(4, BT_INSPECT_MAX);
 	struct req_view v;
 	uint64_t n = 0;
 
@@ -348,7 +348,7 @@ static void test_garbage(void **state)
 /* The kernel's record keeps 128 bytes of target; the inspected bytes keep it all. */
 static void test_long_target(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	char target[701], req[1024];
 	struct req_view v;
 
@@ -376,7 +376,7 @@ static void test_chunked(void **state)
 				  "6;ext=1\r\n world\r\n"
 				  "a\r\n, chunked!\r\n"
 				  "0\r\n\r\n";
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -428,7 +428,7 @@ static void test_gzip(void **state)
 	static const char plain[] =
 		"{\"query\":\"select name from items where id = 1\","
 		"\"pad\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}";
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	char head[256], buf[2048];
 	size_t zn, n;
 	void *z = gzip_of(plain, strlen(plain), &zn);
@@ -469,7 +469,7 @@ static void test_gzip(void **state)
 /* gzip of nothing: a true take with no body, and nothing left allocated (valgrind/ASan). */
 static void test_gzip_empty(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	char head[256], buf[512];
 	size_t zn, n;
 	void *z = gzip_of("", 0, &zn);
@@ -494,7 +494,7 @@ static void test_gzip_empty(void **state)
 /* Content-Length beyond what arrived (the budget ran out): the part that did. */
 static void test_partial_body(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -509,10 +509,30 @@ static void test_partial_body(void **state)
 	req_inspect__free(ri);
 }
 
+/* A small budget keeps the request's first max_bytes and no more. */
+static void test_budget(void **state)
+{
+	static const char req[] =
+		"POST /p HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		"Content-Length: 100\r\n\r\nq=first&r=second";
+	size_t head = strlen(req) - strlen("q=first&r=second");
+	struct req_inspect *ri = req_inspect__new(8, head + 7);
+	struct req_view v;
+
+	(void)state;
+	assert_non_null(ri);
+	feed(ri, 5, BT_DATA_FIRST, req);
+	feed(ri, 5, 0, "&more=ignored");
+	assert_true(req_inspect__take(ri, 5, &v));
+	mem_eq(v.body, v.body_len, "q=first");
+	mem_eq(v.target, v.target_len, "/p");
+	req_inspect__free(ri);
+}
+
 /* A second request in the same bytes is not the first one's body. */
 static void test_pipelined(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -544,7 +564,7 @@ static void test_pipelined(void **state)
 static void test_overflow(void **state)
 {
 	static const char head[] = "POST /big HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n";
-	struct req_inspect *ri = req_inspect__new(2);
+	struct req_inspect *ri = req_inspect__new(2, BT_INSPECT_MAX);
 	uint8_t chunk[BT_REQHEAD_MAX];
 	struct req_view v;
 	size_t hn = strlen(head);
@@ -586,7 +606,7 @@ static void test_overflow(void **state)
 
 static void test_take_forgets(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -604,7 +624,7 @@ static void test_take_forgets(void **state)
 
 static void test_null_and_stats(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(0);
+	struct req_inspect *ri = req_inspect__new(0, BT_INSPECT_MAX);
 	struct req_view v;
 
 	(void)state;
@@ -635,7 +655,7 @@ static uint64_t conn_of(uint64_t c)
 /* Many conns through a large table: each reads back its own request. */
 static void test_many_conns(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(1000);
+	struct req_inspect *ri = req_inspect__new(1000, BT_INSPECT_MAX);
 	struct req_view v;
 	char req[64], want[16];
 
@@ -684,7 +704,7 @@ static const struct threat_hit *hit_of(const struct threat_hit *h, size_t n, enu
 /* What observe.c's on_served does with a view, down to the detector's verdict. */
 static void test_threat_end_to_end(void **state)
 {
-	struct req_inspect *ri = req_inspect__new(8);
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
 	struct threat_hit hits[THREAT__COUNT];
 	const struct threat_hit *h;
 	struct threat_input in;
@@ -737,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined),      cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_take_forgets),   cmocka_unit_test(test_null_and_stats),
 		cmocka_unit_test(test_many_conns),     cmocka_unit_test(test_threat_end_to_end),
+		cmocka_unit_test(test_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
