@@ -202,7 +202,7 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x)
 		bpf_ringbuf_discard(r, 0);
 		x->flags |= BT_DATA_LOST;
 	} else {
-		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP); /* the request's record wakes the reader */
+		bpf_ringbuf_submit(r, bt_wake_flag());
 		x->flags &= ~(BT_DATA_LOST | BT_DATA_FIRST);
 	}
 	bt_cursor_advance(&x->k, n);

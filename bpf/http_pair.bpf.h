@@ -13,16 +13,11 @@
 #include "capture.bpf.h"
 
 #define BT_PIPE_MASK (BT_PIPELINE_MAX - 1)
-/* Wake the reader only once this much waits: waking per record is the
- * expensive part of a ringbuf (PERF_NOTES). The reader also polls on a
- * short timer, so nothing waits long. */
-#define BT_WAKEUP_BYTES (256u << 10)
 
 static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, struct h1_dir *resp,
 				    __u64 end_ns, __u8 flags)
 {
 	struct bt_http_record *r;
-	__u64 wake;
 
 	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
 	if (!r) {
@@ -48,10 +43,7 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 	__builtin_memcpy(r->raddr, c->raddr, sizeof(r->raddr));
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 	__builtin_memcpy(r->path, p->path, sizeof(r->path));
-	wake = bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) > BT_WAKEUP_BYTES ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
-	bpf_ringbuf_submit(r, wake);
+	bpf_ringbuf_submit(r, bt_wake_flag());
 	bt_count(BT_CNT_RECORDS);
 }
 

@@ -118,6 +118,23 @@ struct {
 	__type(value, struct h1_window);
 } bt_scratch SEC(".maps");
 
+/*
+ * Wake the reader only once a batch waits: waking per record is the
+ * expensive part of a ringbuf (PERF_NOTES). A batch is a quarter of the
+ * ring, at most BT_WAKEUP_BYTES, so a small ring is drained long before it
+ * fills. The reader also polls on a short timer, so nothing waits long.
+ */
+#define BT_WAKEUP_BYTES (256u << 10)
+static __always_inline __u64 bt_wake_flag(void)
+{
+	__u64 batch = bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE) / 4;
+
+	if (batch > BT_WAKEUP_BYTES)
+		batch = BT_WAKEUP_BYTES;
+	return bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) > batch ? BPF_RB_FORCE_WAKEUP :
+									  BPF_RB_NO_WAKEUP;
+}
+
 /* The common header every ringbuf record starts with. */
 static __always_inline void bt_fill_hdr(struct bt_event_hdr *h, __u16 type, __u16 size)
 {
