@@ -26,138 +26,13 @@
 #include "h1_parse.h"
 
 #define MAX_EVENTS 64
+#define H1W_CHECK(cond) assert_true(cond)
+#include "../h1_walk.h"
 
-struct ev_rec {
-	int ev;
-	size_t at; /* stream offset of the byte that raised it */
-	struct h1_dir d;
-	struct h1_target t;
-};
-
-struct side {
-	struct h1_dir d;
-	struct h1_target t;
-	struct h1_window w;
-	size_t win_start, win_len; /* stream range held in w; 0: none */
-	size_t off; /* stream bytes consumed */
-	size_t steps; /* bytes h1_step was fed */
-	struct ev_rec ev[MAX_EVENTS];
-	size_t n_ev;
-};
-
-static void on_event(struct side *sd, int ev, size_t at)
+/* What lies past a window: one junk byte everywhere. */
+static void fill_junk(struct side *sd, size_t n, void *ctx)
 {
-	struct ev_rec *e;
-
-	assert_true(sd->n_ev < MAX_EVENTS);
-	if (ev == H1_EV_ERROR)
-		assert_int_equal(sd->d.phase, H1_DESYNC);
-	e = &sd->ev[sd->n_ev++];
-	e->ev = ev;
-	e->at = at;
-	e->d = sd->d;
-	e->t = sd->t;
-}
-
-static int stopped(const struct side *sd)
-{
-	return sd->d.phase == H1_DESYNC || sd->d.phase == H1_OFF;
-}
-
-static void skip_body(struct side *sd, size_t end)
-{
-	int ev = H1_EV_NONE;
-	__u64 n = h1_skip(&sd->d, end - sd->off, &ev);
-
-	assert_true(n > 0 && n <= end - sd->off);
-	sd->off += n;
-	if (ev != H1_EV_NONE)
-		on_event(sd, ev, sd->off - 1);
-}
-
-static void ref_feed(struct side *sd, const char *s, size_t end, int is_req, __u64 ts)
-{
-	while (sd->off < end && !stopped(sd)) {
-		int ev;
-
-		if (!h1_reads_bytes(&sd->d)) {
-			skip_body(sd, end);
-			continue;
-		}
-		ev = h1_step(&sd->d, (__u8)s[sd->off], is_req, &sd->t, ts);
-		sd->steps++;
-		sd->off++;
-		if (ev != H1_EV_NONE)
-			on_event(sd, ev, sd->off - 1);
-	}
-}
-
-/* bt_scan_bytes() of bpf/scan.bpf.h. */
-static __u32 scan_bytes(struct side *sd, __u32 i, __u32 n, int is_req, __u64 ts)
-{
-	int ev = H1_EV_NONE;
-
-	for (__u32 iter = 0; iter < BT_SCAN_WINDOW; iter++) {
-		__u32 j = h1_fast(&sd->d, &sd->w, H1_SPAN(i, n, is_req), &sd->t, ts);
-
-		assert_true(j >= i && j <= n);
-		i = j;
-		if (i >= n)
-			break;
-		ev = h1_step(&sd->d, sd->w.b[i & (BT_SCAN_WINDOW - 1)], is_req, &sd->t, ts);
-		sd->steps++;
-		i++;
-		if (ev != H1_EV_NONE || !h1_reads_bytes(&sd->d))
-			break;
-	}
-	return i << 8 | (__u32)ev;
-}
-
-/* bt_scan_window(): garbage past n stands for the scratch map's leftovers. */
-static void fast_window(struct side *sd, const char *s, size_t end, int is_req, __u64 ts, __u8 junk)
-{
-	__u32 from = 0, n, r;
-
-	if (sd->win_len && sd->off >= sd->win_start && sd->off < sd->win_start + sd->win_len) {
-		from = sd->off - sd->win_start;
-		n = sd->win_len;
-	} else {
-		n = end - sd->off > BT_SCAN_WINDOW ? BT_SCAN_WINDOW : end - sd->off;
-		sd->win_start = sd->off;
-		sd->win_len = n;
-		memcpy(sd->w.b, s + sd->off, n);
-		memset(sd->w.b + n, junk, sizeof(sd->w.b) - n);
-	}
-	r = scan_bytes(sd, from, n, is_req, ts);
-	assert_true((r >> 8) > from);
-	sd->off += (r >> 8) - from;
-	if ((r & 0xff) != H1_EV_NONE)
-		on_event(sd, r & 0xff, sd->off - 1);
-}
-
-static void fast_feed(struct side *sd, const char *s, size_t end, int is_req, __u64 ts, __u8 junk)
-{
-	sd->win_len = 0;
-	while (sd->off < end && !stopped(sd)) {
-		if (!h1_reads_bytes(&sd->d))
-			skip_body(sd, end);
-		else
-			fast_window(sd, s, end, is_req, ts, junk);
-	}
-}
-
-static void same_state(const struct side *a, const struct side *b)
-{
-	assert_int_equal(a->n_ev, b->n_ev);
-	for (size_t i = 0; i < a->n_ev; i++) {
-		assert_int_equal(a->ev[i].ev, b->ev[i].ev);
-		assert_int_equal(a->ev[i].at, b->ev[i].at);
-		assert_memory_equal(&a->ev[i].d, &b->ev[i].d, sizeof(a->ev[i].d));
-		assert_memory_equal(&a->ev[i].t, &b->ev[i].t, sizeof(a->ev[i].t));
-	}
-	assert_int_equal(a->off, b->off);
-	assert_memory_equal(&a->d, &b->d, sizeof(a->d));
-	assert_memory_equal(&a->t, &b->t, sizeof(a->t));
+	memset(sd->w.b + n, *(const __u8 *)ctx, sizeof(sd->w.b) - n);
 }
 
 /*
@@ -167,28 +42,47 @@ static void same_state(const struct side *a, const struct side *b)
 static void diff_run(struct side out[2], const char *s, size_t len, int is_req, const size_t *cuts,
 		     size_t n_cuts, __u8 junk)
 {
+	struct h1w_stream st = { .s = (const __u8 *)s,
+				 .len = len,
+				 .is_request = is_req,
+				 .fill = fill_junk,
+				 .ctx = &junk };
+	struct ev_rec *ev0 = out[0].ev, *ev1 = out[1].ev;
 	size_t done = 0;
 	__u64 ts = 0;
 
 	memset(out, 0, 2 * sizeof(*out));
+	out[0].ev = ev0;
+	out[1].ev = ev1;
+	out[0].cap_ev = out[1].cap_ev = MAX_EVENTS;
 	for (size_t c = 0; c <= n_cuts && done < len; c++) {
 		size_t end = c < n_cuts && done + cuts[c] < len ? done + cuts[c] : len;
 
 		ts++;
-		ref_feed(&out[0], s, end, is_req, ts);
-		fast_feed(&out[1], s, end, is_req, ts, junk);
-		same_state(&out[0], &out[1]);
+		h1w_ref_feed(&out[0], &st, end, ts);
+		h1w_fast_feed(&out[1], &st, end, ts);
+		h1w_same(&out[0], &out[1], 0);
 		done = end;
 	}
-	assert_int_equal(out[0].off, stopped(&out[0]) ? out[0].off : len);
+	assert_int_equal(out[0].off, h1w_stopped(&out[0]) ? out[0].off : len);
 }
 
+/* Two sides with room for MAX_EVENTS events each; free with sides_free(). */
 static struct side *sides_new(void)
 {
 	struct side *sd = calloc(2, sizeof(*sd));
 
 	assert_non_null(sd);
+	sd[0].ev = calloc(2 * MAX_EVENTS, sizeof(struct ev_rec));
+	assert_non_null(sd[0].ev);
+	sd[1].ev = sd[0].ev + MAX_EVENTS;
 	return sd;
+}
+
+static void sides_free(struct side *sd)
+{
+	free(sd[0].ev);
+	free(sd);
 }
 
 /* Whole, then split in two at every position, with two kinds of junk. */
@@ -227,7 +121,7 @@ static void test_nginx_response_all_splits(void **state)
 	assert_int_equal(sd[1].d.phase, H1_BODY_LEN);
 	assert_int_equal(sd[1].d.clen, 612);
 	assert_int_equal(sd[1].d.status, 200);
-	free(sd);
+	sides_free(sd);
 }
 
 /* The bulk path's whole point: only line and message ends are stepped. */
@@ -239,7 +133,7 @@ static void test_nginx_response_steps_three_bytes(void **state)
 	diff_run(sd, nginx, strlen(nginx), 0, NULL, 0, 0);
 	assert_int_equal(sd[0].steps, strlen(nginx));
 	assert_int_equal(sd[1].steps, 3); /* status LF, final CR LF */
-	free(sd);
+	sides_free(sd);
 }
 
 static const char curl[] = "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/7.88\r\n"
@@ -263,7 +157,7 @@ static void test_curl_request_all_splits(void **state)
 	assert_int_equal(sd[1].ev[1].d.msg_bytes, strlen(curl));
 	/* the request line's LF and the final CR LF */
 	assert_int_equal(sd[1].steps, 3);
-	free(sd);
+	sides_free(sd);
 }
 
 static void test_content_length_blanks(void **state)
@@ -282,7 +176,7 @@ static void test_content_length_blanks(void **state)
 	assert_int_equal(sd[1].ev[3].ev, H1_EV_END);
 	assert_int_equal(sd[1].ev[3].d.clen, 3);
 	assert_int_equal(sd[1].ev[3].at, strlen(s) - 1);
-	free(sd);
+	sides_free(sd);
 }
 
 /* An error must come from the same byte on both sides. */
@@ -296,7 +190,7 @@ static void check_error_at(const char *s, int is_req, size_t at)
 	assert_int_equal(sd[1].ev[sd[1].n_ev - 1].ev, H1_EV_ERROR);
 	assert_int_equal(sd[1].ev[sd[1].n_ev - 1].at, at);
 	assert_int_equal(sd[1].d.phase, H1_DESYNC);
-	free(sd);
+	sides_free(sd);
 }
 
 static void test_content_length_overflow(void **state)
@@ -353,7 +247,7 @@ static void test_method_of_25_bytes(void **state)
 	diff_all_splits(sd, ok, 1);
 	assert_int_equal(sd[1].n_ev, 2);
 	assert_int_equal(sd[1].ev[0].d.method, BT_M_OTHER);
-	free(sd);
+	sides_free(sd);
 }
 
 static void test_target_with_del(void **state)
@@ -381,7 +275,7 @@ static void test_lookalike_names(void **state)
 	assert_int_equal(sd[1].d.flags & (H1F_CL | H1F_CHUNKED), 0);
 	diff_run(sd, s, strlen(s), 1, NULL, 0, 0); /* as a request: no body, then an error */
 	assert_int_equal(sd[1].ev[0].ev, H1_EV_ERROR);
-	free(sd);
+	sides_free(sd);
 }
 
 /* A CR that ends a window: its LF is in the next one, never in the junk. */
@@ -408,7 +302,7 @@ static void test_cr_lf_across_windows(void **state)
 	diff_run(sd, "HTTP/1.1 200\r\n\r\n", 16, 0, &cut, 1, ' ');
 	assert_int_equal(sd[1].n_ev, 1);
 	assert_int_equal(sd[1].ev[0].d.status, 200);
-	free(sd);
+	sides_free(sd);
 }
 
 /* A long target is cut at BT_PATH_MAX in t but counted whole. */
@@ -426,7 +320,7 @@ static void test_long_target(void **state)
 	assert_int_equal(sd[1].ev[0].d.target_len, 305);
 	assert_int_equal(sd[1].ev[0].d.path_end, 301);
 	assert_int_equal(sd[1].ev[0].t.b[BT_PATH_MAX - 1], 'a');
-	free(sd);
+	sides_free(sd);
 }
 
 /* Lines and targets past 0xffff bytes: the counters saturate alike. */
@@ -462,7 +356,7 @@ static void test_saturating_counters(void **state)
 	assert_int_equal(sd[1].n_ev, 2);
 	assert_int_equal(sd[1].ev[0].d.target_len, 0xffff);
 	assert_int_equal(sd[1].ev[0].d.path_end, 0xffff);
-	free(sd);
+	sides_free(sd);
 	free(s);
 }
 
@@ -531,7 +425,7 @@ static void test_pipelined_small_calls(void **state)
 		diff_run(sd, s, strlen(s), 1, cuts, sizeof(cuts) / sizeof(cuts[0]), junk);
 	assert_int_equal(sd[1].n_ev, 8);
 	assert_int_equal(sd[1].d.phase, H1_IDLE);
-	free(sd);
+	sides_free(sd);
 }
 
 int main(void)
