@@ -33,13 +33,7 @@ static const char *const L_EVENT[] = { "event", NULL };
 
 static int define_families(struct cost_engine *ce)
 {
-	struct {
-		int *id;
-		const char *name;
-		enum metric_type t;
-		const char *help;
-		const char *const *labels;
-	} f[] = {
+	const struct metric_def f[] = {
 		{ &ce->f_cost, "biothings_llm_cost_usd_total", METRIC_COUNTER,
 		  "LLM spend in US dollars, priced from observed token usage.", L_COST },
 		{ &ce->f_unpriced, "biothings_llm_unpriced_requests_total", METRIC_COUNTER,
@@ -65,13 +59,7 @@ static int define_families(struct cost_engine *ce)
 		  "Ledger writes that failed (the spend still counts in memory).", NULL },
 	};
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		*f[i].id =
-			metrics__define(ce->m, f[i].name, f[i].t, f[i].help, f[i].labels, NULL, 0);
-		if (*f[i].id < 0)
-			return *f[i].id;
-	}
-	return 0;
+	return metrics__define_table(ce->m, f, sizeof(f) / sizeof(f[0]));
 }
 
 /* Reloads today's and this month's totals from the ledger (start, day change). */

@@ -388,13 +388,7 @@ static const char *const L_KIND[] = { "kind", NULL };
 
 static int define_families(struct health *h)
 {
-	struct {
-		int *id;
-		const char *name;
-		enum metric_type t;
-		const char *help;
-		const char *const *labels;
-	} f[] = {
+	const struct metric_def f[] = {
 		{ &h->f_avail, "biothings_sla_availability_ratio", METRIC_GAUGE,
 		  "Share of good served requests (not 5xx, under the latency target) over the "
 		  "window; 1 without requests.",
@@ -413,13 +407,7 @@ static int define_families(struct health *h)
 		  "Observations not aggregated because a tracking cap was reached.", L_KIND },
 	};
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		*f[i].id =
-			metrics__define(h->m, f[i].name, f[i].t, f[i].help, f[i].labels, NULL, 0);
-		if (*f[i].id < 0)
-			return *f[i].id;
-	}
-	return 0;
+	return metrics__define_table(h->m, f, sizeof(f) / sizeof(f[0]));
 }
 
 static void zero_series(struct health *h)

@@ -218,6 +218,17 @@ int metrics__define(struct metrics *m, const char *name, enum metric_type type, 
 	return err;
 }
 
+int metrics__define_table(struct metrics *m, const struct metric_def *defs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		*defs[i].id = metrics__define(m, defs[i].name, defs[i].type, defs[i].help,
+					      defs[i].label_names, NULL, 0);
+		if (*defs[i].id < 0)
+			return *defs[i].id;
+	}
+	return 0;
+}
+
 /* FNV-1a over the family id and the values; 0xff, which valid UTF-8
  * never contains, separates values so ("ab","c") != ("a","bc"). */
 static int key_build(const struct family *f, int family, const char *const *values, struct key *k)

@@ -44,6 +44,18 @@ void metrics__free(struct metrics *m);
 int metrics__define(struct metrics *m, const char *name, enum metric_type type, const char *help,
 		    const char *const *label_names, const double *buckets, size_t nbuckets);
 
+/* One family of a module's table of families (no histograms: no buckets). */
+struct metric_def {
+	int *id; /* receives the family id */
+	const char *name;
+	enum metric_type type;
+	const char *help;
+	const char *const *label_names;
+};
+
+/* metrics__define() for each entry in turn; 0, or the first error. */
+int metrics__define_table(struct metrics *m, const struct metric_def *defs, size_t n);
+
 /*
  * label_values holds one string per label name of the family, in the
  * same order. Values may be any bytes: invalid UTF-8 becomes U+FFFD and

@@ -92,6 +92,27 @@ static void test_counter_gauge_values(void **state)
 	metrics__free(m);
 }
 
+/* A table defines its families in order and stops at the first refusal. */
+static void test_define_table(void **state)
+{
+	static const char *const ln[] = { "kind", NULL };
+	int a = -1, b = -1, c = 12345;
+	const struct metric_def defs[] = {
+		{ &a, "test_table_total", METRIC_COUNTER, "A.", ln },
+		{ &b, "test_table_depth", METRIC_GAUGE, "B.", NULL },
+		{ &c, "test_table_depth", METRIC_GAUGE, "Taken.", NULL },
+	};
+	struct metrics *m = metrics__new(100);
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(metrics__define_table(m, defs, 2), 0);
+	assert_true(a >= 0 && b >= 0 && a != b);
+	assert_int_equal(metrics__define_table(m, defs + 2, 1), -EEXIST);
+	assert_int_equal(c, -EEXIST);
+	metrics__free(m);
+}
+
 static void test_histogram_cumulative(void **state)
 {
 	static const char *const ln[] = { "op", NULL };
@@ -459,6 +480,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counter_gauge_values),
+		cmocka_unit_test(test_define_table),
 		cmocka_unit_test(test_histogram_cumulative),
 		cmocka_unit_test(test_histogram_sum_and_otel_buckets),
 		cmocka_unit_test(test_define_validation),
