@@ -23,35 +23,9 @@
 
 #include "expo.h"
 #include "metrics.h"
-
-static char *render(struct metrics *m)
-{
-	char *out = NULL;
-	size_t len = 0;
-
-	assert_int_equal(metrics__render(m, &out, &len), 0);
-	assert_non_null(out);
-	assert_int_equal(strlen(out), len);
-	return out;
-}
+#include "expo_lines.h"
 
 /* true when line is a whole line of text */
-static bool has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)); p++)
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	return false;
-}
-
-static void assert_line(const char *text, const char *line)
-{
-	if (!has_line(text, line))
-		fail_msg("missing line: %s\n--- in ---\n%s", line, text);
-}
-
 static void test_counter_gauge_values(void **state)
 {
 	static const char *const ln[] = { "kind", NULL };

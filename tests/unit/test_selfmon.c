@@ -18,6 +18,7 @@
 
 #include "metrics.h"
 #include "selfmon.h"
+#include "expo_lines.h"
 
 struct fixture {
 	struct metrics *m;
@@ -46,31 +47,6 @@ static int teardown(void **state)
 	metrics__free(f->m);
 	free(f);
 	return 0;
-}
-
-static char *render(struct metrics *m)
-{
-	char *out = NULL;
-	size_t len;
-
-	assert_int_equal(metrics__render(m, &out, &len), 0);
-	return out;
-}
-
-static bool has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)); p++)
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	return false;
-}
-
-static void assert_line(const char *text, const char *line)
-{
-	if (!has_line(text, line))
-		fail_msg("missing line: %s\n--- in ---\n%s", line, text);
 }
 
 static void test_drop_reasons(void **state)
