@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "config.h"
@@ -46,6 +47,7 @@ struct api {
 	struct api_auth *auth; /* NULL: no token asked */
 	char *tls_cert, *tls_key; /* owned copies, zeroed at stop */
 	int refused_family; /* biothings_api_requests_refused_total; < 0: not counted */
+	int render_family, render_bytes_family; /* the last /metrics answer; < 0: none */
 	unsigned max_conns;
 	atomic_uint open_conns; /* connections MHD holds now */
 	uint64_t conn_log_ns;
@@ -94,24 +96,76 @@ static enum MHD_Result serve_index(struct api *a, struct MHD_Connection *conn)
 	return reply(conn, 200, "application/json", body, strlen(body), MHD_RESPMEM_MUST_FREE);
 }
 
+static enum MHD_Result reply_stream(struct MHD_Connection *conn, unsigned status, const char *type,
+				    api_stream_fn fn, void (*free_fn)(void *), void *ctx);
+
+/* One /metrics answer in progress, and what making its text cost. */
+struct scrape {
+	struct api *a;
+	struct metrics_render *r;
+	uint64_t busy_ns; /* in the renderer, not waiting for the client */
+	uint64_t bytes;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static ssize_t metrics_stream(void *ctx, char *buf, size_t max)
+{
+	struct scrape *sc = ctx;
+	uint64_t t0 = mono_ns();
+	ssize_t n = metrics__render_next(sc->r, buf, max);
+
+	sc->busy_ns += mono_ns() - t0;
+	if (n < 0)
+		log_error("metrics exposition cut short err=%d", (int)n);
+	else
+		sc->bytes += (uint64_t)n;
+	return n;
+}
+
+/* The last scrape's cost shows in the next one. */
+static void metrics_stream_end(void *ctx)
+{
+	struct scrape *sc = ctx;
+	struct api *a = sc->a;
+
+	metrics__render_end(sc->r);
+	if (a->render_family >= 0) {
+		metrics__set(a->m, a->render_family, NULL, (double)sc->busy_ns / 1e9);
+		metrics__set(a->m, a->render_bytes_family, NULL, (double)sc->bytes);
+	}
+	free(sc);
+}
+
+/* Streamed: the numbers are copied at once, the text is made as the
+ * scraper reads, so it overlaps the transfer and needs no buffer the
+ * size of the exposition. */
 static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 {
-	char *text = NULL;
-	size_t len = 0;
-	int err;
+	struct scrape *sc = calloc(1, sizeof(*sc));
+	uint64_t t0 = mono_ns();
+	int err = sc ? 0 : -ENOMEM;
 
 	if (a->refresh)
 		a->refresh(a->refresh_ctx);
-	err = metrics__render(a->m, &text, &len);
+	if (!err)
+		err = metrics__render_begin(a->m, &sc->r);
 	if (err) {
+		free(sc);
 		if (log_every(&a->render_log_ns, 60ull * 1000000000ull))
-			log_error(
-				"metrics not rendered err=%d (over the size cap? lower metrics.max_series)",
-				err);
+			log_error("metrics not rendered err=%d", err);
 		return reply_json(conn, 500, "{\"error\":\"cannot render metrics\"}");
 	}
-	return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
-		     MHD_RESPMEM_MUST_FREE);
+	sc->a = a;
+	sc->busy_ns = mono_ns() - t0;
+	return reply_stream(conn, 200, "text/plain; version=0.0.4; charset=utf-8", metrics_stream,
+			    metrics_stream_end, sc);
 }
 
 /* A request's upload, kept between the calls MHD makes for one request. */
@@ -175,6 +229,8 @@ static const char *status_text(unsigned status)
 		return "request body too large";
 	case 414:
 		return "request target too long";
+	case 431:
+		return "request headers too large";
 	case 503:
 		return "not available";
 	default:
@@ -268,27 +324,30 @@ static void stream_done(void *cls)
 	free(st);
 }
 
-/* A body of unknown length (chunked), produced as the client reads it. */
-static enum MHD_Result reply_stream(struct MHD_Connection *conn, const struct api_reply *out)
+/* A body of unknown length (chunked), produced as the client reads it;
+ * free_fn(ctx) runs once whatever happens. A producer's error ends the
+ * body without its last chunk, so the client sees it cut short. */
+static enum MHD_Result reply_stream(struct MHD_Connection *conn, unsigned status, const char *type,
+				    api_stream_fn fn, void (*free_fn)(void *), void *ctx)
 {
 	struct stream *st = malloc(sizeof(*st));
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
 	if (!st) {
-		if (out->stream_free)
-			out->stream_free(out->stream_ctx);
+		if (free_fn)
+			free_fn(ctx);
 		return reply_error(conn, 500);
 	}
-	*st = (struct stream){ out->stream, out->stream_free, out->stream_ctx };
+	*st = (struct stream){ fn, free_fn, ctx };
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, st,
 					      stream_done);
 	if (!r) {
 		stream_done(st);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	ret = MHD_queue_response(conn, out->status ? out->status : 200, r);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r); /* stream_done runs when MHD lets go of it */
 	return ret;
 }
@@ -297,7 +356,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, struct api_reply *out
 {
 	if (out->stream) {
 		free(out->json);
-		return reply_stream(conn, out);
+		return reply_stream(conn, out->status ? out->status : 200, "application/json",
+				    out->stream, out->stream_free, out->stream_ctx);
 	}
 	if (!out->json)
 		return reply_error(conn, out->status ? out->status : 500);
@@ -388,6 +448,26 @@ static bool declared_too_large(struct MHD_Connection *conn)
 	return false;
 }
 
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	size_t *n = cls;
+
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CR LF */
+	return MHD_YES;
+}
+
+/* The pool is larger than the header limit (streamed bodies are sent
+ * from it in pieces of its size), so the limit is checked here. */
+static bool headers_too_large(struct MHD_Connection *conn)
+{
+	size_t n = 0;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &n);
+	return n > API_HEADERS_MAX;
+}
+
 static bool is_write(const char *method)
 {
 	return strcmp(method, "GET") && strcmp(method, "HEAD");
@@ -451,6 +531,9 @@ static bool screen(struct api *a, struct MHD_Connection *conn, const char *url, 
 	if (target_len(conn, url) > API_URL_MAX) {
 		status = 414;
 		reason = "uri_too_long";
+	} else if (headers_too_large(conn)) {
+		status = 431;
+		reason = "headers_too_large";
 	} else if (has_control(url)) {
 		status = 400;
 		reason = "bad_request";
@@ -590,6 +673,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	a->start_err[n + strcspn(a->start_err + n, "\n")] = '\0';
 }
 
+static int define_gauge(struct metrics *m, const char *name, const char *help)
+{
+	return m ? metrics__define(m, name, METRIC_GAUGE, help, NULL, NULL, 0) : -1;
+}
+
 static int take_opts(struct api *a, const struct api_opts *o, char *err, size_t errlen)
 {
 	const char *const labels[] = { "reason", NULL };
@@ -605,6 +693,14 @@ static int take_opts(struct api *a, const struct api_opts *o, char *err, size_t 
 			       "API connections and requests refused before any handler ran, by reason",
 			       labels, NULL, 0) :
 		       -1;
+	a->render_family =
+		define_gauge(a->m, "biothings_api_metrics_render_seconds",
+			     "Time the last /metrics answer spent making its text (the "
+			     "refresh, the snapshot and the formatting; not the transfer)");
+	a->render_bytes_family = define_gauge(a->m, "biothings_api_metrics_render_bytes",
+					      "Size of the last /metrics answer");
+	if (a->render_family < 0 || a->render_bytes_family < 0)
+		a->render_family = -1;
 	if (!o->tls_cert != !o->tls_key) {
 		snprintf(err, errlen, "TLS needs both a certificate and its key");
 		return -EINVAL;

@@ -71,9 +71,12 @@ struct api_route {
 #define API_CONN_LIMIT 64
 /* Request targets (path and query) longer than this are answered 414. */
 #define API_URL_MAX 4096
-/* Per-connection memory for the request line and headers (MHD's pool): a request whose
- * headers do not fit is answered by MHD itself, 414 or 431 (docs/api.md). */
-#define API_CONN_MEMORY (16u << 10)
+/* Request headers past this many bytes (names, values, ": " and CR LF) are answered 431. */
+#define API_HEADERS_MAX (16u << 10)
+/* Per-connection memory (MHD's pool, mapped on demand): the request line and headers, and
+ * the pieces a streamed body (/metrics) is sent in, so it sets their size. A request that
+ * does not fit at all is answered by MHD itself, 414 or 431 (docs/api.md). */
+#define API_CONN_MEMORY (256u << 10)
 
 /* Everything api__start_opts() needs. api_opts_load() fills the safety part from the
  * configuration; the caller sets the rest. */

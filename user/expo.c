@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,20 @@ static int dynbuf_reserve(struct dynbuf *b, size_t extra)
 	b->p = np;
 	b->cap = ncap;
 	return 0;
+}
+
+int dynbuf_room(struct dynbuf *b, size_t extra, char **at)
+{
+	int err = dynbuf_reserve(b, extra);
+
+	*at = err ? NULL : b->p + b->len;
+	return err;
+}
+
+void dynbuf_commit(struct dynbuf *b, size_t n)
+{
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 int dynbuf_add(struct dynbuf *b, const void *mem, size_t len)
@@ -211,7 +226,7 @@ static int escape_into(struct dynbuf *b, const char *s, const char *esc, const c
 	int err;
 
 	for (; *s; s++) {
-		const char *hit = strchr(esc, *s);
+		const char *hit = *s == '\\' || *s == '"' || *s == '\n' ? strchr(esc, *s) : NULL;
 		char pair[2] = { '\\', 0 };
 
 		if (!hit)
@@ -238,6 +253,22 @@ int expo_escape_help(struct dynbuf *b, const char *help)
 	return escape_into(b, help, "\\\n", "\\n");
 }
 
+/* Digits written backwards into a scratch, then copied: no division by
+ * a variable, no locale, no format parsing (this runs per exposed line). */
+size_t expo_format_u64(char out[EXPO_NUM_MAX], uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(out, tmp + sizeof(tmp) - n, n);
+	out[n] = '\0';
+	return n;
+}
+
 size_t expo_format_double(char out[EXPO_NUM_MAX], double v)
 {
 	int n;
@@ -247,8 +278,14 @@ size_t expo_format_double(char out[EXPO_NUM_MAX], double v)
 	if (isinf(v))
 		return (size_t)snprintf(out, EXPO_NUM_MAX, v > 0 ? "+Inf" : "-Inf");
 	/* Counters and counts are integers: print them exactly and fast. */
-	if (v == trunc(v) && fabs(v) <= 9007199254740992.0)
-		return (size_t)snprintf(out, EXPO_NUM_MAX, "%.0f", v == 0 ? 0.0 : v);
+	if (v == trunc(v) && fabs(v) <= 9007199254740992.0) {
+		char digits[EXPO_NUM_MAX];
+		size_t n = expo_format_u64(digits, (uint64_t)fabs(v)), neg = v < 0;
+
+		out[0] = '-';
+		memcpy(out + neg, digits, n + 1);
+		return n + neg;
+	}
 	for (int prec = 15; prec <= 17; prec++) {
 		n = snprintf(out, EXPO_NUM_MAX, "%.*g", prec, v);
 		if (prec == 17 || strtod(out, NULL) == v)
@@ -365,7 +402,11 @@ int expo_put_labels(struct dynbuf *b, const char *const *names, const char *cons
 	int err = 0;
 
 	for (size_t i = 0; !err && i < n; i++) {
-		err = dynbuf_printf(b, "%s%s=\"", i ? "," : "", names[i]);
+		err = i ? dynbuf_add(b, ",", 1) : 0;
+		if (!err)
+			err = dynbuf_addstr(b, names[i]);
+		if (!err)
+			err = dynbuf_add(b, "=\"", 2);
 		if (!err)
 			err = expo_escape_label_value(b, values[i]);
 		if (!err)
@@ -374,33 +415,61 @@ int expo_put_labels(struct dynbuf *b, const char *const *names, const char *cons
 	return err;
 }
 
-/* Pieces appended one by one: this runs once per exposed line, and
- * dynbuf_printf would format everything twice. */
+size_t expo_sample_max(const struct expo_line *l, const char *suffix, size_t le_len)
+{
+	/* {  ,le="  "}  space  number  newline */
+	return l->name_len + strlen(suffix) + l->labels_len + le_len + 10 + EXPO_NUM_MAX;
+}
+
+static char *put_mem(char *p, const void *mem, size_t n)
+{
+	memcpy(p, mem, n);
+	return p + n;
+}
+
+char *expo_write_sample(char *p, const struct expo_line *l, const char *suffix, const char *le,
+			size_t le_len, const char *num, size_t num_len)
+{
+	bool braces = l->labels_len || le;
+
+	p = put_mem(p, l->name, l->name_len);
+	p = put_mem(p, suffix, strlen(suffix));
+	if (braces)
+		*p++ = '{';
+	p = put_mem(p, l->labels, l->labels_len);
+	if (le && l->labels_len)
+		*p++ = ',';
+	if (le) {
+		p = put_mem(p, "le=\"", 4);
+		p = put_mem(p, le, le_len);
+		*p++ = '"';
+	}
+	if (braces)
+		*p++ = '}';
+	*p++ = ' ';
+	p = put_mem(p, num, num_len);
+	*p++ = '\n';
+	return p;
+}
+
 int expo_put_sample(struct dynbuf *b, const char *name, const char *suffix,
 		    const struct dynbuf *labels, const char *le, double v)
 {
-	char num[EXPO_NUM_MAX];
-	bool lab = labels && labels->len;
+	struct expo_line l = { .name = name, .name_len = strlen(name), .labels = "" };
+	size_t le_len = le ? strlen(le) : 0;
+	char num[EXPO_NUM_MAX], *p;
 	size_t n = expo_format_double(num, v);
-	int err = dynbuf_addstr(b, name);
+	int err;
 
-	if (!err)
-		err = dynbuf_addstr(b, suffix);
-	if (!err && (lab || le))
-		err = dynbuf_add(b, "{", 1);
-	if (!err && lab)
-		err = dynbuf_add(b, labels->p, labels->len);
-	if (!err && le)
-		err = dynbuf_addstr(b, lab ? ",le=\"" : "le=\"");
-	if (!err && le)
-		err = dynbuf_addstr(b, le);
-	if (!err && (lab || le))
-		err = dynbuf_addstr(b, le ? "\"}" : "}");
-	if (!err)
-		err = dynbuf_add(b, " ", 1);
-	if (!err)
-		err = dynbuf_add(b, num, n);
-	return err ? err : dynbuf_add(b, "\n", 1);
+	if (labels && labels->len) {
+		l.labels = labels->p;
+		l.labels_len = labels->len;
+	}
+	err = dynbuf_room(b, expo_sample_max(&l, suffix, le_len), &p);
+	if (err)
+		return err;
+	dynbuf_commit(b, (size_t)(expo_write_sample(p, &l, suffix, le, le_len, num, n) - p));
+	return 0;
 }
 
 int expo_check_label_names(const char *const *names, size_t max, size_t maxlen, size_t *n)

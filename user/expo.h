@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A buffer that grows on demand up to max bytes (the terminating NUL
  * included). p is always NUL-terminated once anything was added. */
@@ -24,6 +25,12 @@ void dynbuf_free(struct dynbuf *b);
 /* 0, -E2BIG when len would pass max (nothing is added), -ENOMEM */
 int dynbuf_add(struct dynbuf *b, const void *mem, size_t len);
 int dynbuf_addstr(struct dynbuf *b, const char *s);
+/* Room for extra more bytes (and the NUL): *at is where they go, to be
+ * written by the caller and kept with dynbuf_commit(). 0, -E2BIG, -ENOMEM;
+ * *at is NULL on error. */
+int dynbuf_room(struct dynbuf *b, size_t extra, char **at);
+/* Keeps n of the bytes written after dynbuf_room(); n <= the room asked. */
+void dynbuf_commit(struct dynbuf *b, size_t n);
 int dynbuf_printf(struct dynbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the contents to the caller (malloc'd, NUL-terminated, never NULL
  * on success) and leaves b empty. NULL + errno on allocation failure. */
@@ -81,6 +88,8 @@ int expo_escape_help(struct dynbuf *b, const char *help);
  * 2^53, and "NaN", "+Inf", "-Inf". Returns the length.
  */
 size_t expo_format_double(char out[EXPO_NUM_MAX], double v);
+/* v in decimal; the length. */
+size_t expo_format_u64(char out[EXPO_NUM_MAX], uint64_t v);
 
 /* "# HELP name help\n# TYPE name type\n", help escaped */
 int expo_put_header(struct dynbuf *b, const char *name, const char *help, const char *type);
@@ -88,6 +97,24 @@ int expo_put_header(struct dynbuf *b, const char *name, const char *help, const 
  * UTF-8, escaped here. */
 int expo_put_labels(struct dynbuf *b, const char *const *names, const char *const *values,
 		    size_t n);
+/* One exposed line's fixed parts: the family name and its series' labels
+ * as built by expo_put_labels (escaped, no braces; may be empty). */
+struct expo_line {
+	const char *name;
+	size_t name_len;
+	const char *labels;
+	size_t labels_len;
+};
+
+/* Bytes expo_write_sample() may write for l, suffix and an le of
+ * le_len bytes (0 for none), number included. */
+size_t expo_sample_max(const struct expo_line *l, const char *suffix, size_t le_len);
+/* Writes "name suffix{labels[,le="le"]} num\n" at p, which has room for
+ * expo_sample_max() bytes; le NULL outside histogram buckets. Returns
+ * the end of what was written (no NUL). */
+char *expo_write_sample(char *p, const struct expo_line *l, const char *suffix, const char *le,
+			size_t le_len, const char *num, size_t num_len);
+
 /* "name suffix{labels[,le="le"]} v\n"; labels as built by
  * expo_put_labels (may be empty), le NULL outside histogram buckets. */
 int expo_put_sample(struct dynbuf *b, const char *name, const char *suffix,

@@ -17,44 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expo.h"
-#include "metrics.h"
+#include "metrics_int.h"
 
-#define TABLE_MIN 1024 /* hash table slots, a power of two */
 #define DROPPED_NAME "biothings_observer_series_dropped_total"
-
-struct series {
-	struct series *next; /* hash chain */
-	uint64_t hash;
-	int family;
-	uint32_t nlabels;
-	double value; /* counter or gauge value; histogram sum */
-	uint64_t count; /* histogram observations */
-	uint64_t *buckets; /* per-bound, not cumulative; +Inf is count */
-	char *values[]; /* nlabels sanitized, cut label values */
-};
-
-struct family {
-	char *name, *help;
-	enum metric_type type;
-	size_t nlabels, nbuckets;
-	char **label_names;
-	double *buckets;
-	struct series **series; /* in creation order; sorted at render */
-	size_t nseries, cap;
-};
-
-struct metrics {
-	pthread_mutex_t lock;
-	uint32_t max_series;
-	size_t nseries;
-	uint64_t dropped;
-	int nfam;
-	int dropped_family;
-	struct family *fam[METRICS_MAX_FAMILIES];
-	struct series **tab;
-	size_t tab_mask;
-};
+#define TABLE_MIN 1024 /* hash table slots, a power of two */
 
 /* Label values after repair, ready for hashing and comparison. */
 struct key {
@@ -81,10 +47,13 @@ static void family_free(struct family *f)
 	for (size_t i = 0; i < f->nseries; i++)
 		free(f->series[i]);
 	free(f->series);
+	free(f->order);
 	for (size_t i = 0; i < f->nlabels; i++)
 		free(f->label_names[i]);
 	free(f->label_names);
 	free(f->buckets);
+	free(f->le);
+	free(f->le_len);
 	free(f->name);
 	free(f->help);
 	free(f);
@@ -105,6 +74,10 @@ struct metrics *metrics__new(uint32_t max_series)
 	m->tab_mask = TABLE_MIN - 1;
 	if (pthread_mutex_init(&m->lock, NULL))
 		goto err_free_tab;
+	if (pthread_mutex_init(&m->render_lock, NULL)) {
+		pthread_mutex_destroy(&m->lock);
+		goto err_free_tab;
+	}
 	id = metrics__define(m, DROPPED_NAME, METRIC_COUNTER, help, NULL, NULL, 0);
 	if (id < 0) {
 		metrics__free(m);
@@ -129,12 +102,8 @@ void metrics__free(struct metrics *m)
 		family_free(m->fam[i]); /* frees the series the table points to */
 	free(m->tab);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->render_lock);
 	free(m);
-}
-
-static const char *type_name(enum metric_type t)
-{
-	return t == METRIC_COUNTER ? "counter" : t == METRIC_GAUGE ? "gauge" : "histogram";
 }
 
 static int check_define(const char *name, enum metric_type type, const char *help)
@@ -142,7 +111,7 @@ static int check_define(const char *name, enum metric_type type, const char *hel
 	if (type != METRIC_COUNTER && type != METRIC_GAUGE && type != METRIC_HISTOGRAM)
 		return -EINVAL;
 	if (!name || strlen(name) > METRICS_NAME_MAX || !expo_metric_name_valid(name) ||
-	    !expo_name_lint_ok(name, type_name(type)))
+	    !expo_name_lint_ok(name, metric_type_name(type)))
 		return -EINVAL;
 	if (!help || !*help)
 		return -EINVAL; /* promtool: "no help text" */
@@ -164,8 +133,11 @@ static struct family *family_new(const char *name, enum metric_type type, const 
 	f->help = strdup(hbuf);
 	f->label_names = calloc(nlabels + 1, sizeof(char *));
 	f->buckets = calloc(nbuckets + 1, sizeof(double));
-	if (!f->name || !f->help || !f->label_names || !f->buckets)
+	f->le = calloc(nbuckets + 1, sizeof(*f->le));
+	f->le_len = calloc(nbuckets + 1, sizeof(*f->le_len));
+	if (!f->name || !f->help || !f->label_names || !f->buckets || !f->le || !f->le_len)
 		goto err_free_f;
+	f->name_len = strlen(name);
 	for (; f->nlabels < nlabels; f->nlabels++) {
 		f->label_names[f->nlabels] = strdup(label_names[f->nlabels]);
 		if (!f->label_names[f->nlabels])
@@ -174,6 +146,11 @@ static struct family *family_new(const char *name, enum metric_type type, const 
 	if (nbuckets)
 		memcpy(f->buckets, buckets, nbuckets * sizeof(double));
 	f->nbuckets = nbuckets;
+	for (size_t i = 0; i < nbuckets; i++) {
+		f->le_len[i] = expo_format_double(f->le[i], buckets[i]);
+		if (f->le_len[i] > f->le_max)
+			f->le_max = f->le_len[i];
+	}
 	return f;
 
 err_free_f:
@@ -285,20 +262,29 @@ static void table_maybe_grow(struct metrics *m)
 	m->tab_mask = nslots - 1;
 }
 
-/* One allocation: header, value pointers, bucket counts, strings. */
+/* One allocation: header, value pointers, bucket counts, strings and
+ * the exposed label text, which never changes and so is escaped once
+ * here rather than at every scrape. */
 static struct series *series_alloc(const struct family *f, int family, const struct key *k)
 {
 	size_t off = sizeof(struct series) + k->n * sizeof(char *), total;
-	struct series *s;
+	const char *vals[METRICS_MAX_LABELS];
+	struct dynbuf lb;
+	struct series *s = NULL;
 	char *str;
 
+	for (size_t i = 0; i < k->n; i++)
+		vals[i] = k->v[i];
+	dynbuf_init(&lb, SIZE_MAX);
+	if (expo_put_labels(&lb, (const char *const *)f->label_names, vals, k->n))
+		goto out;
 	off = (off + alignof(uint64_t) - 1) & ~(alignof(uint64_t) - 1);
-	total = off + f->nbuckets * sizeof(uint64_t);
+	total = off + f->nbuckets * sizeof(uint64_t) + lb.len + 1;
 	for (size_t i = 0; i < k->n; i++)
 		total += k->len[i] + 1;
 	s = calloc(1, total);
 	if (!s)
-		return NULL;
+		goto out;
 	s->hash = k->hash;
 	s->family = family;
 	s->nlabels = (uint32_t)k->n;
@@ -308,6 +294,13 @@ static struct series *series_alloc(const struct family *f, int family, const str
 		s->values[i] = memcpy(str, k->v[i], k->len[i] + 1);
 		str += k->len[i] + 1;
 	}
+	s->labels = str;
+	s->labels_len = lb.len;
+	if (lb.len)
+		memcpy(str, lb.p, lb.len);
+	str[lb.len] = '\0';
+out:
+	dynbuf_free(&lb);
 	return s;
 }
 
@@ -332,6 +325,7 @@ static int series_create(struct metrics *m, struct family *f, int family, const 
 	s = series_alloc(f, family, k);
 	if (!s)
 		return -ENOMEM;
+	s->idx = (uint32_t)f->nseries;
 	f->series[f->nseries++] = s;
 	s->next = m->tab[k->hash & m->tab_mask];
 	m->tab[k->hash & m->tab_mask] = s;
@@ -448,171 +442,4 @@ uint64_t metrics__series_dropped(const struct metrics *m)
 		pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
 	}
 	return n;
-}
-
-/* Numbers copied under the lock; labels and families are immutable and
- * read in place after it. */
-struct snap {
-	const struct series *s;
-	double value;
-	uint64_t count;
-	uint64_t *buckets; /* into snapshot.bk */
-};
-
-struct fam_snap {
-	const struct family *f;
-	struct snap *first;
-	size_t n;
-};
-
-struct snapshot {
-	struct fam_snap fams[METRICS_MAX_FAMILIES];
-	size_t nfam;
-	struct snap *ss;
-	uint64_t *bk;
-	uint64_t dropped;
-	const struct family *dropped_f;
-};
-
-static void snapshot_copy(struct metrics *m, struct snapshot *sn)
-{
-	struct snap *ss = sn->ss;
-	uint64_t *bk = sn->bk;
-
-	for (int i = 0; i < m->nfam; i++) {
-		const struct family *f = m->fam[i];
-
-		sn->fams[i] = (struct fam_snap){ .f = f, .first = ss, .n = f->nseries };
-		for (size_t j = 0; j < f->nseries; j++, ss++) {
-			const struct series *s = f->series[j];
-
-			*ss = (struct snap){ .s = s, .value = s->value, .count = s->count };
-			ss->buckets = bk;
-			memcpy(bk, s->buckets, f->nbuckets * sizeof(*bk));
-			bk += f->nbuckets;
-		}
-	}
-	sn->nfam = (size_t)m->nfam;
-	sn->dropped = m->dropped;
-	sn->dropped_f = m->fam[m->dropped_family];
-}
-
-static int snapshot_take(struct metrics *m, struct snapshot *sn)
-{
-	size_t nss = 1, nbk = 1;
-	int err = 0;
-
-	pthread_mutex_lock(&m->lock);
-	for (int i = 0; i < m->nfam; i++) {
-		nss += m->fam[i]->nseries;
-		nbk += m->fam[i]->nseries * m->fam[i]->nbuckets;
-	}
-	sn->ss = malloc(nss * sizeof(*sn->ss));
-	sn->bk = malloc(nbk * sizeof(*sn->bk));
-	if (sn->ss && sn->bk)
-		snapshot_copy(m, sn);
-	else
-		err = -ENOMEM;
-	pthread_mutex_unlock(&m->lock);
-	return err;
-}
-
-static int fam_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct fam_snap *)a)->f->name, ((const struct fam_snap *)b)->f->name);
-}
-
-static int snap_cmp(const void *a, const void *b)
-{
-	const struct series *x = ((const struct snap *)a)->s, *y = ((const struct snap *)b)->s;
-
-	for (uint32_t i = 0; i < x->nlabels; i++) {
-		int c = strcmp(x->values[i], y->values[i]);
-
-		if (c)
-			return c;
-	}
-	return 0;
-}
-
-static int put_histogram(struct dynbuf *b, const struct family *f, const struct snap *sp,
-			 const struct dynbuf *lb)
-{
-	char le[EXPO_NUM_MAX];
-	uint64_t cum = 0;
-	int err = 0;
-
-	for (size_t i = 0; !err && i < f->nbuckets; i++) {
-		cum += sp->buckets[i];
-		expo_format_double(le, f->buckets[i]);
-		err = expo_put_sample(b, f->name, "_bucket", lb, le, (double)cum);
-	}
-	if (!err)
-		err = expo_put_sample(b, f->name, "_bucket", lb, "+Inf", (double)sp->count);
-	if (!err)
-		err = expo_put_sample(b, f->name, "_sum", lb, NULL, sp->value);
-	if (!err)
-		err = expo_put_sample(b, f->name, "_count", lb, NULL, (double)sp->count);
-	return err;
-}
-
-static int put_family(struct dynbuf *b, struct dynbuf *lb, const struct fam_snap *fs,
-		      uint64_t dropped, bool is_dropped)
-{
-	const struct family *f = fs->f;
-	int err;
-
-	if (!fs->n && !is_dropped)
-		return 0; /* like client_golang: no samples, no family */
-	err = expo_put_header(b, f->name, f->help, type_name(f->type));
-	if (!err && is_dropped) {
-		lb->len = 0;
-		return expo_put_sample(b, f->name, "", lb, NULL, (double)dropped);
-	}
-	qsort(fs->first, fs->n, sizeof(*fs->first), snap_cmp);
-	for (size_t i = 0; !err && i < fs->n; i++) {
-		lb->len = 0;
-		err = expo_put_labels(lb, (const char *const *)f->label_names,
-				      (const char *const *)fs->first[i].s->values, f->nlabels);
-		if (err)
-			break;
-		if (f->type == METRIC_HISTOGRAM)
-			err = put_histogram(b, f, &fs->first[i], lb);
-		else
-			err = expo_put_sample(b, f->name, "", lb, NULL, fs->first[i].value);
-	}
-	return err;
-}
-
-int metrics__render(struct metrics *m, char **out, size_t *len)
-{
-	struct dynbuf b, lb;
-	struct snapshot *sn;
-	int err;
-
-	if (!m || !out)
-		return -EINVAL;
-	sn = calloc(1, sizeof(*sn));
-	if (!sn)
-		return -ENOMEM;
-	err = snapshot_take(m, sn);
-	if (err)
-		goto err_free_snap;
-	qsort(sn->fams, sn->nfam, sizeof(*sn->fams), fam_cmp);
-	dynbuf_init(&b, METRICS_RENDER_MAX);
-	dynbuf_init(&lb, METRICS_RENDER_MAX);
-	for (size_t i = 0; !err && i < sn->nfam; i++)
-		err = put_family(&b, &lb, &sn->fams[i], sn->dropped,
-				 sn->fams[i].f == sn->dropped_f);
-	dynbuf_free(&lb);
-	if (!err) {
-		*out = dynbuf_take(&b, len);
-		err = *out ? 0 : -ENOMEM;
-	}
-	dynbuf_free(&b);
-err_free_snap:
-	free(sn->ss);
-	free(sn->bk);
-	free(sn);
-	return err;
 }

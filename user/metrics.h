@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 
@@ -71,8 +72,22 @@ int metrics__set(struct metrics *m, int family, const char *const *label_values,
 /* histogram: v not NaN */
 int metrics__observe(struct metrics *m, int family, const char *const *label_values, double v);
 
-/* *out is malloc'd, NUL-terminated text; the caller frees it. Families
- * sorted by name, series by label values. 0, -ENOMEM, -E2BIG. */
+/*
+ * The exposition, families sorted by name and series by label values,
+ * as of one instant: the numbers are copied under the lock at begin,
+ * then formatted piecewise as the reader asks, so a scrape of any size
+ * needs no buffer of its size. begin: 0, -EINVAL, -ENOMEM. next: fills
+ * buf with up to max bytes and returns how many, 0 once everything was
+ * handed out, or -ENOMEM / -E2BIG (a series' text past
+ * METRICS_RENDER_MAX). end frees; the registry must outlive the render.
+ */
+struct metrics_render;
+int metrics__render_begin(struct metrics *m, struct metrics_render **out);
+ssize_t metrics__render_next(struct metrics_render *r, char *buf, size_t max);
+void metrics__render_end(struct metrics_render *r);
+
+/* The whole exposition at once: *out is malloc'd, NUL-terminated text
+ * the caller frees. 0, -ENOMEM, -E2BIG (past METRICS_RENDER_MAX). */
 int metrics__render(struct metrics *m, char **out, size_t *len);
 
 /* Series stored, the registry's own series_dropped counter excluded */

@@ -346,12 +346,229 @@ static void test_expo_pieces(void **state)
 	assert_int_equal(expo_utf8_sanitize("ab\xf4\x90\x80\x80", tiny, sizeof(tiny), &cut), 5);
 	assert_true(cut); /* the second U+FFFD would not fit in 8 bytes */
 	assert_memory_equal(tiny, "ab" EXPO_REPLACEMENT, 6);
+	assert_int_equal(expo_format_u64(num, 0), 1);
+	assert_string_equal(num, "0");
+	assert_int_equal(expo_format_u64(num, UINT64_MAX), 20);
+	assert_string_equal(num, "18446744073709551615");
+	expo_format_double(num, -42.0);
+	assert_string_equal(num, "-42");
+	expo_format_double(num, -9007199254740992.0);
+	assert_string_equal(num, "-9007199254740992");
+	expo_format_double(num, 9007199254740994.0); /* past 2^53: %g */
+	assert_true(strtod(num, NULL) == 9007199254740994.0);
 	dynbuf_init(&b, 8);
 	assert_int_equal(dynbuf_addstr(&b, "1234567"), 0);
 	assert_int_equal(dynbuf_addstr(&b, "8"), -E2BIG);
 	assert_int_equal(dynbuf_printf(&b, "%d", 9), -E2BIG);
 	assert_string_equal(b.p, "1234567");
 	dynbuf_free(&b);
+}
+
+#define FIXTURE_HIST 1 /* stream_fixture's histogram: the first family after the registry's own */
+
+/* Series "/r/<i>" for i in [from, to) by steps of step, each observing v. */
+static void grow(struct metrics *m, int from, int to, int step, double v)
+{
+	char route[40];
+
+	for (int i = from; i < to; i += step) {
+		const char *const vals[] = { "svc", "GET", "200", route };
+
+		snprintf(route, sizeof(route), "/r/%d", i);
+		assert_int_equal(metrics__observe(m, FIXTURE_HIST, vals, v), 0);
+	}
+}
+
+static void grow_both(struct metrics *a, struct metrics *b, int from, int to, int step, double v)
+{
+	grow(a, from, to, step, v);
+	grow(b, from, to, step, v);
+}
+
+/* The next piece of r (up to max bytes) onto b; its size. */
+static ssize_t pull(struct metrics_render *r, struct dynbuf *b, size_t max)
+{
+	char *at;
+	ssize_t n;
+
+	assert_int_equal(dynbuf_room(b, max, &at), 0);
+	n = metrics__render_next(r, at, max);
+	assert_true(n >= 0);
+	dynbuf_commit(b, (size_t)n);
+	return n;
+}
+
+/* A registry of n 4-label histogram series and a counter with a
+ * label value that needs escaping. */
+static struct metrics *stream_fixture(int n)
+{
+	static const char *const ln[] = { "svc", "method", "code", "route", NULL };
+	static const char *const cl[] = { "kind", NULL };
+	const char *const esc[] = { "a\"b\\c\nd" };
+	size_t nb;
+	const double *bounds = metrics_otel_duration_buckets(&nb);
+	struct metrics *m = metrics__new((uint32_t)n + 1000);
+	int h, c;
+	char route[40];
+
+	assert_non_null(m);
+	h = metrics__define(m, "test_stream_duration_seconds", METRIC_HISTOGRAM, "Durations.", ln,
+			    bounds, nb);
+	c = metrics__define(m, "test_stream_events_total", METRIC_COUNTER, "Events.", cl, NULL, 0);
+	assert_int_equal(h, FIXTURE_HIST);
+	assert_true(c >= 0);
+	assert_int_equal(metrics__add(m, c, esc, 3), 0);
+	for (int i = 0; i < n; i++) {
+		const char *const v[] = { "svc", "GET", "200", route };
+
+		snprintf(route, sizeof(route), "/r/%d", i);
+		assert_int_equal(metrics__observe(m, h, v, 0.001 * (i % 13)), 0);
+		assert_int_equal(metrics__observe(m, h, v, 3.25), 0);
+	}
+	return m;
+}
+
+/* Streams the exposition through buffers of size chunk into one text. */
+static char *stream_all(struct metrics *m, size_t chunk, size_t *len)
+{
+	struct metrics_render *r;
+	struct dynbuf b;
+	char *at;
+
+	assert_int_equal(metrics__render_begin(m, &r), 0);
+	dynbuf_init(&b, SIZE_MAX);
+	while (pull(r, &b, chunk) > 0)
+		;
+	assert_int_equal(dynbuf_room(&b, chunk, &at), 0);
+	assert_int_equal(metrics__render_next(r, at, chunk), 0); /* stays at the end */
+	metrics__render_end(r);
+	return dynbuf_take(&b, len);
+}
+
+/* Any chunking gives the same text as the whole render, and a chunk
+ * boundary inside a line, an escape or a number loses nothing. */
+static void test_render_stream_chunks(void **state)
+{
+	static const size_t chunks[] = { 1, 7, 100, 4096, 1 << 20 };
+	struct metrics *m = stream_fixture(300);
+	char *whole, *streamed;
+	size_t wlen, slen;
+
+	(void)state;
+	assert_int_equal(metrics__render(m, &whole, &wlen), 0);
+	assert_non_null(strstr(whole, "test_stream_events_total{kind=\"a\\\"b\\\\c\\nd\"} 3\n"));
+	assert_non_null(strstr(whole,
+			       "test_stream_duration_seconds_bucket{svc=\"svc\",method=\"GET\","
+			       "code=\"200\",route=\"/r/12\",le=\"0.025\"} 1\n"));
+	assert_non_null(strstr(whole, "test_stream_duration_seconds_sum{svc=\"svc\",method=\"GET\","
+				      "code=\"200\",route=\"/r/12\"} 3.262\n"));
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(*chunks); i++) {
+		streamed = stream_all(m, chunks[i], &slen);
+		assert_int_equal(slen, wlen);
+		assert_memory_equal(streamed, whole, wlen);
+		free(streamed);
+	}
+	free(whole);
+	metrics__free(m);
+}
+
+/* What a render keeps for the next one (sorted order, value text) never
+ * shows: after new series that sort between old ones and changed values,
+ * a registry rendered before gives the text of one never rendered. */
+static void test_render_caches(void **state)
+{
+	struct metrics *seen = stream_fixture(0), *fresh = stream_fixture(0);
+	char *a, *b;
+	size_t alen, blen;
+
+	(void)state;
+	grow_both(seen, fresh, 0, 400, 2, 0.25);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(metrics__render(seen, &a, &alen), 0);
+		free(a);
+		grow_both(seen, fresh, 1 + round, 400, 4, 1.0 / 3); /* between the old ones */
+		grow_both(seen, fresh, 0, 400, 10, 0.5); /* changes existing sums */
+	}
+	assert_int_equal(metrics__render(seen, &a, &alen), 0);
+	assert_int_equal(metrics__render(fresh, &b, &blen), 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+	metrics__free(seen);
+	metrics__free(fresh);
+}
+
+/* Two renders interleaved, the later one taken after new series came:
+ * each gives exactly its own snapshot, in order. */
+static void test_render_interleaved(void **state)
+{
+	struct metrics *m = stream_fixture(0), *before = stream_fixture(0);
+	struct metrics *after = stream_fixture(0);
+	struct metrics_render *ra, *rb;
+	bool done_a = false, done_b = false;
+	char *want_a, *want_b;
+	struct dynbuf a, b;
+	size_t la, lb;
+
+	(void)state;
+	grow_both(m, before, 0, 200, 2, 0.125);
+	grow(after, 0, 200, 2, 0.125);
+	assert_int_equal(metrics__render_begin(m, &ra), 0);
+	grow_both(m, after, 1, 200, 2, 2.5);
+	assert_int_equal(metrics__render_begin(m, &rb), 0); /* sorts the newer series too */
+	dynbuf_init(&a, SIZE_MAX);
+	dynbuf_init(&b, SIZE_MAX);
+	while (!done_a || !done_b) {
+		if (!done_a)
+			done_a = pull(ra, &a, 1000) == 0;
+		if (!done_b)
+			done_b = pull(rb, &b, 1000) == 0;
+	}
+	metrics__render_end(ra);
+	metrics__render_end(rb);
+	assert_int_equal(metrics__render(before, &want_a, &la), 0);
+	assert_int_equal(metrics__render(after, &want_b, &lb), 0);
+	assert_int_equal(a.len, la);
+	assert_memory_equal(a.p, want_a, la);
+	assert_int_equal(b.len, lb);
+	assert_memory_equal(b.p, want_b, lb);
+	free(want_a);
+	free(want_b);
+	dynbuf_free(&a);
+	dynbuf_free(&b);
+	metrics__free(m);
+	metrics__free(before);
+	metrics__free(after);
+}
+
+/* Lines of text that start with prefix */
+static size_t count_lines(const char *text, const char *prefix)
+{
+	size_t n = 0, plen = strlen(prefix);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		n += !strncmp(p, prefix, plen);
+	return n;
+}
+
+/* An exposition past the whole-text cap is refused by metrics__render
+ * but streams whole: a scrape of a large registry is not an error. */
+static void test_render_stream_past_cap(void **state)
+{
+	struct metrics *m = stream_fixture(60000);
+	char *whole = NULL, *streamed;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(metrics__render(m, &whole, &len), -E2BIG);
+	assert_null(whole);
+	streamed = stream_all(m, 256 * 1024, &len);
+	assert_true(len > METRICS_RENDER_MAX);
+	assert_int_equal(count_lines(streamed, "test_stream_duration_seconds_count{"), 60000);
+	assert_non_null(strstr(streamed, "biothings_observer_series_dropped_total 0\n"));
+	free(streamed);
+	metrics__free(m);
 }
 
 struct hammer {
@@ -463,6 +680,10 @@ int main(void)
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_render_order),
 		cmocka_unit_test(test_expo_pieces),
+		cmocka_unit_test(test_render_stream_chunks),
+		cmocka_unit_test(test_render_stream_past_cap),
+		cmocka_unit_test(test_render_caches),
+		cmocka_unit_test(test_render_interleaved),
 		cmocka_unit_test(test_concurrent_render),
 		cmocka_unit_test(test_promtool_clean),
 	};
