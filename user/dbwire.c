@@ -74,6 +74,11 @@ static struct dbw_conn *add(struct dbwire *w, const struct dbw_io *io)
 	struct dbw_conn *c;
 	size_t b;
 
+	if (!w->free && w->fresh < w->o.max_conns) {
+		/* never used yet: its pages are touched only now */
+		w->free = &w->conns[w->fresh++];
+		w->free->next = NULL;
+	}
 	if (!w->free) {
 		drop_conn(w, oldest(w));
 		w->st.conns_evicted++;
@@ -119,10 +124,6 @@ struct dbwire *dbwire__new(const struct dbwire_opts *o)
 	if (!w->conns || !w->buckets) {
 		dbwire__free(w);
 		return errno = ENOMEM, NULL;
-	}
-	for (size_t i = w->o.max_conns; i-- > 0;) {
-		w->conns[i].next = w->free;
-		w->free = &w->conns[i];
 	}
 	return w;
 }

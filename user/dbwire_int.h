@@ -77,7 +77,8 @@ struct dbwire {
 	struct dbw_conn *conns; /* o.max_conns of them */
 	struct dbw_conn **buckets;
 	size_t nbuckets; /* power of two */
-	struct dbw_conn *free;
+	struct dbw_conn *free; /* given back; conns past fresh were never used */
+	size_t fresh;
 	size_t used;
 	struct dbw_stats st;
 };

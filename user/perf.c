@@ -4,8 +4,13 @@
  * costs the same whatever the traffic, merges by addition (minutes into a
  * window, routes into a service) and gives quantiles within one bucket,
  * which is all a p95 against a threshold needs. Four buckets per octave
- * from 32 us to 134 s (90 in all) keep a one-minute slot at 400 bytes and
- * a key at 24 KB; keys are allocated when first seen and capped.
+ * from 32 us to 134 s (90 in all). A route's minute rarely spreads over
+ * more than a few of them, so a slot keeps up to SLOT_INLINE (bucket,
+ * count) pairs in place and takes a full 90-count array only when a
+ * minute spreads wider (kept, zeroed, for that slot's later minutes):
+ * a slot is 80 bytes and a key ~5 KB instead of 400 bytes and 24 KB,
+ * which at the key cap is the difference between 5 and 25 MB. Keys are
+ * allocated when first seen and capped.
  * Bucket edges come from frexp() and four constants, never from log(), so
  * a duration on an edge always lands in the same bucket.
  */
@@ -22,11 +27,16 @@
 static const double quarter[4] = { 1.0, 1.18920711500272106672, 1.41421356237309504880,
 				   1.68179283050742908606 };
 
+#define SLOT_INLINE 6
+
 struct perf_slot {
 	uint32_t tag; /* minute + 1; 0 = empty */
 	uint32_t count, errors, over_warn, over_crit;
+	uint8_t nb; /* pairs used in bi/bn (while full is NULL) */
+	uint8_t bi[SLOT_INLINE]; /* bucket index */
+	uint32_t bn[SLOT_INLINE]; /* its count */
 	double sum_s, max_s;
-	uint32_t b[PERF_BUCKETS];
+	uint32_t *full; /* PERF_BUCKETS counts, once a minute spread wider */
 };
 
 struct perf_key {
@@ -149,8 +159,11 @@ void perf__free(struct perf *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
+		for (size_t m = 0; m < PERF_MINUTES; m++)
+			free(p->keys[i]->slot[m].full);
 		free(p->keys[i]);
+	}
 	free(p->keys);
 	free(p);
 }
@@ -220,12 +233,47 @@ static void inc(uint32_t *v)
 		(*v)++;
 }
 
+/* The count of bucket b in s, made room for: NULL only when a full array
+ * was needed and could not be had. */
+static uint32_t *bucket_count(struct perf_slot *s, size_t b)
+{
+	if (s->full)
+		return &s->full[b];
+	for (size_t i = 0; i < s->nb; i++)
+		if (s->bi[i] == b)
+			return &s->bn[i];
+	if (s->nb < SLOT_INLINE) {
+		s->bi[s->nb] = (uint8_t)b;
+		s->bn[s->nb] = 0;
+		return &s->bn[s->nb++];
+	}
+	s->full = calloc(PERF_BUCKETS, sizeof(*s->full));
+	if (!s->full)
+		return NULL;
+	for (size_t i = 0; i < s->nb; i++)
+		s->full[s->bi[i]] = s->bn[i];
+	s->nb = 0;
+	return &s->full[b];
+}
+
+/* A new minute in the slot; a full array stays, zeroed. */
+static void slot_reset(struct perf_slot *s, uint32_t tag)
+{
+	uint32_t *full = s->full;
+
+	memset(s, 0, sizeof(*s));
+	if (full)
+		memset(full, 0, PERF_BUCKETS * sizeof(*full));
+	s->full = full;
+	s->tag = tag;
+}
+
 int perf__add(struct perf *p, enum perf_kind k, const char *a, const char *b, int64_t minute,
 	      uint64_t ns, bool error)
 {
 	const struct perf_thresholds *th;
 	struct perf_slot *s;
-	uint32_t tag = (uint32_t)minute + 1;
+	uint32_t tag = (uint32_t)minute + 1, *bn;
 	double sec = (double)ns * 1e-9;
 	int i;
 
@@ -238,10 +286,12 @@ int perf__add(struct perf *p, enum perf_kind k, const char *a, const char *b, in
 	s = &p->keys[i]->slot[minute % PERF_MINUTES];
 	if (s->tag > tag)
 		return 0; /* a minute the ring has already moved past */
-	if (s->tag < tag) {
-		memset(s, 0, sizeof(*s));
-		s->tag = tag;
-	}
+	if (s->tag < tag)
+		slot_reset(s, tag);
+	bn = bucket_count(s, perf_bucket_of(ns));
+	if (!bn)
+		return -ENOMEM; /* nothing of it recorded: counts and buckets agree */
+	inc(bn);
 	th = &p->th[k];
 	inc(&s->count);
 	if (error)
@@ -253,7 +303,6 @@ int perf__add(struct perf *p, enum perf_kind k, const char *a, const char *b, in
 	s->sum_s += sec;
 	if (sec > s->max_s)
 		s->max_s = sec;
-	inc(&s->b[perf_bucket_of(ns)]);
 	return 0;
 }
 
@@ -289,8 +338,13 @@ static void merge(struct perf_dist *d, const struct perf_slot *s)
 	d->sum_s += s->sum_s;
 	if (s->max_s > d->max_s)
 		d->max_s = s->max_s;
-	for (size_t i = 0; i < PERF_BUCKETS; i++)
-		d->b[i] += s->b[i];
+	if (s->full) {
+		for (size_t i = 0; i < PERF_BUCKETS; i++)
+			d->b[i] += s->full[i];
+	} else {
+		for (size_t i = 0; i < s->nb; i++)
+			d->b[s->bi[i]] += s->bn[i];
+	}
 }
 
 void perf__collect(const struct perf *p, size_t i, int64_t now, unsigned minutes,

@@ -227,6 +227,39 @@ static void test_windows(void **state)
 	perf__free(p);
 }
 
+/* Minutes spread over 1..12 buckets (a slot keeps 6 in place, then a
+ * full array that stays for the slot's later minutes), over two turns
+ * of the ring: every minute and every hour reads back bucket for
+ * bucket what went in. */
+static void test_sparse_slots(void **state)
+{
+	static uint64_t want[130][PERF_BUCKETS];
+	struct perf *p = new_perf();
+	struct perf_dist d, hour;
+
+	(void)state;
+	memset(want, 0, sizeof(want));
+	for (int m = 0; m < 130; m++) {
+		for (int j = 0; j <= m % 12; j++) {
+			uint64_t ns = (uint64_t)(40000.0 * pow(1.19, 3 * j + m % 5));
+
+			for (int r = 0; r <= j; r++) {
+				assert_int_equal(perf__add(p, PERF_API, "svc", "/s", T0 + m, ns, false), 0);
+				want[m][perf_bucket_of(ns)]++;
+			}
+		}
+		d = collect(p, PERF_API, "svc", "/s", T0 + m, 1);
+		assert_memory_equal(d.b, want[m], sizeof(d.b));
+	}
+	hour = collect(p, PERF_API, "svc", "/s", T0 + 129, 60);
+	for (int m = 70; m < 130; m++)
+		for (size_t i = 0; i < PERF_BUCKETS; i++)
+			hour.b[i] -= want[m][i];
+	for (size_t i = 0; i < PERF_BUCKETS; i++)
+		assert_int_equal(hour.b[i], 0);
+	perf__free(p);
+}
+
 static void test_thresholds_and_merge(void **state)
 {
 	struct perf *p = new_perf();
@@ -334,7 +367,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket_edges), cmocka_unit_test(test_uniform),
 		cmocka_unit_test(test_bimodal),	     cmocka_unit_test(test_constant_and_overflow),
-		cmocka_unit_test(test_windows),	     cmocka_unit_test(test_thresholds_and_merge),
+		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_sparse_slots),	     cmocka_unit_test(test_thresholds_and_merge),
 		cmocka_unit_test(test_keys_and_cap), cmocka_unit_test(test_bad_input),
 	};
 
