@@ -62,18 +62,26 @@ static int get_count(json_t *o, const char *key, bool required, uint64_t *out, c
 	return 0;
 }
 
+static int time_window_error(char *why, size_t whylen)
+{
+	return say(why, whylen, "more than 5 minutes ahead or 400 days behind", "timestamp");
+}
+
 /* Unix seconds, or RFC 3339 UTC "2026-11-26T10:00:00Z". */
 static int get_time(json_t *o, time_t now, time_t *out, char *why, size_t whylen)
 {
 	json_t *v = json_object_get(o, "timestamp");
+	double secs = json_is_number(v) ? json_number_value(v) : NAN;
 	struct tm tm = { 0 };
 	char *end;
 
 	*out = now;
 	if (!v)
 		return 0;
-	if (json_is_number(v) && isfinite(json_number_value(v)))
-		*out = (time_t)json_number_value(v);
+	if (isfinite(secs) && fabs(secs - (double)now) > 1e9)
+		return time_window_error(why, whylen); /* and past what a time_t holds */
+	if (isfinite(secs))
+		*out = (time_t)secs;
 	else if (json_is_string(v) &&
 		 (end = strptime(json_string_value(v), "%Y-%m-%dT%H:%M:%S", &tm)) &&
 		 (!strcmp(end, "Z") || !strcmp(end, "+00:00")))
@@ -81,8 +89,7 @@ static int get_time(json_t *o, time_t now, time_t *out, char *why, size_t whylen
 	else
 		return say(why, whylen, "Unix seconds or YYYY-MM-DDTHH:MM:SSZ", "timestamp");
 	if (*out > now + COST_TRACK_FUTURE_S || *out < now - COST_TRACK_PAST_DAYS * 86400)
-		return say(why, whylen, "more than 5 minutes ahead or 400 days behind",
-			   "timestamp");
+		return time_window_error(why, whylen);
 	return 0;
 }
 

@@ -131,6 +131,12 @@ static void test_bad(void **state)
 		{ "{\"provider\":\"o\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,"
 		  "\"timestamp\":1700000000}",
 		  "timestamp: more than 5 minutes ahead or 400 days behind" },
+		{ "{\"provider\":\"o\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,"
+		  "\"timestamp\":1.795e105}", /* past what a time_t holds: found by fuzz_cost_track */
+		  "timestamp: more than 5 minutes ahead or 400 days behind" },
+		{ "{\"provider\":\"o\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,"
+		  "\"timestamp\":-1e300}",
+		  "timestamp: more than 5 minutes ahead or 400 days behind" },
 		{ "{\"provider\":\"o\",\"provider\":\"p\",\"model\":\"m\",\"input_tokens\":1,"
 		  "\"output_tokens\":1}",
 		  "not JSON" },
