@@ -6,7 +6,6 @@
  * Nothing here parses or aggregates; it only owns the objects and the loop.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,10 +331,6 @@ int main(int argc, char **argv)
 	}
 	log_set_level(o.cfg.log_level);
 	log_hook_libbpf();
-	/* A fixed threshold: glibc's moving one rises after the first large
-	 * free, and a scrape's snapshot (~2 MB at 10k series) would then stay
-	 * resident in each API thread's arena between scrapes. */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (obs_config_validate(&o.cfg, err, sizeof(err)) ||
 	    budget_tz_apply(o.cfg.budgets.timezone)) {
 		fprintf(stderr, "%s\n", err[0] ? err : "budgets.timezone: unknown zone");

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "metrics_int.h"
 
@@ -29,11 +30,28 @@ struct fam_snap {
 	size_t n;
 };
 
+/* A scrape's short-lived arrays (~2 MB at 10k series) come from the
+ * kernel and go back to it: from malloc they would stay resident between
+ * scrapes in the arena of whichever API thread served the scrape. */
+static void *scratch_get(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void scratch_put(void *p, size_t n)
+{
+	if (p)
+		munmap(p, n);
+}
+
 struct snapshot {
 	struct fam_snap fams[METRICS_MAX_FAMILIES];
 	size_t nfam;
 	struct snap *ss;
 	uint64_t *bk;
+	size_t ss_size, bk_size; /* bytes mapped */
 	uint64_t dropped;
 	const struct family *dropped_f;
 };
@@ -71,8 +89,10 @@ static int snapshot_take(struct metrics *m, struct snapshot *sn)
 		nss += m->fam[i]->nseries;
 		nbk += m->fam[i]->nseries * m->fam[i]->nbuckets;
 	}
-	sn->ss = malloc(nss * sizeof(*sn->ss));
-	sn->bk = malloc(nbk * sizeof(*sn->bk));
+	sn->ss_size = nss * sizeof(*sn->ss);
+	sn->bk_size = nbk * sizeof(*sn->bk);
+	sn->ss = scratch_get(sn->ss_size);
+	sn->bk = scratch_get(sn->bk_size);
 	if (sn->ss && sn->bk)
 		snapshot_copy(m, sn);
 	else
@@ -108,11 +128,12 @@ static int family_sort(struct fam_snap *fs)
 {
 	struct family *f = fs->f;
 	size_t old = f->norder < fs->n ? f->norder : fs->n, o = 0, k = 0, nw = old;
-	struct snap *tmp = malloc((fs->n + 1) * sizeof(*tmp));
+	size_t tmp_size = (fs->n + 1) * sizeof(struct snap);
+	struct snap *tmp = scratch_get(tmp_size);
 	uint32_t *order = malloc((fs->n + 1) * sizeof(*order));
 
 	if (!tmp || !order) {
-		free(tmp);
+		scratch_put(tmp, tmp_size);
 		free(order);
 		return -ENOMEM;
 	}
@@ -129,7 +150,7 @@ static int family_sort(struct fam_snap *fs)
 	for (k = 0; k < fs->n; k++)
 		order[k] = tmp[k].s->idx;
 	memcpy(fs->first, tmp, fs->n * sizeof(*tmp));
-	free(tmp);
+	scratch_put(tmp, tmp_size);
 	if (fs->n >= f->norder) {
 		free(f->order);
 		f->order = order;
@@ -234,8 +255,8 @@ void metrics__render_end(struct metrics_render *r)
 	if (!r)
 		return;
 	dynbuf_free(&r->pend);
-	free(r->sn.ss);
-	free(r->sn.bk);
+	scratch_put(r->sn.ss, r->sn.ss_size);
+	scratch_put(r->sn.bk, r->sn.bk_size);
 	free(r);
 }
 
