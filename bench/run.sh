@@ -185,6 +185,7 @@ psum() { python3 tests/e2e/promq.py sum "$@"; }
 # pget FILE METRIC: sum of a family without parsing the whole exposition in
 # python (it is 27 MB with 10k series).
 pget() { grep "^$2[ {]" "$1" | awk '{s += $NF} END {printf "%d\n", s}'; }
+pgetf() { grep "^$2[ {]" "$1" | awk '{s += $NF} END {printf "%.6f\n", s}'; }
 
 # CPU of every thread in ns (schedstat), utime+stime in ticks, RSS in KiB.
 obs_proc() {
@@ -387,10 +388,18 @@ series_measure() {
 				"http://127.0.0.1:$PORT_OBS/metrics")
 			echo "render_ttfb_s=${t% *}"
 			echo "render_total_s=${t#* }"
+			# what that scrape spent making its text, as the daemon timed it (the
+			# next answer carries it; writing 28 MB to a file would slow the timed one)
+			scrape "$TMP/r.prom"
+			echo "render_server_s=$(pgetf "$TMP/r.prom" biothings_api_metrics_render_seconds)"
 		done
 		echo "rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$OBS_PID/status")"
+		awk '/^(RssAnon|RssFile|RssShmem):/ {print tolower($1) "_kb=" $2}' "/proc/$OBS_PID/status" | tr -d :
+		# ringbuf pages are mapped twice: PSS counts them once, as the memory cgroup does
+		echo "pss_kb=$(awk '/^Pss:/ {print $2}' "/proc/$OBS_PID/smaps_rollup")"
 		echo "bpf_map_rss_kb=$(map_rss)"
 	} >"$RAW/series-$n.kv"
+	cp "/proc/$OBS_PID/smaps" "$RAW/series-$n.smaps" # where the memory is, mapping by mapping
 	log "series $n: $(grep -E '^(series|rss_kb|bytes)=' "$RAW/series-$n.kv" | tr '\n' ' ')"
 }
 

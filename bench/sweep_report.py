@@ -54,8 +54,12 @@ def load_series(raw):
         k = read_kv(p)
         rt = k["render_total_s"]
         rt = rt if isinstance(rt, list) else [rt]
+        srv = k.get("render_server_s", [])
+        srv = srv if isinstance(srv, list) else [srv]
         rows.append({"routes": n, "series": k["series"], "mb": k["bytes"] / 1e6,
                      "rss_mib": k["rss_kb"] / 1024, "rss0_mib": k.get("rss_before_scrape_kb", 0) / 1024, "render_ms": med(v * 1000 for v in rt),
+                     "pss_mib": k.get("pss_kb", 0) / 1024, "anon_mib": k.get("rssanon_kb", 0) / 1024,
+                     "server_ms": med(v * 1000 for v in srv) if srv else None,
                      "series_dropped": k["series_dropped"], "events_dropped": k["events_dropped"]})
     return rows
 
@@ -81,16 +85,17 @@ def tables(rate, conn, series):
                    f"{f(r['p99_on_ms'])} | {f(r['p99_ratio'])} | {f(r['cpu_cores'])} | "
                    f"{f(r['cpu_per_10k'])} | {r['drops']:.0f} |")
     out += ["", "## Cost vs series count (distinct nginx routes)", "",
-            "| routes | server series | exposition MB | RSS before scrape MiB | RSS after scrapes MiB | /metrics render ms (median of 7) | series dropped | events dropped |",
-            "|---|---|---|---|---|---|---|---|"]
+            "| routes | server series | exposition MB | RSS before scrape MiB | RSS after scrapes MiB | PSS MiB | RssAnon MiB | /metrics scrape ms (median of 7) | making the text ms (daemon) | series dropped | events dropped |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in series:
         if not r["series"]:  # the render failed: an error answer, not an exposition
             out.append(f"| {r['routes']:,} | render failed ({r['mb'] * 1e6:.0f}-byte answer) | - | "
-                       f"{r['rss0_mib']:.1f} | {r['rss_mib']:.1f} | - | {r['series_dropped']:.0f} | "
-                       f"{r['events_dropped']:.0f} |")
+                       f"{r['rss0_mib']:.1f} | {r['rss_mib']:.1f} | {f(r['pss_mib'], 1)} | {f(r['anon_mib'], 1)} | - | - | "
+                       f"{r['series_dropped']:.0f} | {r['events_dropped']:.0f} |")
             continue
         out.append(f"| {r['routes']:,} | {r['series']:,.0f} | {r['mb']:.1f} | {r['rss0_mib']:.1f} | {r['rss_mib']:.1f} | "
-                   f"{r['render_ms']:.1f} | {r['series_dropped']:.0f} | {r['events_dropped']:.0f} |")
+                   f"{f(r['pss_mib'], 1)} | {f(r['anon_mib'], 1)} | {r['render_ms']:.1f} | {f(r['server_ms'], 1)} | "
+                   f"{r['series_dropped']:.0f} | {r['events_dropped']:.0f} |")
     return out
 
 
@@ -115,11 +120,11 @@ def charts(rate, conn, series):
     series = [r for r in series if r["series"]]
     if series:
         s1 = [(r["series"], r["render_ms"]) for r in series]
-        s2 = [(r["series"], r["rss_mib"]) for r in series]
+        s2 = [(r["series"], r["pss_mib"] or r["rss_mib"]) for r in series]
         lo = min(y for _, y in s1 + s2)
         hi = max(y for _, y in s1 + s2)
         parts.append(svgplot.line_chart(
-            "/metrics render time and RSS vs series", [("render ms", s1), ("RSS MiB", s2)],
+            "/metrics scrape time and PSS vs series", [("scrape ms", s1), ("PSS MiB", s2)],
             "series", "ms / MiB", [(r["series"], f"{r['series'] / 1000:.0f}k") for r in series],
             svgplot.log_ticks(lo, hi, lambda v: f"{v:g}"), xlog=True, ylog=True, yrange=(lo, hi)))
     body = "".join(f'<g transform="translate(0,{i * svgplot.H})">' + p.split("\n", 1)[1].rsplit("</svg>", 1)[0] + "</g>\n"
