@@ -71,7 +71,7 @@ awk '/^[0-9a-f]+-[0-9a-f]+ / {m = $6 ? $6 : "[anon " $1 "]"} /^Rss:/ {print $2, 
 taskset -c 1 wrk -t1 -c16 -d$((2 * SECS + 4))s "http://127.0.0.1:$PORT/index.html" >"$TMP/wrk.txt" &
 sleep 2
 perf record -q -a -g -o "$TMP/sys.data" -- sleep "$SECS" 2>/dev/null
-perf record -q -g -p "$OBS_PID" -o "$TMP/obs.data" -- sleep "$SECS" 2>/dev/null
+perf record -q --call-graph dwarf,16384 -p "$OBS_PID" -o "$TMP/obs.data" -- sleep "$SECS" 2>/dev/null
 wait "$!" 2>/dev/null
 {
 	echo "# perf record -a -g, ${SECS}s, observer on, wrk -c16 on nginx"
@@ -91,5 +91,9 @@ wait "$!" 2>/dev/null
 	echo "# perf record -g -p observer, ${SECS}s"
 	perf report -i "$TMP/obs.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
 		grep -v '^#' | grep -v '^$' | head -40
+	echo "# who calls them (symbols over 2 %, callers first)"
+	perf report -i "$TMP/obs.data" --no-children --sort sym --stdio -g caller,0.5,callee,function,percent \
+		--percent-limit 2 2>/dev/null | grep -v '^#' | grep -v '^$' | head -400
 } >"$BENCH/profile-observer.txt"
+cp "$TMP/obs.data" "$BENCH/profile-observer.data" # for perf report -i
 echo "wrote $BENCH/profile-system.txt $BENCH/profile-observer.txt"

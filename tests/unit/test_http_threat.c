@@ -267,11 +267,23 @@ static void test_sensitive(void **state)
 		{ "/.ssh/id_rsa", THREAT_SENSITIVE_PATH, "path", ".ssh" },
 		{ "/wp-config.php~", THREAT_SENSITIVE_PATH, "path", "*~" },
 		{ "http://h/.git/HEAD?x=1", THREAT_SENSITIVE_PATH, "path", ".git" },
+		/* one per first letter of a segment the table knows (only those are searched) */
+		{ "/Actuator/Env", THREAT_SENSITIVE_PATH, "path", "actuator/env" },
+		{ "/lib/vendor/phpunit/src", THREAT_SENSITIVE_PATH, "path", "vendor/phpunit" },
+		{ "/manager/html", THREAT_SENSITIVE_PATH, "path", "manager/html" },
+		{ "/x/y/xmlrpc.php", THREAT_SENSITIVE_PATH, "path", "xmlrpc.php" },
+		{ "/dump.sql", THREAT_SENSITIVE_PATH, "path", "dump.sql" },
+		{ "/trace.axd", THREAT_SENSITIVE_PATH, "path", "trace.axd" },
+		{ "/jmx-console/", THREAT_SENSITIVE_PATH, "path", "jmx-console" },
+		{ "/app/_profiler/latest", THREAT_SENSITIVE_PATH, "path", "_profiler" },
+		{ "/a/b/proc/self/environ", THREAT_SENSITIVE_PATH, "path", "proc/self" },
+		{ "/WEB-INF/web.xml", THREAT_SENSITIVE_PATH, "path", "web-inf" },
 	};
 	static const char *const benign[] = {
 		"/environment",	   "/env",	  "/static/env.js",  "/.well-known/security.txt",
 		"/docs/git/intro", "/.gitignore", "/wp-admin-guide", "/search?q=.env",
 		"/~alice/",	   "/etc",	  "/backup",	     "/api/.envoy",
+		"/r/xabc",	   "/procedures", "/vendors/list",   "/trace",
 	};
 
 	(void)state;
