@@ -12,12 +12,7 @@
 #include <strings.h>
 #include <zlib.h>
 
-#include <linux/types.h>
-#ifndef __always_inline
-#define __always_inline inline __attribute__((always_inline))
-#endif
-#define H1_FN static inline
-#include "h1_parse.h"
+#include "h1_user.h"
 
 #include "llm_http.h"
 

@@ -21,12 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/types.h>
-#ifndef __always_inline
-#define __always_inline inline __attribute__((always_inline))
-#endif
-#define H1_FN static inline
-#include "h1_parse.h"
+#include "h1_user.h"
 
 #include "fuzz_util.h"
 
