@@ -7,6 +7,7 @@
  * handlers never see an unauthenticated request or a path meant to climb
  * out of a directory, and a refused upload is not read first.
  */
+#include "clock_ns.h"
 #include "api.h"
 
 #include <errno.h>
@@ -107,21 +108,13 @@ struct scrape {
 	uint64_t bytes;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static ssize_t metrics_stream(void *ctx, char *buf, size_t max)
 {
 	struct scrape *sc = ctx;
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = mono_now_ns();
 	ssize_t n = metrics__render_next(sc->r, buf, max);
 
-	sc->busy_ns += mono_ns() - t0;
+	sc->busy_ns += mono_now_ns() - t0;
 	if (n < 0)
 		log_error("metrics exposition cut short err=%d", (int)n);
 	else
@@ -149,7 +142,7 @@ static void metrics_stream_end(void *ctx)
 static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 {
 	struct scrape *sc = calloc(1, sizeof(*sc));
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = mono_now_ns();
 	int err = sc ? 0 : -ENOMEM;
 
 	if (a->refresh)
@@ -163,7 +156,7 @@ static enum MHD_Result serve_metrics(struct api *a, struct MHD_Connection *conn)
 		return reply_json(conn, 500, "{\"error\":\"cannot render metrics\"}");
 	}
 	sc->a = a;
-	sc->busy_ns = mono_ns() - t0;
+	sc->busy_ns = mono_now_ns() - t0;
 	return reply_stream(conn, 200, "text/plain; version=0.0.4; charset=utf-8", metrics_stream,
 			    metrics_stream_end, sc);
 }

@@ -10,6 +10,7 @@
  * they obey the timeout too; a probe that gives up drops its reference and
  * the helper frees what is left when it returns.
  */
+#include "clock_ns.h"
 #include "checks_run.h"
 
 #include <errno.h>
@@ -44,14 +45,6 @@
 static const char redis_ping[] = "*1\r\n$4\r\nPING\r\n";
 /* SSLRequest: length 8, code 1234 5679; any PostgreSQL server answers 'S' or 'N'. */
 static const char pg_ssl_request[] = { 0, 0, 0, 8, 0x04, (char)0xd2, 0x16, 0x2f };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
-}
 
 /* poll() timeout in ms until deadline, rounded up so a wake-up is never early. */
 static int ms_until(uint64_t deadline, uint64_t now)
@@ -288,7 +281,7 @@ __attribute__((format(printf, 3, 4))) static void finish(struct probe *p, bool h
 	vsnprintf(p->res.error, sizeof(p->res.error), fmt, ap);
 	va_end(ap);
 	p->res.healthy = healthy;
-	p->res.latency_ns = mono_ns() - p->t0;
+	p->res.latency_ns = mono_now_ns() - p->t0;
 	p->res.at = (int64_t)time(NULL);
 	p->st = P_DONE;
 	probe_close(p);
@@ -739,10 +732,10 @@ void check_probe_run(const struct check_rule *r, struct check_result *out)
 {
 	struct probe p;
 
-	probe_start(&p, r, mono_ns());
+	probe_start(&p, r, mono_now_ns());
 	while (p.st != P_DONE) {
 		struct pollfd pfd = { .fd = -1 };
-		uint64_t now = mono_ns();
+		uint64_t now = mono_now_ns();
 
 		if (now >= p.deadline) {
 			probe_expire(&p);
@@ -845,7 +838,7 @@ static void *runner_main(void *arg)
 	struct slot *who[CHECKS_MAX + 1];
 
 	for (;;) {
-		uint64_t now = mono_ns();
+		uint64_t now = mono_now_ns();
 		size_t n = 1;
 
 		tend(c, now);
@@ -919,7 +912,7 @@ static void destroy(struct checks_run *c)
 
 static int setup(struct checks_run *c, const struct check_rule *rules, size_t n)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = mono_now_ns();
 	int e;
 
 	c->slots = calloc(n ? n : 1, sizeof(*c->slots));

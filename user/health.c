@@ -10,6 +10,7 @@
  * store that cannot be opened or written is logged and counted and
  * everything else keeps working.
  */
+#include "clock_ns.h"
 #include "health_int.h"
 
 #include <errno.h>
@@ -48,10 +49,7 @@ const char *health_level_name(int level)
 
 static int64_t realtime_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+	return (int64_t)wall_now_ns();
 }
 
 int64_t health_now_ms(const struct health *h)

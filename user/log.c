@@ -7,6 +7,7 @@
  * never interleave. The sink (the log store) runs outside that mutex and
  * behind a read lock, so swapping it out waits for calls in flight.
  */
+#include "clock_ns.h"
 #include "log.h"
 #include "logfmt.h"
 
@@ -139,15 +140,13 @@ static void log_vmsg(enum log_level lvl, enum log_category cat, const char *fmt,
 {
 	char msg[LOG_MSG_MAX], arena[LOGFMT_ARENA_MAX], line[LOGFMT_LINE_MAX];
 	struct log_entry e = { .level = lvl, .category = cat, .pid = atomic_load(&self_pid) };
-	struct timespec now;
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 
 	if (!e.pid) {
 		e.pid = (uint32_t)getpid();
 		atomic_store(&self_pid, e.pid);
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	e.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	e.ts_ns = wall_now_ns();
 	if (n < 0)
 		n = 0;
 	e.truncated = (size_t)n >= sizeof(msg);
@@ -184,11 +183,7 @@ void log_cat(enum log_level lvl, enum log_category cat, const char *fmt, ...)
 
 bool log_every(uint64_t *last_ns, uint64_t interval_ns)
 {
-	struct timespec now;
-	uint64_t t;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	t = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	uint64_t t = mono_now_ns();
 	if (*last_ns && t - *last_ns < interval_ns)
 		return false;
 	*last_ns = t;

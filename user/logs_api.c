@@ -6,6 +6,7 @@
  * widens a search. The export streams one page of rows at a time, so its
  * memory does not grow with the store.
  */
+#include "clock_ns.h"
 #include "logs_api.h"
 #include "logfmt.h"
 #include "logstore.h"
@@ -56,10 +57,7 @@ static void fail(struct api_reply *out, unsigned status, const char *fmt, ...)
 
 static int64_t wall_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)wall_now_ns();
 }
 
 static json_t *time_json(int64_t ns)

@@ -9,6 +9,7 @@
  * commits. SQL is fixed at open; filter values only ever reach a query as
  * bound parameters, LIKE wildcards escaped.
  */
+#include "clock_ns.h"
 #include "logstore.h"
 #include "logfmt.h"
 #include "sqlstore.h"
@@ -112,14 +113,6 @@ _Static_assert(SWEEP_BATCH == 5000, "RS_SWEEP's LIMIT");
 void logstore_filter_init(struct logstore_filter *f)
 {
 	*f = (struct logstore_filter){ .category = -1, .min_level = -1 };
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static size_t align8(size_t n)
@@ -301,13 +294,13 @@ static int64_t cutoff_of(const struct logstore *s, uint64_t now)
 
 static void auto_sweep(struct logstore *s, uint64_t *last)
 {
-	uint64_t t = now_ns(CLOCK_MONOTONIC);
+	uint64_t t = clock_now_ns(CLOCK_MONOTONIC);
 	int64_t n;
 
 	if (!s->sweep_every_ns || !s->retention_ns || (*last && t - *last < s->sweep_every_ns))
 		return;
 	*last = t;
-	n = sweep_with(s->wdb, s->wsweep, cutoff_of(s, now_ns(CLOCK_REALTIME)), NULL);
+	n = sweep_with(s->wdb, s->wsweep, cutoff_of(s, clock_now_ns(CLOCK_REALTIME)), NULL);
 	if (n > 0)
 		atomic_fetch_add(&s->swept, (uint64_t)n);
 }
@@ -315,7 +308,7 @@ static void auto_sweep(struct logstore *s, uint64_t *last)
 static void wait_for_work(struct logstore *s)
 {
 	struct timespec until;
-	uint64_t t = now_ns(CLOCK_MONOTONIC) + s->flush_ns;
+	uint64_t t = clock_now_ns(CLOCK_MONOTONIC) + s->flush_ns;
 
 	until.tv_sec = (time_t)(t / 1000000000ull);
 	until.tv_nsec = (long)(t % 1000000000ull);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock_ns.h"
 #include "fsutil.h"
 #include "http_enrich.h"
 #include "http_red.h"
@@ -35,10 +36,7 @@ static void on_signal(int sig)
 
 uint64_t obs_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return mono_now_ns();
 }
 
 /* Runs on the loop and, before each scrape, on the API thread: everything

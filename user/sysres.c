@@ -8,6 +8,7 @@
  * else is stateless. Parsing is lenient (unknown lines are skipped) but
  * never trusts the content: fake trees and odd kernels must not crash it.
  */
+#include "clock_ns.h"
 #include "sysres.h"
 
 #include <errno.h>
@@ -355,14 +356,6 @@ skip:
 
 /* ---- sample ---- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int sysres__read(struct sysres *s, struct sysres_snapshot *out)
 {
 	int (*const readers[])(struct sysres *,
@@ -374,7 +367,7 @@ int sysres__read(struct sysres *s, struct sysres_snapshot *out)
 	if (!s || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	out->taken_ns = now_ns();
+	out->taken_ns = mono_now_ns();
 	out->cpu_ratio = -1;
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
 		int e = readers[i](s, out);

@@ -28,6 +28,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "clock_ns.h"
 #include "http_enrich.h"
 #include "log.h"
 #include "metrics.h"
@@ -106,14 +107,6 @@ struct traces {
 	unsigned self_next;
 };
 
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int64_t unix_offset(void)
 {
 	struct timespec rt, mt;
@@ -163,7 +156,7 @@ static void fallback_random(uint8_t *p, size_t n)
 	uint64_t z;
 
 	if (!x)
-		x = mono_now() ^ (uint64_t)(uintptr_t)p;
+		x = mono_now_ns() ^ (uint64_t)(uintptr_t)p;
 	for (size_t i = 0; i < n; i++) {
 		z = (x += 0x9e3779b97f4a7c15ull);
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -537,7 +530,7 @@ void traces__http(struct traces *t, const struct bt_http_record *r, const struct
 		set_times(t, s, r->start_ns, r->end_ns);
 		set_http_attrs(s, r, obs);
 	}
-	now = mono_now();
+	now = mono_now_ns();
 	pthread_mutex_lock(&t->lock);
 	if (!s) {
 		count(t, "dropped", &t->st.dropped, 1);
@@ -557,7 +550,7 @@ void traces__llm(struct traces *t, const struct llm_call *c, const char *service
 	struct bt_event_hdr h = { .tid = tid, .tgid = 0 };
 	struct otlp_span *s = NULL;
 	struct held *e;
-	uint64_t now = mono_now();
+	uint64_t now = mono_now_ns();
 
 	if (!t || !c)
 		return;
@@ -695,7 +688,7 @@ static void finish(struct traces *t, uint32_t k, enum send_result res, uint64_t 
 		    b < t->o.backoff_max_ns ? b :
 					      t->o.backoff_max_ns;
 		t->backoff = b;
-		t->retry_at = mono_now() + (retry_after_ns > b ? retry_after_ns : b);
+		t->retry_at = mono_now_ns() + (retry_after_ns > b ? retry_after_ns : b);
 		gauges(t);
 		return;
 	}
@@ -792,7 +785,7 @@ static void *sender_main(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	for (;;) {
-		uint64_t now = mono_now(), until;
+		uint64_t now = mono_now_ns(), until;
 		uint32_t k;
 
 		release_held(t, now, false);
@@ -822,7 +815,7 @@ static void *sender_main(void *arg)
 
 int traces__flush(struct traces *t, uint64_t timeout_ns)
 {
-	uint64_t until = mono_now() + timeout_ns;
+	uint64_t until = mono_now_ns() + timeout_ns;
 	struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ull),
 			       .tv_nsec = (long)(until % 1000000000ull) };
 	int err = 0;
@@ -830,7 +823,7 @@ int traces__flush(struct traces *t, uint64_t timeout_ns)
 	if (!t)
 		return 0;
 	pthread_mutex_lock(&t->lock);
-	release_held(t, mono_now(), true);
+	release_held(t, mono_now_ns(), true);
 	gauges(t);
 	t->flushing++;
 	pthread_cond_signal(&t->wake);
@@ -877,7 +870,7 @@ static int on_progress(void *arg, curl_off_t dlt, curl_off_t dl, curl_off_t ult,
 	uint64_t stop_at = __atomic_load_n(&t->stop_at, __ATOMIC_RELAXED);
 
 	(void)dlt, (void)dl, (void)ult, (void)ul;
-	return stop_at && mono_now() >= stop_at;
+	return stop_at && mono_now_ns() >= stop_at;
 }
 
 static int curl_setup(struct traces *t)
@@ -1090,9 +1083,9 @@ void traces__free(struct traces *t)
 	if (!t)
 		return;
 	pthread_mutex_lock(&t->lock);
-	release_held(t, mono_now(), true);
+	release_held(t, mono_now_ns(), true);
 	t->stopping = true;
-	__atomic_store_n(&t->stop_at, mono_now() + t->o.shutdown_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->stop_at, mono_now_ns() + t->o.shutdown_ns, __ATOMIC_RELAXED);
 	pthread_cond_signal(&t->wake);
 	pthread_mutex_unlock(&t->lock);
 	pthread_join(t->thread, NULL);
