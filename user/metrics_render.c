@@ -9,6 +9,7 @@
  * change. Must not do I/O.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -130,9 +131,10 @@ static int family_sort(struct fam_snap *fs)
 	size_t old = f->norder < fs->n ? f->norder : fs->n, o = 0, k = 0, nw = old;
 	size_t tmp_size = (fs->n + 1) * sizeof(struct snap);
 	struct snap *tmp = scratch_get(tmp_size);
-	uint32_t *order = malloc((fs->n + 1) * sizeof(*order));
+	bool grown = fs->n > f->norder; /* else the cached order stays as it is */
+	uint32_t *order = grown ? malloc(fs->n * sizeof(*order)) : NULL;
 
-	if (!tmp || !order) {
+	if (!tmp || (grown && !order)) {
 		scratch_put(tmp, tmp_size);
 		free(order);
 		return -ENOMEM;
@@ -147,16 +149,14 @@ static int family_sort(struct fam_snap *fs)
 		else
 			tmp[k++] = fs->first[nw++];
 	}
-	for (k = 0; k < fs->n; k++)
-		order[k] = tmp[k].s->idx;
 	memcpy(fs->first, tmp, fs->n * sizeof(*tmp));
 	scratch_put(tmp, tmp_size);
-	if (fs->n >= f->norder) {
+	if (grown) {
+		for (k = 0; k < fs->n; k++)
+			order[k] = fs->first[k].s->idx;
 		free(f->order);
 		f->order = order;
 		f->norder = fs->n;
-	} else {
-		free(order);
 	}
 	return 0;
 }
@@ -196,7 +196,7 @@ static char *write_series(char *p, const struct family *f, const struct snap *sp
 
 	if (f->type != METRIC_HISTOGRAM)
 		return expo_write_sample(p, &l, "", NULL, 0, num,
-					 expo_format_double(num, sp->value));
+					 format_value(sp->s, sp->value, num));
 	for (size_t i = 0; i < f->nbuckets; i++) {
 		cum += sp->buckets[i];
 		p = expo_write_sample(p, &l, "_bucket", f->le[i], f->le_len[i], num,
