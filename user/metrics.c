@@ -335,6 +335,20 @@ static int series_create(struct metrics *m, struct family *f, int family, const 
 	return 0;
 }
 
+/* Raw label values byte-equal to a series' stored ones are that series:
+ * stored values are valid UTF-8 and within the length cap, so repairing
+ * the raw ones would change nothing. Saves the repair and the hash when
+ * a family sees the same labels again (one route hammered). */
+static bool same_values(const struct series *s, const char *const *values)
+{
+	if (s->nlabels && !values)
+		return false;
+	for (uint32_t i = 0; i < s->nlabels; i++)
+		if (!values[i] || strcmp(values[i], s->values[i]))
+			return false;
+	return true;
+}
+
 /* Finds or creates the series; called and returns with the lock held. */
 static int series_get(struct metrics *m, int family, const char *const *values, struct series **out)
 {
@@ -345,16 +359,23 @@ static int series_get(struct metrics *m, int family, const char *const *values, 
 	if (family < 0 || family >= m->nfam || family == m->dropped_family)
 		return -EINVAL;
 	f = m->fam[family];
+	if (f->last && same_values(f->last, values)) {
+		*out = f->last;
+		return 0;
+	}
 	err = key_build(f, family, values, &k);
 	if (err)
 		return err;
 	for (struct series *s = m->tab[k.hash & m->tab_mask]; s; s = s->next) {
 		if (series_match(s, family, &k)) {
-			*out = s;
+			*out = f->last = s;
 			return 0;
 		}
 	}
-	return series_create(m, f, family, &k, out);
+	err = series_create(m, f, family, &k, out);
+	if (!err)
+		f->last = *out;
+	return err;
 }
 
 enum op { OP_ADD, OP_SET, OP_OBSERVE };

@@ -45,6 +45,7 @@ struct family {
 	size_t name_len;
 	struct series **series; /* in creation order */
 	size_t nseries, cap;
+	struct series *last; /* the series last found or made, checked first */
 	/* Render's, under render_lock: series indexes sorted by label
 	 * values, as of the last render (series are never removed, so a
 	 * render only sorts the new ones and merges). */

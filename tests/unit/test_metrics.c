@@ -571,6 +571,46 @@ static void test_render_stream_past_cap(void **state)
 	metrics__free(m);
 }
 
+/* The last series of a family is checked first, on the raw values: it
+ * must give the series the full lookup gives, also for values the
+ * registry repairs or cuts. */
+static void test_last_series_shortcut(void **state)
+{
+	static const char *const ln[] = { "v", NULL };
+	struct metrics *m = metrics__new(100);
+	char longv[301], cut[METRICS_LABEL_VALUE_MAX + 1], *text;
+	const char *const a[] = { "a" }, *const b[] = { "b" }, *const bad[] = { "x\xff" },
+			  *const repaired[] = { "x" EXPO_REPLACEMENT }, *const lv[] = { longv },
+			  *const cv[] = { cut }, *const none[] = { NULL };
+	int c;
+
+	(void)state;
+	memset(longv, 'l', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	memcpy(cut, longv, sizeof(cut) - 1);
+	cut[sizeof(cut) - 1] = '\0';
+	c = metrics__define(m, "test_shortcut_total", METRIC_COUNTER, "S.", ln, NULL, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(metrics__add(m, c, a, 1), 0);
+	assert_int_equal(metrics__add(m, c, b, 1), 0);
+	assert_int_equal(metrics__add(m, c, a, 1), 0);
+	assert_int_equal(metrics__add(m, c, bad, 1), 0);
+	assert_int_equal(metrics__add(m, c, bad, 1), 0); /* raw differs from stored: full lookup */
+	assert_int_equal(metrics__add(m, c, repaired, 1), 0); /* raw equals stored: shortcut */
+	assert_int_equal(metrics__add(m, c, lv, 1), 0);
+	assert_int_equal(metrics__add(m, c, cv, 1), 0);
+	assert_int_equal(metrics__add(m, c, lv, 1), 0);
+	assert_int_equal(metrics__add(m, c, none, 1), -EINVAL);
+	assert_int_equal(metrics__series(m), 4);
+	text = render(m);
+	assert_line(text, "test_shortcut_total{v=\"a\"} 4");
+	assert_line(text, "test_shortcut_total{v=\"b\"} 1");
+	assert_line(text, "test_shortcut_total{v=\"x" EXPO_REPLACEMENT "\"} 3");
+	assert_non_null(strstr(text, "lll\"} 3\n"));
+	free(text);
+	metrics__free(m);
+}
+
 struct hammer {
 	struct metrics *m;
 	int fam;
@@ -684,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_render_stream_past_cap),
 		cmocka_unit_test(test_render_caches),
 		cmocka_unit_test(test_render_interleaved),
+		cmocka_unit_test(test_last_series_shortcut),
 		cmocka_unit_test(test_concurrent_render),
 		cmocka_unit_test(test_promtool_clean),
 	};
