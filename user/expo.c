@@ -222,25 +222,19 @@ size_t expo_utf8_sanitize(const char *in, char *out, size_t outcap, bool *trunca
  * the matching letter in as, in runs so plain text is one memcpy. */
 static int escape_into(struct dynbuf *b, const char *s, const char *esc, const char *as)
 {
-	const char *run = s;
-	int err;
-
-	for (; *s; s++) {
-		const char *hit = *s == '\\' || *s == '"' || *s == '\n' ? strchr(esc, *s) : NULL;
+	for (;;) {
+		size_t run = strcspn(s, esc);
 		char pair[2] = { '\\', 0 };
+		int err = dynbuf_add(b, s, run);
 
-		if (!hit)
-			continue;
-		err = dynbuf_add(b, run, (size_t)(s - run));
-		if (err)
+		if (err || !s[run])
 			return err;
-		pair[1] = as[hit - esc];
+		pair[1] = as[strchr(esc, s[run]) - esc];
 		err = dynbuf_add(b, pair, 2);
 		if (err)
 			return err;
-		run = s + 1;
+		s += run + 1;
 	}
-	return dynbuf_add(b, run, (size_t)(s - run));
 }
 
 int expo_escape_label_value(struct dynbuf *b, const char *v)
