@@ -39,12 +39,16 @@ LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lsqlite3 -lcurl -lm
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
-# Modules that never touch BPF: linked into unit tests with plain gcc.
+# Modules linked into unit tests: all but the skeleton-bound wiring of the
+# daemon (ring_reader is in: its test drives a real ringbuf).
 PURE_OBJS := $(filter-out $(OUT)/user/main.o $(OUT)/user/observe.o $(OUT)/user/modules.o $(OUT)/user/loader.o $(OUT)/user/loader_tls.o $(OUT)/user/capture.o $(OUT)/user/tls_watch.o,$(USER_OBJS))
 BIN := $(OUT)/biothings-observer
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+# BPF programs that unit tests load (producers for the ringbuf reader).
+TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
+TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUT)/tests/%.bpf.o,$(TEST_BPF_SRCS))
 
 .PHONY: all deps test unit e2e vmlinux check clean install fuzz bench
 .DEFAULT_GOAL := all
@@ -81,14 +85,19 @@ $(BIN): $(USER_OBJS)
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) $(wildcard bpf/*.h) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/unit $< $(PURE_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/unit -Itests/bpf $< $(PURE_OBJS) $(LDLIBS) -lcmocka -o $@
+
+$(OUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(wildcard tests/bpf/*.h) $(VMLINUX) | $(OUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+		-Itests/bpf -Ivmlinux/$(ARCH) -c $< -o $@
 
 $(OUT)/bpf $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
 
-unit: deps $(UNIT_BINS)
+unit: deps $(UNIT_BINS) $(TEST_BPF_OBJS)
 
-test: deps $(BIN) $(UNIT_BINS)
+test: deps $(BIN) $(UNIT_BINS) $(TEST_BPF_OBJS)
 	$(Q)OUT=$(OUT) tests/run.sh
 
 # Every fuzzer for FUZZ_SECONDS (make test runs them for 3 s each).

@@ -7,15 +7,17 @@
  */
 #include "capture.h"
 
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
 
+#include "ring_reader.h"
+
 struct capture {
-	struct ring_buffer *rb;
+	struct ring_reader *rb;
 	struct capture_handlers h;
 	uint64_t records;
 	uint64_t malformed;
+	uint64_t lost_seen; /* the reader's skipped samples already counted */
 };
 
 /* The one size each record type has; 0 = not a type we know. */
@@ -43,19 +45,29 @@ static int lengths_ok(const struct bt_event_hdr *h)
 	return 1;
 }
 
-static int on_sample(void *ctx, void *data, size_t size)
+static size_t largest_record(void)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < sizeof(record_size) / sizeof(record_size[0]); i++)
+		if (record_size[i] > m)
+			m = record_size[i];
+	return m;
+}
+
+static void on_sample(void *ctx, const void *data, size_t size)
 {
 	struct capture *c = ctx;
 	const struct bt_event_hdr *h = data;
 
 	if (size < sizeof(*h) || h->size > size) {
 		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
-		return 0;
+		return;
 	}
 	if (h->type >= sizeof(record_size) / sizeof(record_size[0]) || !record_size[h->type] ||
 	    h->size != record_size[h->type] || !lengths_ok(h)) {
 		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
-		return 0;
+		return;
 	}
 	switch (h->type) {
 	case BT_EV_HTTP:
@@ -85,7 +97,6 @@ static int on_sample(void *ctx, void *data, size_t size)
 			c->h.on_reqhead(c->h.ctx, data);
 		break;
 	}
-	return 0;
 }
 
 struct capture *capture__new(int ringbuf_fd, const struct capture_handlers *h)
@@ -95,7 +106,7 @@ struct capture *capture__new(int ringbuf_fd, const struct capture_handlers *h)
 	if (!c)
 		return NULL;
 	c->h = *h;
-	c->rb = ring_buffer__new(ringbuf_fd, on_sample, c, NULL);
+	c->rb = ring_reader__new(ringbuf_fd, largest_record(), on_sample, c);
 	if (!c->rb) {
 		int e = errno;
 
@@ -110,21 +121,28 @@ void capture__free(struct capture *c)
 {
 	if (!c)
 		return;
-	ring_buffer__free(c->rb);
+	ring_reader__free(c->rb);
 	free(c);
+}
+
+/* Samples the reader had to skip (too big to be ours, or a broken ring). */
+static void count_lost(struct capture *c)
+{
+	struct ring_walk_stats st = ring_reader__stats(c->rb);
+	uint64_t lost = st.oversize + st.desync;
+
+	if (lost != c->lost_seen) {
+		__atomic_fetch_add(&c->malformed, lost - c->lost_seen, __ATOMIC_RELAXED);
+		c->lost_seen = lost;
+	}
 }
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	int n = ring_buffer__poll(c->rb, timeout_ms);
-	int m;
+	int n = ring_reader__poll(c->rb, timeout_ms);
 
-	if (n < 0 && n != -EINTR)
-		return n;
-	m = ring_buffer__consume(c->rb);
-	if (m < 0)
-		return m;
-	return (n > 0 ? n : 0) + m;
+	count_lost(c);
+	return n;
 }
 
 uint64_t capture__records(const struct capture *c)

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * libFuzzer harness for ring_walk() (user/ring_walk.c), the reader of a
+ * BPF ringbuf whose data area is mapped once. Two modes, by the first
+ * byte:
+ *  - raw: the input is the ring's memory and positions as they come; the
+ *    walk must stay inside the data area and the scratch buffer (ASan), end,
+ *    and never move the consumer past the producer.
+ *  - laid out: records are written the way the kernel writes them (header,
+ *    sample, 8-byte alignment, some discarded, the last maybe still busy),
+ *    from any start position, so many wrap; every committed sample must
+ *    arrive once, in order, byte-exact, except wrapping ones larger than
+ *    the scratch buffer, which are counted instead.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ring_walk.h"
+
+#include "fuzz_util.h"
+
+#define RING 4096u
+#define BUSY (1u << 31)
+#define DISCARD (1u << 30)
+#define MAXREC 64
+
+static uint8_t ring[RING];
+static uint8_t scratch[RING];
+
+struct rec {
+	uint32_t len, flags;
+	uint64_t pos;
+	int wraps;
+};
+
+struct expect {
+	const struct rec *recs;
+	size_t n, next, scratch_size;
+};
+
+static uint8_t byte_of(uint64_t pos, size_t i)
+{
+	return (uint8_t)(pos * 131 + i * 7 + 1);
+}
+
+static void check_sample(void *ctx, const void *sample, size_t len)
+{
+	struct expect *e = ctx;
+	const struct rec *r;
+
+	while (e->next < e->n &&
+	       (e->recs[e->next].flags & DISCARD ||
+		(e->recs[e->next].wraps && e->recs[e->next].len > e->scratch_size)))
+		e->next++;
+	FUZZ_CHECK(e->next < e->n);
+	r = &e->recs[e->next++];
+	FUZZ_CHECK(len == r->len && !(r->flags & BUSY));
+	for (size_t i = 0; i < len; i++)
+		FUZZ_CHECK(((const uint8_t *)sample)[i] == byte_of(r->pos, i));
+}
+
+static void any_sample(void *ctx, const void *sample, size_t len)
+{
+	const uint8_t *b = sample;
+	volatile uint8_t sink = 0;
+
+	(void)ctx;
+	FUZZ_CHECK((b >= ring && b + len <= ring + RING) ||
+		   (b >= scratch && b + len <= scratch + RING));
+	for (size_t i = 0; i < len; i++)
+		sink ^= b[i]; /* ASan checks every byte handed over */
+	(void)sink;
+}
+
+static void put(uint64_t pos, const void *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ring[(pos + i) & (RING - 1)] = ((const uint8_t *)src)[i];
+}
+
+/* Lays records out from the input; returns how many, sets *prod. */
+static size_t lay_out(const uint8_t *d, size_t n, uint64_t start, struct rec *recs, uint64_t *prod)
+{
+	uint64_t pos = start;
+	size_t k = 0;
+
+	for (size_t i = 0; i + 1 < n && k < MAXREC; i += 2) {
+		struct rec r = { .len = 1 + ((d[i] | (uint32_t)d[i + 1] << 8) % 1200), .pos = pos };
+		uint64_t next = pos + ((r.len + 8 + 7) & ~7u);
+		uint32_t word;
+
+		if (next - start > RING)
+			break;
+		r.flags = (d[i + 1] & 0xc0) == 0x40 ? DISCARD : 0;
+		if (i + 3 >= n && (d[i] & 1))
+			r.flags = BUSY; /* the last one still being written */
+		r.wraps = ((pos + 8) & (RING - 1)) + r.len > RING;
+		word = r.len | r.flags;
+		put(pos, &word, 4);
+		put(pos + 4, "\0\0\0\0", 4);
+		for (size_t j = 0; j < r.len; j++)
+			ring[(pos + 8 + j) & (RING - 1)] = byte_of(pos, j);
+		recs[k++] = r;
+		pos = next;
+	}
+	*prod = pos;
+	return k;
+}
+
+static void laid_out(const uint8_t *d, size_t n)
+{
+	struct rec recs[MAXREC];
+	struct ring_walk_stats st = { 0 };
+	uint64_t cons, prod, start;
+	struct expect e = { .recs = recs };
+	struct ring_view v = { .data = ring, .size = RING, .scratch = scratch };
+	size_t k;
+
+	if (n < 4)
+		return;
+	start = ((uint64_t)d[0] << 40 | (uint64_t)d[1] << 3) & ~(uint64_t)7;
+	e.scratch_size = v.scratch_size = (size_t)d[2] * 8;
+	memset(ring, 0xee, sizeof(ring));
+	k = lay_out(d + 3, n - 3, start, recs, &prod);
+	e.n = k;
+	cons = start;
+	v.consumer = &cons;
+	v.producer = &prod;
+	ring_walk(&v, check_sample, &e, &st);
+	/* Caught up, or stopped at the busy record. */
+	if (k && recs[k - 1].flags & BUSY)
+		FUZZ_CHECK(cons == recs[k - 1].pos);
+	else
+		FUZZ_CHECK(cons == prod);
+	FUZZ_CHECK(st.desync == 0);
+	while (e.next < e.n && (recs[e.next].flags & DISCARD ||
+				(recs[e.next].wraps && recs[e.next].len > e.scratch_size)))
+		e.next++;
+	FUZZ_CHECK(e.next == k || (recs[e.next].flags & BUSY));
+}
+
+static void raw(const uint8_t *d, size_t n)
+{
+	struct ring_walk_stats st = { 0 };
+	uint64_t cons = 0, prod = 0;
+	struct ring_view v = { .data = ring, .size = RING, .scratch = scratch };
+
+	if (n < 18)
+		return;
+	memcpy(&cons, d, 8);
+	memcpy(&prod, d + 8, 8);
+	v.scratch_size = (size_t)d[16] * 16;
+	memset(ring, 0, sizeof(ring));
+	memcpy(ring, d + 17, n - 17 < RING ? n - 17 : RING);
+	v.consumer = &cons;
+	v.producer = &prod;
+	ring_walk(&v, any_sample, NULL, &st);
+	FUZZ_CHECK(cons <= prod || st.samples == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!size)
+		return 0;
+	if (data[0] & 1)
+		raw(data + 1, size - 1);
+	else
+		laid_out(data + 1, size - 1);
+	return 0;
+}
