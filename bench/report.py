@@ -69,14 +69,14 @@ def stats(vals):
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
 
 
-def paired(runs, mode, key, op):
-    """Per-round op(run[mode][key], run[off][key])."""
+def paired(runs, mode, key, op, base="off"):
+    """Per-round op(run[mode][key], run[base][key])."""
     by = {}
     for r in runs:
         by.setdefault(r["round"], {})[r["mode"]] = r
     out = []
     for rnd in sorted(by):
-        a, b = by[rnd].get(mode), by[rnd].get("off")
+        a, b = by[rnd].get(mode), by[rnd].get(base)
         if a and b and a.get(key) and b.get(key):
             out.append(op(a[key], b[key]))
     return out
@@ -117,6 +117,7 @@ def main_figures(raw):
     figs.append(figure("bpftrace peer p99 on/off", "ours <= peer", "ratio", pp99,
                        None if pp99["median"] is None else p99["median"] <= pp99["median"],
                        f"ours {fmt(p99['median'])}"))
+    figs += floor_figures(raw, runs)
     drops = [r.get("events_dropped_total", 0) for r in on]
     series_wrk = [read_wrk(p) for p in glob.glob(os.path.join(raw, "series-*.wrk"))]
     top = max([r["rps"] for r in on] + [w.get("rps", 0) for w in series_wrk], default=0)
@@ -132,6 +133,54 @@ def main_figures(raw):
                        recv["min"] is not None and recv["min"] >= 0.999,
                        "one server (nginx) and one client (wrk) record per request"))
     return runs, figs
+
+
+def read_floor(raw):
+    """RAW/floor.json: the tracepoints the floor hooked (bench/floor.py)."""
+    p = os.path.join(raw, "floor.json")
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return json.load(f)
+
+
+def floor_figures(raw, runs):
+    """The floor: empty programs on the observer's tracepoints. No target:
+    it is what the hooks alone cost, which no work in the programs can
+    undo; on/floor is what is left for the observer's own work."""
+    ratio = lambda a, b: a / b
+    ftput = stats(paired(runs, "floor", "rps", ratio))
+    if not ftput["n"]:
+        return []
+    fp99 = stats(paired(runs, "floor", "p99", ratio))
+    room = stats(paired(runs, "on", "rps", ratio, base="floor"))
+    fl = read_floor(raw) or {}
+    n = f"{fl['count']} tracepoints" if fl.get("count") else "tracepoint list missing"
+    return [figure("floor (hooks only) throughput on/off", "(reference)", "ratio", ftput, None,
+                   f"reference: what the hooks alone cost; {n}, empty programs"),
+            figure("floor (hooks only) p99 on/off", "(reference)", "ratio", fp99, None,
+                   "reference: what the hooks alone cost"),
+            figure("observer on / floor throughput", "(reference)", "ratio", room, None,
+                   "room left for the observer's own work (per round, on vs floor)")]
+
+
+def floor_block(raw, runs, figs, btables):
+    """results.json "floor": the list, its ratios and its BPF pass."""
+    fl = read_floor(raw)
+    if fl is None:
+        return None
+    by = {f["figure"]: f for f in figs}
+    pick = lambda name: {k: by[name][k] for k in ("median", "min", "max", "n")} if name in by else None
+    d = dict(fl)
+    d["throughput_ratio"] = pick("floor (hooks only) throughput on/off")
+    d["p99_ratio"] = pick("floor (hooks only) p99 on/off")
+    d["on_over_floor_throughput"] = pick("observer on / floor throughput")
+    b = btables.get("floor")
+    if b:
+        req = b.get("requests")
+        d["bpf_weighted_mean_ns"] = b["weighted_mean_ns"]
+        d["bpf_runs_per_request"] = b["tracepoint_runs"] / req if req else None
+    return d
 
 
 def series_drops(raw):
@@ -157,11 +206,11 @@ def series_figures(raw, n):
     figs = [figure(f"observer RSS with {n // 1000}k series", "<= 64", "MiB",
                    stats([rss0, rss]), rss <= 64,
                    f"VmRSS {rss0:.1f} MiB before the first scrape, {rss:.1f} MiB after 14+ scrapes; "
-                   f"{maps:.1f} MiB of it is BPF map mappings (ringbuf pages count twice)")]
+                   f"{maps:.1f} MiB of it is BPF map mappings (the ringbuf's pages mapped once)")]
     if pss:
         figs.append(figure(f"observer PSS with {n // 1000}k series", "<= 64", "MiB",
                            stats([pss]), pss <= 64,
-                           f"ringbuf pages counted once, as the memory cgroup charges them; "
+                           f"shared pages split among their mappers, as the memory cgroup charges once; "
                            f"heap and stacks (RssAnon) {anon:.1f} MiB"))
     figs.append(figure(f"observer RSS with {n // 1000}k series, without BPF map mappings",
                        "(reference)", "MiB", stats([rss - maps]), None,
@@ -177,7 +226,7 @@ def series_figures(raw, n):
 
 def bpf_figures(raw):
     figs, tables = [], {}
-    for mode, name in (("on", "ours"), ("peer", "bpftrace peer")):
+    for mode, name in (("on", "ours"), ("peer", "bpftrace peer"), ("floor", "floor")):
         p = os.path.join(raw, f"bpfstats-{mode}.json")
         if not os.path.exists(p):
             continue
@@ -188,8 +237,13 @@ def bpf_figures(raw):
         tables[name] = d
         per_req = (d["tracepoint_run_time_ns"] / w["requests"]) if w.get("requests") else None
         note = f"{per_req:,.0f} ns of BPF per request" if per_req else ""
+        if mode == "floor" and w.get("requests"):
+            note = (f"empty programs: what the run-time accounting itself adds per run; "
+                    f"{d['tracepoint_runs'] / w['requests']:.2f} runs per request, {note}")
         target = "<= 300" if mode == "on" else "(reference)"
         ok = d["weighted_mean_ns"] is not None and d["weighted_mean_ns"] <= 300
+        if mode == "floor":
+            name = "floor (empty programs)"
         figs.append(figure(f"mean BPF run time per syscall, {name}", target, "ns",
                            stats([d["weighted_mean_ns"]]), ok if mode == "on" else None, note))
     return figs, tables
@@ -226,7 +280,8 @@ def llm_figures(raw):
 
 def latency_svg(runs, path):
     series = []
-    for mode, name in (("off", "observer off"), ("on", "observer on"), ("peer", "bpftrace peer")):
+    for mode, name in (("off", "observer off"), ("on", "observer on"), ("peer", "bpftrace peer"),
+                       ("floor", "floor (hooks only)")):
         pts = []
         for p in PCTS:
             v = [r.get(f"p{p:g}") for r in runs if r["mode"] == mode and r.get(f"p{p:g}")]
@@ -259,7 +314,7 @@ def md_table(figs):
 
 def modes_table(runs):
     out = ["| mode | req/s median (min-max) | p50 ms | p99 ms | p99.9 ms |", "|---|---|---|---|---|"]
-    for mode in ("off", "on", "peer"):
+    for mode in ("off", "on", "peer", "floor"):
         rs = [r for r in runs if r["mode"] == mode]
         if not rs:
             continue
@@ -313,18 +368,25 @@ def main():
     figs += lfigs
     with open(os.path.join(raw, "machine.json")) as f:
         machine = json.load(f)
-    head = [f"# bench results: {a.rounds} rounds of off/on/peer, wrk -t1 -c{a.conns} "
+    modes = "/".join(m for m in ("off", "on", "peer", "floor") if any(r["mode"] == m for r in runs))
+    head = [f"# bench results: {a.rounds} rounds of {modes or 'off/on/peer'}, wrk -t1 -c{a.conns} "
             f"-d{a.duration}s, nginx 1 worker on CPU 0, wrk on CPU 1", "",
             f"machine: {machine['nproc']} CPUs, {machine['cpu']}, kernel {machine['kernel']}; "
             f"foreign bt_* programs attached at start: {machine['foreign_bt_programs_at_start']}; "
             f"observer binary sha1 {machine.get('observer_sha1')} built {machine.get('observer_mtime')}", ""]
+    floor = floor_block(raw, runs, figs, btables)
+    if floor:
+        room = (floor.get("on_over_floor_throughput") or {}).get("median")
+        head += [f"floor: empty bpftrace programs on the observer's {floor['count']} tracepoints "
+                 f"({', '.join(floor['tracepoints'])}); room left for the observer's own work "
+                 f"(on/floor throughput, median): {fmt(room)}", ""]
     lines = head + md_table(figs) + ["", "Per mode:", ""] + modes_table(runs) + bpf_table(btables) + llm_table(lrows)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(a.bench, "results.md"), "w") as f:
         f.write(text)
     with open(os.path.join(a.bench, "results.json"), "w") as f:
-        json.dump({"machine": machine, "figures": figs, "bpf": btables, "llm": lrows,
-                   "runs": runs}, f, indent=1)
+        json.dump({"machine": machine, "figures": figs, "bpf": btables, "floor": floor,
+                   "llm": lrows, "runs": runs}, f, indent=1)
     latency_svg(runs, os.path.join(a.bench, "latency.svg"))
     print(text)
     return 0

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # What the observer costs the observed workload (issue #8). Runs nginx under
-# wrk with the observer off, on, and with the bpftrace peer (bench/peer.bt)
-# instead, in alternated rounds within one run, plus separate passes for
-# BPF run time per program, /metrics render time and RSS with many series,
-# and the LLM capture path. Writes build/bench/results.{md,json},
-# build/bench/latency.svg (and with --sweep: sweep.{md,json,svg}).
+# wrk with the observer off, on, with the bpftrace peer (bench/peer.bt)
+# instead, and with the floor (empty bpftrace programs on the tracepoints
+# the observer attaches: what the hooks alone cost), in alternated rounds
+# within one run, plus separate passes for BPF run time per program,
+# /metrics render time and RSS with many series, and the LLM capture path.
+# Writes build/bench/results.{md,json}, build/bench/latency.svg (and with
+# --sweep: sweep.{md,json,svg}).
 #
 #   bench/run.sh [--quick] [--rounds N] [--duration S]   main figures
 #   bench/run.sh --sweep [--quick]                       cost vs rate,
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--sweep) MODE=sweep ;;
 	--rounds) ROUNDS=$2; shift ;;
 	--duration) DUR=$2; shift ;;
-	-h | --help) sed -n '3,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,20p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -65,7 +67,7 @@ need nginx nginx || die "nginx is not installed and apt-get could not install it
 need bpftool bpftool || die "bpftool is missing"
 need taskset util-linux || die "taskset is missing"
 HAVE_PEER=1
-need bpftrace bpftrace || { HAVE_PEER=; log "bpftrace unavailable: the peer columns stay empty"; }
+need bpftrace bpftrace || { HAVE_PEER=; log "bpftrace unavailable: the peer and floor columns stay empty"; }
 
 TMP=$(mktemp -d /tmp/bt-bench.XXXXXX) || exit 1
 chmod 755 "$TMP"
@@ -74,6 +76,7 @@ STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 PIDS=()
 OBS_PID=
 PEER_PID=
+PEER_NAME=peer
 ulimit -n 65536 2>/dev/null
 # The sweep keeps its raw files apart, so either report can be redone.
 [ "$MODE" = sweep ] && RAW=$BENCH/raw-sweep
@@ -197,34 +200,56 @@ obs_proc() {
 		"$(awk '/^VmRSS/ {print $2}' "/proc/$OBS_PID/status")"
 }
 
-# RSS of the observer's BPF map mappings (KiB). The ringbuf's data pages are
-# mapped twice (so a record never wraps), so they count twice in VmRSS.
+# RSS of the observer's BPF map mappings (KiB): the ringbuf (its data pages
+# mapped once, user/ring_reader.c; libbpf's reader maps them twice).
 map_rss() {
 	awk '/^[0-9a-f]+-[0-9a-f]+ / {m = ($6 == "anon_inode:bpf-map")} m && /^Rss:/ {s += $2} END {print s + 0}' \
 		"/proc/$OBS_PID/smaps"
 }
 
-# ----------------------------------------------------------------- peer
+# ----------------------------------------------------------- peer, floor
 
+# peer_start [NAME SCRIPT]: runs bpftrace on SCRIPT (default: the peer,
+# bench/peer.bt) and waits for its BEGIN to print "NAME attached". Its
+# output goes to RAW/NAME.cur, appended to RAW/NAME.log by peer_stop.
 peer_start() {
 	local i
-	: >"$RAW/peer.cur"
-	bpftrace "$PWD/bench/peer.bt" >"$RAW/peer.cur" 2>&1 &
+	PEER_NAME=${1:-peer}
+	: >"$RAW/$PEER_NAME.cur"
+	bpftrace "${2:-$PWD/bench/peer.bt}" >"$RAW/$PEER_NAME.cur" 2>&1 &
 	PEER_PID=$!
 	PIDS+=("$PEER_PID")
 	for ((i = 0; i < 300; i++)); do
-		grep -q 'peer attached' "$RAW/peer.cur" && return 0
-		alive "$PEER_PID" || die "bpftrace exited: $(tail -5 "$RAW/peer.cur")"
+		grep -q "$PEER_NAME attached" "$RAW/$PEER_NAME.cur" && return 0
+		alive "$PEER_PID" || die "bpftrace ($PEER_NAME) exited: $(tail -5 "$RAW/$PEER_NAME.cur")"
 		sleep 0.1
 	done
-	die "bpftrace did not attach within 30 s"
+	die "bpftrace ($PEER_NAME) did not attach within 30 s"
 }
 
 peer_stop() {
 	[ -n "$PEER_PID" ] || return 0
 	stop "$PEER_PID" INT 15
 	PEER_PID=
-	cat "$RAW/peer.cur" >>"$RAW/peer.log"
+	cat "$RAW/$PEER_NAME.cur" >>"$RAW/$PEER_NAME.log"
+}
+
+# The floor: empty bpftrace programs on the tracepoints the observer
+# attaches, i.e. what hooking them costs before any program does anything.
+floor_start() { peer_start floor "$RAW/floor.bt"; }
+
+# floor_derive: starts the observer once, lists what it attached (bpftool
+# perf list, by its pid) and writes RAW/floor.bt and RAW/floor.json from
+# its tracepoints (bench/floor.py). Dies when there are none.
+floor_derive() {
+	local pid
+	log "floor: listing the tracepoints the observer attaches"
+	obs_start
+	pid=$OBS_PID
+	bpftool --json perf list >"$RAW/floor-perf.json" || die "bpftool perf list failed"
+	obs_stop
+	python3 bench/floor.py "$RAW/floor-perf.json" "$pid" "$RAW" || die "floor: no tracepoint list"
+	log "floor: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["count"], "tracepoints:", *d["tracepoints"])' "$RAW/floor.json")"
 }
 
 # ------------------------------------------------------------------- wrk
@@ -237,7 +262,8 @@ wrk_run() {
 		"http://127.0.0.1:$PORT_NGX/${WRK_PATH:-index.html}" >"$f" 2>&1
 }
 
-# run_one MODE TAG CONNS [env...]: one measured wrk run in MODE off|on|peer;
+# run_one MODE TAG CONNS [env...]: one measured wrk run in MODE
+# off|on|peer|floor;
 # writes RAW/TAG.wrk and RAW/TAG.kv.
 run_one() {
 	local mode=$1 tag=$2 c=$3 p0 p1
@@ -245,6 +271,7 @@ run_one() {
 	case $mode in
 	on) obs_start ;;
 	peer) peer_start ;;
+	floor) floor_start ;;
 	*) sleep 1 ;;
 	esac
 	if [ "$mode" = on ]; then
@@ -271,7 +298,7 @@ run_one() {
 	} >"$RAW/$tag.kv"
 	case $mode in
 	on) obs_stop ;;
-	peer) peer_stop ;;
+	peer | floor) peer_stop ;;
 	esac
 	log "$tag: $(grep -m1 Requests/sec "$RAW/$tag.wrk" | tr -s ' ')"
 }
@@ -303,7 +330,7 @@ EOF
 }
 
 rounds_pass() {
-	local r i k modes=(off on peer) order
+	local r i k modes=(off on peer floor) order
 	[ -n "$HAVE_PEER" ] || modes=(off on)
 	log "warm-up"
 	wrk_run "$RAW/warmup.wrk" "$CONNS" 3
@@ -318,13 +345,15 @@ rounds_pass() {
 	done
 }
 
-# bpf_stats_pass MODE: one wrk run with kernel.bpf_stats_enabled=1.
+# bpf_stats_pass MODE: one wrk run with kernel.bpf_stats_enabled=1; for
+# peer and floor, the programs are those that appeared when bpftrace started.
 bpf_stats_pass() {
 	local mode=$1
 	log "BPF run time pass: $mode"
 	case $mode in
 	on) obs_start ;;
 	peer) python3 bench/bpfstats.py snapshot >"$TMP/progs-before-peer.json"; peer_start ;;
+	floor) python3 bench/bpfstats.py snapshot >"$TMP/progs-before-peer.json"; floor_start ;;
 	esac
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 	python3 bench/bpfstats.py snapshot >"$TMP/progs0.json"
@@ -351,7 +380,7 @@ json.dump(d, sys.stdout, indent=1)' "$TMP/progs0.json"
 	fi >"$RAW/bpfstats-$mode.json"
 	case $mode in
 	on) obs_stop ;;
-	peer) peer_stop ;;
+	peer | floor) peer_stop ;;
 	esac
 }
 
@@ -395,7 +424,7 @@ series_measure() {
 		done
 		echo "rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$OBS_PID/status")"
 		awk '/^(RssAnon|RssFile|RssShmem):/ {print tolower($1) "_kb=" $2}' "/proc/$OBS_PID/status" | tr -d :
-		# ringbuf pages are mapped twice: PSS counts them once, as the memory cgroup does
+		# PSS: pages shared with another mapping counted once, as the memory cgroup does
 		echo "pss_kb=$(awk '/^Pss:/ {print $2}' "/proc/$OBS_PID/smaps_rollup")"
 		echo "bpf_map_rss_kb=$(map_rss)"
 	} >"$RAW/series-$n.kv"
@@ -510,10 +539,14 @@ else
 	# BENCH_PASSES picks passes when developing this script; the report
 	# then shows only what they measured.
 	PASSES=" ${BENCH_PASSES:-rounds bpf series llm} "
+	# The floor's tracepoints come from the observer itself, before any
+	# round or pass needs them.
+	[ -n "$HAVE_PEER" ] && [[ $PASSES == *" rounds "* || $PASSES == *" bpf "* ]] && floor_derive
 	[[ $PASSES == *" rounds "* ]] && rounds_pass
 	if [[ $PASSES == *" bpf "* ]]; then
 		bpf_stats_pass on
 		[ -n "$HAVE_PEER" ] && bpf_stats_pass peer
+		[ -n "$HAVE_PEER" ] && bpf_stats_pass floor
 	fi
 	[[ $PASSES == *" series "* ]] && series_pass "$SERIES"
 	[[ $PASSES == *" llm "* ]] && llm_pass
