@@ -106,8 +106,20 @@ fuzz: deps
 	$(Q)OUT=$(OUT) tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Cost of the observer on nginx under wrk (root; see docs/performance.md).
-bench: deps $(BIN)
+bench: deps $(BIN) $(OUT)/bench/floor_hooks $(OUT)/bench/floor_hooks.bpf.o
 	$(Q)bench/run.sh $(BENCH_ARGS)
+
+# The bench's floor: empty programs on chosen hooks.
+$(OUT)/bench/floor_hooks.bpf.o: bench/floor_hooks.bpf.c $(VMLINUX)
+	$(Q)mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+		-Ivmlinux/$(ARCH) -c $< -o $@
+
+$(OUT)/bench/floor_hooks: bench/floor_hooks.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd unit
 # and the price table; the default config only where none exists, so an

@@ -118,6 +118,12 @@ def main_figures(raw):
                        None if pp99["median"] is None else p99["median"] <= pp99["median"],
                        f"ours {fmt(p99['median'])}"))
     figs += floor_figures(raw, runs)
+    bt = stats(paired(runs, "on-b", "rps", ratio, base="on"))
+    if bt["n"]:
+        figs.append(figure("build B / build A throughput (BENCH_AB)", "(reference)", "ratio", bt,
+                           None, "per round, on-b vs on"))
+        figs.append(figure("build B / build A p99 (BENCH_AB)", "(reference)", "ratio",
+                           stats(paired(runs, "on-b", "p99", ratio, base="on")), None, ""))
     drops = [r.get("events_dropped_total", 0) for r in on]
     series_wrk = [read_wrk(p) for p in glob.glob(os.path.join(raw, "series-*.wrk"))]
     top = max([r["rps"] for r in on] + [w.get("rps", 0) for w in series_wrk], default=0)
@@ -144,6 +150,12 @@ def read_floor(raw):
         return json.load(f)
 
 
+# Hook sets a redesign could use instead (bench/floor.py).
+VARIANTS = (("floor-hybrid", "socket tracepoints for the calls that move bytes, "
+             "syscall ones for accept/connect/close/dup/setuid"),
+            ("floor-sock", "socket tracepoints only, no syscall tracepoint"))
+
+
 def floor_figures(raw, runs):
     """The floor: empty programs on the observer's tracepoints. No target:
     it is what the hooks alone cost, which no work in the programs can
@@ -156,12 +168,22 @@ def floor_figures(raw, runs):
     room = stats(paired(runs, "on", "rps", ratio, base="floor"))
     fl = read_floor(raw) or {}
     n = f"{fl['count']} tracepoints" if fl.get("count") else "tracepoint list missing"
-    return [figure("floor (hooks only) throughput on/off", "(reference)", "ratio", ftput, None,
+    figs = [figure("floor (hooks only) throughput on/off", "(reference)", "ratio", ftput, None,
                    f"reference: what the hooks alone cost; {n}, empty programs"),
             figure("floor (hooks only) p99 on/off", "(reference)", "ratio", fp99, None,
                    "reference: what the hooks alone cost"),
             figure("observer on / floor throughput", "(reference)", "ratio", room, None,
                    "room left for the observer's own work (per round, on vs floor)")]
+    for mode, what in VARIANTS:
+        t = stats(paired(runs, mode, "rps", ratio))
+        if not t["n"]:
+            continue
+        hooks = len((fl.get("variants") or {}).get(mode, []))
+        figs.append(figure(f"{mode} throughput on/off", "(reference)", "ratio", t, None,
+                           f"{what}; {hooks} tracepoints, empty programs"))
+        figs.append(figure(f"{mode} p99 on/off", "(reference)", "ratio",
+                           stats(paired(runs, mode, "p99", ratio)), None, what))
+    return figs
 
 
 def floor_block(raw, runs, figs, btables):
@@ -175,6 +197,9 @@ def floor_block(raw, runs, figs, btables):
     d["throughput_ratio"] = pick("floor (hooks only) throughput on/off")
     d["p99_ratio"] = pick("floor (hooks only) p99 on/off")
     d["on_over_floor_throughput"] = pick("observer on / floor throughput")
+    for mode, _ in VARIANTS:
+        d[f"{mode}_throughput_ratio"] = pick(f"{mode} throughput on/off")
+        d[f"{mode}_p99_ratio"] = pick(f"{mode} p99 on/off")
     b = btables.get("floor")
     if b:
         req = b.get("requests")
@@ -281,7 +306,8 @@ def llm_figures(raw):
 def latency_svg(runs, path):
     series = []
     for mode, name in (("off", "observer off"), ("on", "observer on"), ("peer", "bpftrace peer"),
-                       ("floor", "floor (hooks only)")):
+                       ("floor", "floor (hooks only)"), ("floor-hybrid", "floor, hybrid hooks"),
+                       ("floor-sock", "floor, socket hooks")):
         pts = []
         for p in PCTS:
             v = [r.get(f"p{p:g}") for r in runs if r["mode"] == mode and r.get(f"p{p:g}")]
@@ -314,7 +340,7 @@ def md_table(figs):
 
 def modes_table(runs):
     out = ["| mode | req/s median (min-max) | p50 ms | p99 ms | p99.9 ms |", "|---|---|---|---|---|"]
-    for mode in ("off", "on", "peer", "floor"):
+    for mode in ("off", "on", "on-b", "peer", "floor") + tuple(m for m, _ in VARIANTS):
         rs = [r for r in runs if r["mode"] == mode]
         if not rs:
             continue
@@ -368,16 +394,18 @@ def main():
     figs += lfigs
     with open(os.path.join(raw, "machine.json")) as f:
         machine = json.load(f)
-    modes = "/".join(m for m in ("off", "on", "peer", "floor") if any(r["mode"] == m for r in runs))
+    modes = "/".join(m for m in ("off", "on", "on-b", "peer", "floor") + tuple(m for m, _ in VARIANTS)
+                     if any(r["mode"] == m for r in runs))
     head = [f"# bench results: {a.rounds} rounds of {modes or 'off/on/peer'}, wrk -t1 -c{a.conns} "
             f"-d{a.duration}s, nginx 1 worker on CPU 0, wrk on CPU 1", "",
             f"machine: {machine['nproc']} CPUs, {machine['cpu']}, kernel {machine['kernel']}; "
             f"foreign bt_* programs attached at start: {machine['foreign_bt_programs_at_start']}; "
-            f"observer binary sha1 {machine.get('observer_sha1')} built {machine.get('observer_mtime')}", ""]
+            f"observer binary sha1 {machine.get('observer_sha1')} built {machine.get('observer_mtime')}"
+            + (f"; build B (on-b) sha1 {machine['observer_b_sha1']}" if machine.get("observer_b_sha1") else ""), ""]
     floor = floor_block(raw, runs, figs, btables)
     if floor:
         room = (floor.get("on_over_floor_throughput") or {}).get("median")
-        head += [f"floor: empty bpftrace programs on the observer's {floor['count']} tracepoints "
+        head += [f"floor: empty programs on the observer's {floor['count']} tracepoints "
                  f"({', '.join(floor['tracepoints'])}); room left for the observer's own work "
                  f"(on/floor throughput, median): {fmt(room)}", ""]
     lines = head + md_table(figs) + ["", "Per mode:", ""] + modes_table(runs) + bpf_table(btables) + llm_table(lrows)

@@ -3,8 +3,9 @@
 #
 # What the observer costs the observed workload (issue #8). Runs nginx under
 # wrk with the observer off, on, with the bpftrace peer (bench/peer.bt)
-# instead, and with the floor (empty bpftrace programs on the tracepoints
-# the observer attaches: what the hooks alone cost), in alternated rounds
+# instead, and with three floors (empty programs on the tracepoints the
+# observer attaches, or on the socket-layer hooks a redesign would use:
+# what the hooks alone cost; bench/floor.py), in alternated rounds
 # within one run, plus separate passes for BPF run time per program,
 # /metrics render time and RSS with many series, and the LLM capture path.
 # Writes build/bench/results.{md,json}, build/bench/latency.svg (and with
@@ -67,7 +68,9 @@ need nginx nginx || die "nginx is not installed and apt-get could not install it
 need bpftool bpftool || die "bpftool is missing"
 need taskset util-linux || die "taskset is missing"
 HAVE_PEER=1
-need bpftrace bpftrace || { HAVE_PEER=; log "bpftrace unavailable: the peer and floor columns stay empty"; }
+need bpftrace bpftrace || { HAVE_PEER=; log "bpftrace unavailable: the peer columns stay empty"; }
+FLOOR_HOOKS=$OUT/bench/floor_hooks
+[ -x "$FLOOR_HOOKS" ] && [ -r "$FLOOR_HOOKS.bpf.o" ] || die "$FLOOR_HOOKS is missing: run make bench"
 
 TMP=$(mktemp -d /tmp/bt-bench.XXXXXX) || exit 1
 chmod 755 "$TMP"
@@ -87,6 +90,15 @@ cp "$OBS" "$TMP/biothings-observer" || die "cannot copy $OBS"
 OBS_SHA=$(sha1sum "$OBS" | cut -c1-12)
 OBS_MTIME=$(date -u -r "$OBS" +%FT%TZ)
 OBS=$TMP/biothings-observer
+OBS_A=$OBS
+# BENCH_AB=PATH: a second build, run as mode "on-b" beside "on" in every
+# round (modes off, on, on-b only), to compare two builds in one run.
+if [ -n "${BENCH_AB:-}" ]; then
+	[ -x "$BENCH_AB" ] || die "BENCH_AB=$BENCH_AB is not an executable"
+	cp "$BENCH_AB" "$TMP/biothings-observer-b" || die "cannot copy $BENCH_AB"
+	OBS_B=$TMP/biothings-observer-b
+	OBS_B_SHA=$(sha1sum "$BENCH_AB" | cut -c1-12)
+fi
 
 alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]; }
 
@@ -209,22 +221,23 @@ map_rss() {
 
 # ----------------------------------------------------------- peer, floor
 
-# peer_start [NAME SCRIPT]: runs bpftrace on SCRIPT (default: the peer,
-# bench/peer.bt) and waits for its BEGIN to print "NAME attached". Its
-# output goes to RAW/NAME.cur, appended to RAW/NAME.log by peer_stop.
+# peer_start [NAME CMD...]: runs CMD (default: bpftrace on the peer,
+# bench/peer.bt) and waits for it to print "NAME attached". Its output goes
+# to RAW/NAME.cur, appended to RAW/NAME.log by peer_stop.
 peer_start() {
 	local i
-	PEER_NAME=${1:-peer}
-	: >"$RAW/$PEER_NAME.cur"
-	bpftrace "${2:-$PWD/bench/peer.bt}" >"$RAW/$PEER_NAME.cur" 2>&1 &
+	[ $# -gt 0 ] || set -- peer bpftrace "$PWD/bench/peer.bt"
+	PEER_NAME=$1
+	shift
+	"$@" >"$RAW/$PEER_NAME.cur" 2>&1 &
 	PEER_PID=$!
 	PIDS+=("$PEER_PID")
 	for ((i = 0; i < 300; i++)); do
 		grep -q "$PEER_NAME attached" "$RAW/$PEER_NAME.cur" && return 0
-		alive "$PEER_PID" || die "bpftrace ($PEER_NAME) exited: $(tail -5 "$RAW/$PEER_NAME.cur")"
+		alive "$PEER_PID" || die "$PEER_NAME exited: $(tail -5 "$RAW/$PEER_NAME.cur")"
 		sleep 0.1
 	done
-	die "bpftrace ($PEER_NAME) did not attach within 30 s"
+	die "$PEER_NAME did not attach within 30 s"
 }
 
 peer_stop() {
@@ -234,9 +247,16 @@ peer_stop() {
 	cat "$RAW/$PEER_NAME.cur" >>"$RAW/$PEER_NAME.log"
 }
 
-# The floor: empty bpftrace programs on the tracepoints the observer
-# attaches, i.e. what hooking them costs before any program does anything.
-floor_start() { peer_start floor "$RAW/floor.bt"; }
+# The floors: empty programs (bench/floor_hooks) on the tracepoints the
+# observer attaches (floor), i.e. what hooking them costs before any program
+# does anything, or on the hooks of a socket-layer design (floor-hybrid,
+# floor-sock; see bench/floor.py).
+# floor_start [VARIANT]: floor (default), floor-hybrid or floor-sock.
+floor_start() {
+	local v=${1:-floor}
+	# shellcheck disable=SC2046 # one hook per line, no spaces
+	peer_start "$v" "$FLOOR_HOOKS" "$FLOOR_HOOKS.bpf.o" "$v" $(cat "$RAW/$v.hooks")
+}
 
 # floor_derive: starts the observer once, lists what it attached (bpftool
 # perf list, by its pid) and writes RAW/floor.bt and RAW/floor.json from
@@ -263,18 +283,19 @@ wrk_run() {
 }
 
 # run_one MODE TAG CONNS [env...]: one measured wrk run in MODE
-# off|on|peer|floor;
+# off|on|peer|floor|floor-hybrid|floor-sock;
 # writes RAW/TAG.wrk and RAW/TAG.kv.
 run_one() {
 	local mode=$1 tag=$2 c=$3 p0 p1
 	shift 3
 	case $mode in
-	on) obs_start ;;
+	on) OBS=$OBS_A obs_start ;;
+	on-b) OBS=$OBS_B obs_start ;;
 	peer) peer_start ;;
-	floor) floor_start ;;
+	floor*) floor_start "$mode" ;;
 	*) sleep 1 ;;
 	esac
-	if [ "$mode" = on ]; then
+	if [ "${mode%-b}" = on ]; then
 		scrape "$TMP/m0.prom"
 		p0=$(obs_proc)
 	fi
@@ -283,7 +304,7 @@ run_one() {
 		echo "mode=$mode"
 		echo "conns=$c"
 		for kv in "$@"; do echo "$kv"; done
-		if [ "$mode" = on ]; then
+		if [ "${mode%-b}" = on ]; then
 			p1=$(obs_proc)
 			sleep 0.5 # the daemon polls the ringbuf every 50 ms
 			scrape "$TMP/m1.prom"
@@ -297,8 +318,8 @@ run_one() {
 		fi
 	} >"$RAW/$tag.kv"
 	case $mode in
-	on) obs_stop ;;
-	peer | floor) peer_stop ;;
+	on | on-b) obs_stop ;;
+	peer | floor*) peer_stop ;;
 	esac
 	log "$tag: $(grep -m1 Requests/sec "$RAW/$tag.wrk" | tr -s ' ')"
 }
@@ -309,7 +330,7 @@ machine_info() {
 	local other
 	other=$(python3 -c 'import json,sys; print(sum(1 for p in json.load(sys.stdin) if p.get("name","").startswith("bt_")))' \
 		< <(bpftool --json prog show))
-	python3 - "$RAW/machine.json" "$other" "$OBS_SHA" "$OBS_MTIME" <<'EOF'
+	python3 - "$RAW/machine.json" "$other" "$OBS_SHA" "$OBS_MTIME" "${OBS_B_SHA:-}" <<'EOF'
 import json, os, platform, subprocess, sys
 def sh(c):
     try:
@@ -323,15 +344,17 @@ json.dump({"nproc": os.cpu_count(), "kernel": platform.release(), "cpu": cpu,
            "nginx": sh("nginx -v 2>&1"), "wrk": sh("wrk -v 2>&1 | head -1"),
            "bpftrace": sh("bpftrace --version"),
            "foreign_bt_programs_at_start": int(sys.argv[2]),
-           "observer_sha1": sys.argv[3], "observer_mtime": sys.argv[4]},
+           "observer_sha1": sys.argv[3], "observer_mtime": sys.argv[4],
+           "observer_b_sha1": sys.argv[5] or None},
           open(sys.argv[1], "w"), indent=1)
 EOF
 	[ "$other" -gt 0 ] && log "warning: $other bt_* programs of another observer are attached: they run in every mode, baseline included"
 }
 
 rounds_pass() {
-	local r i k modes=(off on peer floor) order
-	[ -n "$HAVE_PEER" ] || modes=(off on)
+	local r i k modes=(off on peer floor floor-hybrid floor-sock) order
+	[ -n "$HAVE_PEER" ] || modes=(off on floor floor-hybrid floor-sock)
+	[ -n "${OBS_B:-}" ] && modes=(off on on-b)
 	log "warm-up"
 	wrk_run "$RAW/warmup.wrk" "$CONNS" 3
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -346,7 +369,7 @@ rounds_pass() {
 }
 
 # bpf_stats_pass MODE: one wrk run with kernel.bpf_stats_enabled=1; for
-# peer and floor, the programs are those that appeared when bpftrace started.
+# peer and floor, the programs are those that appeared when they started.
 bpf_stats_pass() {
 	local mode=$1
 	log "BPF run time pass: $mode"
@@ -541,12 +564,12 @@ else
 	PASSES=" ${BENCH_PASSES:-rounds bpf series llm} "
 	# The floor's tracepoints come from the observer itself, before any
 	# round or pass needs them.
-	[ -n "$HAVE_PEER" ] && [[ $PASSES == *" rounds "* || $PASSES == *" bpf "* ]] && floor_derive
+	[[ $PASSES == *" rounds "* || $PASSES == *" bpf "* ]] && floor_derive
 	[[ $PASSES == *" rounds "* ]] && rounds_pass
 	if [[ $PASSES == *" bpf "* ]]; then
 		bpf_stats_pass on
 		[ -n "$HAVE_PEER" ] && bpf_stats_pass peer
-		[ -n "$HAVE_PEER" ] && bpf_stats_pass floor
+		bpf_stats_pass floor
 	fi
 	[[ $PASSES == *" series "* ]] && series_pass "$SERIES"
 	[[ $PASSES == *" llm "* ]] && llm_pass
