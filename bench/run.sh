@@ -355,6 +355,7 @@ rounds_pass() {
 	local r i k modes=(off on peer floor floor-hybrid floor-sock) order
 	[ -n "$HAVE_PEER" ] || modes=(off on floor floor-hybrid floor-sock)
 	[ -n "${OBS_B:-}" ] && modes=(off on on-b)
+	rm -f "$RAW"/round[0-9]*-* # a run's rounds are never mixed with an earlier run's
 	log "warm-up"
 	wrk_run "$RAW/warmup.wrk" "$CONNS" 3
 	for ((r = 1; r <= ROUNDS; r++)); do

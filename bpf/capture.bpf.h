@@ -191,7 +191,7 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x)
 		bt_cursor_advance(&x->k, n);
 		return 0;
 	}
-	bt_fill_hdr(&r->hdr, BT_EV_REQHEAD, sizeof(*r));
+	bt_fill_hdr_at(&r->hdr, BT_EV_REQHEAD, sizeof(*r), x->io_ns);
 	r->conn_id = x->conn_id;
 	r->len = n;
 	r->flags = x->flags;
@@ -257,6 +257,7 @@ static __always_inline void bt_inspect(struct bt_conn *c, const struct bt_inflig
 	if (!c->inspect_left || bt_copy_init(&x, c, in, bytes, from, flags))
 		return;
 	x.limit = c->inspect_left < BT_INSPECT_MAX ? c->inspect_left : BT_INSPECT_MAX;
+	x.io_ns = in->enter_ns; /* a served request's read: its return */
 	bpf_loop(BT_INSPECT_MAX / BT_REQHEAD_MAX + BT_IOV_MAX, bt_inspect_round, &x, 0);
 	c->inspect_left = x.limit;
 	if (!x.limit)

@@ -501,8 +501,31 @@ static __always_inline __u16 h1_sat_add(__u16 a, __u32 b)
 }
 
 /*
+ * Index (0-7) of the first byte marked in a non-zero mask of h1_swar_has
+ * results. The lowest mark is always a true match (a borrow only marks
+ * bytes above one), so the first match needs no byte-by-byte look.
+ */
+static __always_inline __u32 h1_first_marked(__u64 m)
+{
+	__u32 k = 0;
+
+	if (!(m & 0x80808080ull)) {
+		k += 4;
+		m >>= 32;
+	}
+	if (!(m & 0x8080ull)) {
+		k += 2;
+		m >>= 16;
+	}
+	if (!(m & 0x80ull))
+		k += 1;
+	return k;
+}
+
+/*
  * First index in [from, n) whose byte is one of the three packed in stops
- * (H1_STOP3), else n; eight bytes per step. n <= BT_SCAN_WINDOW.
+ * (H1_STOP3), else n; eight bytes per step, the last step reading into the
+ * window's padding (a match there is past n, so n). n <= BT_SCAN_WINDOW.
  */
 H1_FN int h1_find(const struct h1_window *w, __u32 from, __u32 n, __u32 stops)
 {
@@ -512,26 +535,19 @@ H1_FN int h1_find(const struct h1_window *w, __u32 from, __u32 n, __u32 stops)
 	if (!w || n > BT_SCAN_WINDOW || from >= n)
 		return n;
 	for (k = 0; k < BT_SCAN_WINDOW / 8; k++) {
-		__u64 v;
-
-		if (i + 8 > n)
-			break;
-		v = h1_load64(w, i);
-		if (h1_swar_has(v, a) | h1_swar_has(v, b) | h1_swar_has(v, c))
-			break;
-		i += 8;
-	}
-	for (k = 0; k < 8; k++) {
-		__u8 x;
+		__u64 v, m;
 
 		if (i >= n)
 			return n;
-		x = w->b[i & H1_WIN_MASK];
-		if (x == a || x == b || x == c)
-			return i;
-		i++;
+		v = h1_load64(w, i);
+		m = h1_swar_has(v, a) | h1_swar_has(v, b) | h1_swar_has(v, c);
+		if (m) {
+			i += h1_first_marked(m);
+			return i < n ? i : n;
+		}
+		i += 8;
 	}
-	return i;
+	return n;
 }
 
 /* The rest of a header line whose name the framer ignores: value bytes up

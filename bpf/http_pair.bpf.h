@@ -24,7 +24,7 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 		bt_count(BT_DROP_RINGBUF_FULL);
 		return;
 	}
-	bt_fill_hdr(&r->hdr, BT_EV_HTTP, sizeof(*r));
+	bt_fill_hdr_at(&r->hdr, BT_EV_HTTP, sizeof(*r), end_ns);
 	r->conn_id = c->conn_id;
 	r->start_ns = p->start_ns;
 	r->end_ns = end_ns;

@@ -60,7 +60,8 @@ struct bt_event_hdr {
 	__u32 tgid;
 	__u32 tid;
 	__u32 _pad;
-	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at emission */
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at emission, or of the event
+		      * it reports (an HTTP record: its end_ns; request bytes: their read) */
 	__u64 cgroup_id;
 };
 _Static_assert(sizeof(struct bt_event_hdr) == 32, "bt_event_hdr layout");
