@@ -280,12 +280,13 @@ def bpf_figures(raw):
         if mode == "floor" and w.get("requests"):
             note = (f"empty programs: what the run-time accounting itself adds per run; "
                     f"{d['tracepoint_runs'] / w['requests']:.2f} runs per request, {note}")
-        if mode == "on" and hooked_syscalls(d):
-            per_call = d["tracepoint_run_time_ns"] / hooked_syscalls(d)
+        calls = hooked_syscalls(d) if mode == "on" else 0
+        if calls:
+            per_call = d["tracepoint_run_time_ns"] / calls
+            if w.get("requests"):
+                note = f"{calls / w['requests']:.2f} hooked syscalls per request; {note}"
             figs.append(figure("mean BPF time per hooked syscall, ours (entry + exit)", "<= 300",
-                               "ns", stats([per_call]), per_call <= 300,
-                               f"{hooked_syscalls(d) / w['requests']:.2f} hooked syscalls per "
-                               f"request; {note}" if w.get("requests") else note))
+                               "ns", stats([per_call]), per_call <= 300, note))
         if mode == "floor":
             name = "floor (empty programs)"
         figs.append(figure(f"mean BPF run time per program run, {name}", "(reference)", "ns",

@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
 	--sweep) MODE=sweep ;;
 	--rounds) ROUNDS=$2; shift ;;
 	--duration) DUR=$2; shift ;;
-	-h | --help) sed -n '3,20p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,21p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -259,8 +259,9 @@ floor_start() {
 }
 
 # floor_derive: starts the observer once, lists what it attached (bpftool
-# perf list, by its pid) and writes RAW/floor.bt and RAW/floor.json from
-# its tracepoints (bench/floor.py). Dies when there are none.
+# perf list, by its pid) and writes each floor's RAW/NAME.hooks and
+# RAW/floor.json from its tracepoints (bench/floor.py). Dies when there
+# are none.
 floor_derive() {
 	local pid
 	log "floor: listing the tracepoints the observer attaches"
