@@ -10,13 +10,18 @@
   bpfstats.py foreign --map-id N              bt_* programs of other observers
 
 delta prints JSON: per program runs, run_time_ns and mean ns per run over
-the interval, and the mean weighted by runs over the syscall tracepoint
-programs. run_time_ns only grows while kernel.bpf_stats_enabled=1; the
-caller turns it on and off. It reads bpftool output only.
+the interval, and the mean weighted by runs over the tracepoint programs
+(perf-event, raw and BTF; not the uprobes). run_time_ns only grows while
+kernel.bpf_stats_enabled=1; the caller turns it on and off. It reads
+bpftool output only.
 """
 import json
 import subprocess
 import sys
+
+# Programs on kernel hooks (perf-event, raw and BTF tracepoints), as bpftool
+# names their types; uprobes (type kprobe) are left out.
+HOOK_TYPES = ("tracepoint", "raw_tracepoint", "tracing")
 
 
 def bpftool(*args):
@@ -41,7 +46,7 @@ def delta(before, after, pick):
         progs.append({"id": p["id"], "name": p.get("name", "?"), "type": p.get("type"),
                       "runs": runs, "run_time_ns": ns,
                       "mean_ns": round(ns / runs, 1) if runs else None})
-    sys_progs = [p for p in progs if p["type"] == "tracepoint"]
+    sys_progs = [p for p in progs if p["type"] in HOOK_TYPES]
     runs = sum(p["runs"] for p in sys_progs)
     ns = sum(p["run_time_ns"] for p in sys_progs)
     progs.sort(key=lambda p: -p["run_time_ns"])

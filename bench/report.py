@@ -117,6 +117,12 @@ def main_figures(raw):
     figs.append(figure("bpftrace peer p99 on/off", "ours <= peer", "ratio", pp99,
                        None if pp99["median"] is None else p99["median"] <= pp99["median"],
                        f"ours {fmt(p99['median'])}"))
+    stput = stats(paired(runs, "on-syscall", "rps", ratio))
+    if stput["n"]:
+        figs.append(figure("nginx throughput on/off, capture.hooks: syscall", "(reference)", "ratio",
+                           stput, None, "every syscall of every task takes the traced path"))
+        figs.append(figure("nginx p99 latency on/off, capture.hooks: syscall", "(reference)",
+                           "ratio", stats(paired(runs, "on-syscall", "p99", ratio)), None, ""))
     figs += floor_figures(raw, runs)
     bt = stats(paired(runs, "on-b", "rps", ratio, base="on"))
     if bt["n"]:
@@ -156,6 +162,9 @@ VARIANTS = (("floor-hybrid", "socket tracepoints for the calls that move bytes, 
             ("floor-sock", "socket tracepoints only, no syscall tracepoint"))
 
 
+MODES = ("off", "on", "on-b", "on-syscall", "peer", "floor") + tuple(m for m, _ in VARIANTS)
+
+
 def floor_figures(raw, runs):
     """The floor: empty programs on the observer's tracepoints. No target:
     it is what the hooks alone cost, which no work in the programs can
@@ -165,15 +174,18 @@ def floor_figures(raw, runs):
     if not ftput["n"]:
         return []
     fp99 = stats(paired(runs, "floor", "p99", ratio))
-    room = stats(paired(runs, "on", "rps", ratio, base="floor"))
+    room = stats(paired(runs, "on-syscall", "rps", ratio, base="floor"))
+    sroom = stats(paired(runs, "on", "rps", ratio, base="floor-sock"))
     fl = read_floor(raw) or {}
     n = f"{fl['count']} tracepoints" if fl.get("count") else "tracepoint list missing"
     figs = [figure("floor (hooks only) throughput on/off", "(reference)", "ratio", ftput, None,
-                   f"reference: what the hooks alone cost; {n}, empty programs"),
+                   f"reference: what the syscall hooks alone cost; {n}, empty programs"),
             figure("floor (hooks only) p99 on/off", "(reference)", "ratio", fp99, None,
-                   "reference: what the hooks alone cost"),
-            figure("observer on / floor throughput", "(reference)", "ratio", room, None,
-                   "room left for the observer's own work (per round, on vs floor)")]
+                   "reference: what the syscall hooks alone cost"),
+            figure("observer on (syscall hooks) / floor throughput", "(reference)", "ratio", room,
+                   None, "what the observer's own work costs on the syscall hooks"),
+            figure("observer on / floor-sock throughput", "(reference)", "ratio", sroom, None,
+                   "what the observer's own work costs on its default (socket) hooks")]
     for mode, what in VARIANTS:
         t = stats(paired(runs, mode, "rps", ratio))
         if not t["n"]:
@@ -196,7 +208,8 @@ def floor_block(raw, runs, figs, btables):
     d = dict(fl)
     d["throughput_ratio"] = pick("floor (hooks only) throughput on/off")
     d["p99_ratio"] = pick("floor (hooks only) p99 on/off")
-    d["on_over_floor_throughput"] = pick("observer on / floor throughput")
+    d["on_syscall_over_floor_throughput"] = pick("observer on (syscall hooks) / floor throughput")
+    d["on_over_floor_sock_throughput"] = pick("observer on / floor-sock throughput")
     for mode, _ in VARIANTS:
         d[f"{mode}_throughput_ratio"] = pick(f"{mode} throughput on/off")
         d[f"{mode}_p99_ratio"] = pick(f"{mode} p99 on/off")
@@ -250,11 +263,15 @@ def series_figures(raw, n):
 
 
 def hooked_syscalls(d):
-    """Syscalls our tracepoint programs ran for: per call name, the larger
+    """Calls our programs ran for. Syscall hooks: per call name, the larger
     of its bt_enter_* and bt_exit_* runs (a call with both hooks counts
-    once, not twice as program runs do)."""
+    once, not twice as program runs do). Socket-layer hooks: each run of
+    bt_sk_send or bt_sk_recv is one send or receive."""
     calls = {}
     for p in d["programs"]:
+        if p["name"] in ("bt_sk_send", "bt_sk_recv"):
+            calls[p["name"]] = p["runs"]
+            continue
         if p["type"] != "tracepoint":
             continue
         for pre in ("bt_enter_", "bt_exit_"):
@@ -325,7 +342,8 @@ def llm_figures(raw):
 
 def latency_svg(runs, path):
     series = []
-    for mode, name in (("off", "observer off"), ("on", "observer on"), ("peer", "bpftrace peer"),
+    for mode, name in (("off", "observer off"), ("on", "observer on"),
+                       ("on-syscall", "observer on, syscall hooks"), ("peer", "bpftrace peer"),
                        ("floor", "floor (hooks only)"), ("floor-hybrid", "floor, hybrid hooks"),
                        ("floor-sock", "floor, socket hooks")):
         pts = []
@@ -360,7 +378,7 @@ def md_table(figs):
 
 def modes_table(runs):
     out = ["| mode | req/s median (min-max) | p50 ms | p99 ms | p99.9 ms |", "|---|---|---|---|---|"]
-    for mode in ("off", "on", "on-b", "peer", "floor") + tuple(m for m, _ in VARIANTS):
+    for mode in MODES:
         rs = [r for r in runs if r["mode"] == mode]
         if not rs:
             continue
@@ -414,8 +432,7 @@ def main():
     figs += lfigs
     with open(os.path.join(raw, "machine.json")) as f:
         machine = json.load(f)
-    modes = "/".join(m for m in ("off", "on", "on-b", "peer", "floor") + tuple(m for m, _ in VARIANTS)
-                     if any(r["mode"] == m for r in runs))
+    modes = "/".join(m for m in MODES if any(r["mode"] == m for r in runs))
     head = [f"# bench results: {a.rounds} rounds of {modes or 'off/on/peer'}, wrk -t1 -c{a.conns} "
             f"-d{a.duration}s, nginx 1 worker on CPU 0, wrk on CPU 1", "",
             f"machine: {machine['nproc']} CPUs, {machine['cpu']}, kernel {machine['kernel']}; "

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # What the observer costs the observed workload (issue #8). Runs nginx under
-# wrk with the observer off, on, with the bpftrace peer (bench/peer.bt)
-# instead, and with three floors (empty programs on the tracepoints the
-# observer attaches, or on the socket-layer hooks a redesign would use:
-# what the hooks alone cost; bench/floor.py), in alternated rounds
+# wrk with the observer off, on (default hooks: the socket layer's), on with
+# capture.hooks: syscall, with the bpftrace peer (bench/peer.bt) instead,
+# and with three floors (empty programs on the tracepoints the syscall
+# hooks attach, or on socket-layer ones: what the hooks alone cost;
+# bench/floor.py), in alternated rounds
 # within one run, plus separate passes for BPF run time per program,
 # /metrics render time and RSS with many series, and the LLM capture path.
 # Writes build/bench/results.{md,json}, build/bench/latency.svg (and with
@@ -184,7 +185,8 @@ obs_start() {
 		sleep 0.1
 	done
 	[ "$i" -lt 600 ] || die "observer did not serve /metrics within 60 s"
-	OBS_MAP=$(python3 bench/bpfstats.py mapid "$PIN/bt_conns")
+	# every program of ours counts something in bt_counters, whichever hooks
+	OBS_MAP=$(python3 bench/bpfstats.py mapid "$PIN/bt_counters")
 	sleep 1 # start-up walks /proc and seeds connections
 }
 
@@ -248,9 +250,9 @@ peer_stop() {
 }
 
 # The floors: empty programs (bench/floor_hooks) on the tracepoints the
-# observer attaches (floor), i.e. what hooking them costs before any program
-# does anything, or on the hooks of a socket-layer design (floor-hybrid,
-# floor-sock; see bench/floor.py).
+# observer attaches with capture.hooks: syscall (floor), i.e. what hooking
+# them costs before any program does anything, or on socket-layer hooks
+# (floor-hybrid; floor-sock, the default hooks' own; see bench/floor.py).
 # floor_start [VARIANT]: floor (default), floor-hybrid or floor-sock.
 floor_start() {
 	local v=${1:-floor}
@@ -264,8 +266,8 @@ floor_start() {
 # are none.
 floor_derive() {
 	local pid
-	log "floor: listing the tracepoints the observer attaches"
-	obs_start
+	log "floor: listing the tracepoints the observer attaches with capture.hooks: syscall"
+	obs_start --capture-hooks syscall
 	pid=$OBS_PID
 	bpftool --json perf list >"$RAW/floor-perf.json" || die "bpftool perf list failed"
 	obs_stop
@@ -284,7 +286,7 @@ wrk_run() {
 }
 
 # run_one MODE TAG CONNS [env...]: one measured wrk run in MODE
-# off|on|peer|floor|floor-hybrid|floor-sock;
+# off|on|on-b|on-syscall|peer|floor|floor-hybrid|floor-sock;
 # writes RAW/TAG.wrk and RAW/TAG.kv.
 run_one() {
 	local mode=$1 tag=$2 c=$3 p0 p1
@@ -292,11 +294,12 @@ run_one() {
 	case $mode in
 	on) OBS=$OBS_A obs_start ;;
 	on-b) OBS=$OBS_B obs_start ;;
+	on-syscall) OBS=$OBS_A obs_start --capture-hooks syscall ;;
 	peer) peer_start ;;
 	floor*) floor_start "$mode" ;;
 	*) sleep 1 ;;
 	esac
-	if [ "${mode%-b}" = on ]; then
+	if [ "${mode%%-*}" = on ]; then
 		scrape "$TMP/m0.prom"
 		p0=$(obs_proc)
 	fi
@@ -305,7 +308,7 @@ run_one() {
 		echo "mode=$mode"
 		echo "conns=$c"
 		for kv in "$@"; do echo "$kv"; done
-		if [ "${mode%-b}" = on ]; then
+		if [ "${mode%%-*}" = on ]; then
 			p1=$(obs_proc)
 			sleep 0.5 # the daemon polls the ringbuf every 50 ms
 			scrape "$TMP/m1.prom"
@@ -319,7 +322,7 @@ run_one() {
 		fi
 	} >"$RAW/$tag.kv"
 	case $mode in
-	on | on-b) obs_stop ;;
+	on*) obs_stop ;;
 	peer | floor*) peer_stop ;;
 	esac
 	log "$tag: $(grep -m1 Requests/sec "$RAW/$tag.wrk" | tr -s ' ')"
@@ -353,8 +356,8 @@ EOF
 }
 
 rounds_pass() {
-	local r i k modes=(off on peer floor floor-hybrid floor-sock) order
-	[ -n "$HAVE_PEER" ] || modes=(off on floor floor-hybrid floor-sock)
+	local r i k modes=(off on on-syscall peer floor floor-hybrid floor-sock) order
+	[ -n "$HAVE_PEER" ] || modes=(off on on-syscall floor floor-hybrid floor-sock)
 	[ -n "${OBS_B:-}" ] && modes=(off on on-b)
 	rm -f "$RAW"/round[0-9]*-* # a run's rounds are never mixed with an earlier run's
 	log "warm-up"

@@ -65,20 +65,23 @@ static __always_inline int bt_fill_addrs(struct bt_conn *c, struct sock *sk)
 }
 
 /* Scratch conn for initialisation: struct bt_conn is too big for the
- * 512-byte stack. */
+ * 512-byte stack. Slot BT_BLANK_TASK for programs in a task's context,
+ * BT_BLANK_SOFTIRQ for the socket state probe, which may interrupt them
+ * on the same CPU. */
+enum { BT_BLANK_TASK = 0, BT_BLANK_SOFTIRQ = 1, BT_BLANK_SLOTS = 2 };
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, BT_BLANK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct bt_conn);
 } bt_conn_init SEC(".maps");
 
-/* A zeroed connection with a fresh id, in per-CPU scratch, to fill and
- * copy into a map; NULL if the scratch map is missing. */
-static __always_inline struct bt_conn *bt_conn_blank(void)
+/* A zeroed connection with a fresh id, in per-CPU scratch slot `slot`, to
+ * fill and copy into a map; NULL if the scratch map is missing. */
+static __always_inline struct bt_conn *bt_conn_blank(__u32 slot)
 {
-	__u32 zero = 0;
-	struct bt_conn *c = bpf_map_lookup_elem(&bt_conn_init, &zero);
+	struct bt_conn *c = bpf_map_lookup_elem(&bt_conn_init, &slot);
 
 	if (!c)
 		return NULL;
@@ -108,7 +111,7 @@ static __always_inline void bt_track(__u32 tgid, int fd, __u8 role)
 	sk = bt_fd_sock(fd);
 	if (!sk)
 		return;
-	c = bt_conn_blank();
+	c = bt_conn_blank(BT_BLANK_TASK);
 	if (!c || bt_fill_addrs(c, sk))
 		return;
 	c->role = role;

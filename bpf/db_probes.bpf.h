@@ -122,7 +122,7 @@ static __always_inline void bt_db_emit(struct bt_conn *c, const struct bt_inflig
 	r->rport = c->rport;
 	r->_pad = 0;
 	__builtin_memcpy(r->raddr, c->raddr, sizeof(r->raddr));
-	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bt_stamp_owner(&r->hdr, r->comm, c);
 	__builtin_memset(r->head, 0, sizeof(r->head));
 	__builtin_memset(r->tail, 0, sizeof(r->tail));
 	if (in && bt_db_copy(sc, in, bytes, hl, tl)) {

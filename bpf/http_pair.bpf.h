@@ -41,7 +41,7 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 	r->_pad = 0;
 	__builtin_memcpy(r->laddr, c->laddr, sizeof(r->laddr));
 	__builtin_memcpy(r->raddr, c->raddr, sizeof(r->raddr));
-	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bt_stamp_owner(&r->hdr, r->comm, c);
 	__builtin_memcpy(r->path, p->path, sizeof(r->path));
 	bpf_ringbuf_submit(r, bt_wake_flag());
 	bt_count(BT_CNT_RECORDS);

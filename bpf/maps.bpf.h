@@ -18,6 +18,25 @@ struct {
 	__type(value, struct bt_conn);
 } bt_conns SEC(".maps");
 
+/* Socket-layer hooks (capture.hooks: socket): tracked TCP connections by
+ * struct sock address, met at their handshake or first send/receive and
+ * forgotten when the application closes them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BT_CONN_MAX);
+	__type(key, __u64);
+	__type(value, struct bt_conn);
+} bt_sk_conns SEC(".maps");
+
+/* TCP ports something listens on, a bit each: the role of a connection
+ * first met mid-stream (opened before the observer started). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BT_LISTEN_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bt_listen_ports SEC(".maps");
+
 /* Arguments of a syscall in progress on a tracked socket, kept from
  * sys_enter to sys_exit in the thread's struct bt_task below. */
 struct bt_inflight {
@@ -49,6 +68,7 @@ struct bt_task {
 	__u32 pending;
 	__u32 syn_sent; /* the connect() in flight sent a SYN: its failure is the flow probe's */
 	__u32 _pad;
+	__u64 last_sk; /* socket-layer hooks: last non-HTTP socket (TLS) this thread used */
 };
 
 struct {
@@ -157,6 +177,25 @@ static __always_inline void bt_fill_hdr_at(struct bt_event_hdr *h, __u16 type, _
 static __always_inline void bt_fill_hdr(struct bt_event_hdr *h, __u16 type, __u16 size)
 {
 	bt_fill_hdr_at(h, type, size, bpf_ktime_get_ns());
+}
+
+/*
+ * The process a connection's record is about: the current task, except for
+ * a record sent where no task of the connection's runs (the socket-layer
+ * hooks close a reset connection in softirq), which carries the identity
+ * its owner left at the socket's first send or receive.
+ */
+static __always_inline void bt_stamp_owner(struct bt_event_hdr *h, char *comm,
+					   const struct bt_conn *c)
+{
+	if (!(c->flags & BT_CONN_STAMP_OWNER)) {
+		bpf_get_current_comm(comm, BT_COMM_LEN);
+		return;
+	}
+	h->tgid = c->owner_tgid;
+	h->tid = c->owner_tid;
+	h->cgroup_id = c->owner_cgroup;
+	__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
 }
 
 static __always_inline void bt_count(__u32 which)

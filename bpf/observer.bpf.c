@@ -23,6 +23,7 @@
 #include "http_pair.bpf.h"
 #include "scan.bpf.h"
 #include "sock_probes.bpf.h"
+#include "sock_layer.bpf.h"
 #include "tls_probes.bpf.h"
 #include "proc_probes.bpf.h"
 #include "flow_probes.bpf.h"

@@ -48,7 +48,8 @@ static __always_inline int bt_tls_enter(void *ssl, const void *buf, void *out, _
 	return 0;
 }
 
-/* Addresses and role from the socket this thread last used. */
+/* Addresses and role from the socket this thread last used (its fd, or
+ * with the socket-layer hooks its struct sock). */
 static __always_inline void bt_tls_bind_socket(struct bt_conn *c, __u64 id)
 {
 	struct bt_task *t = bpf_task_storage_get(&bt_tasks, bpf_get_current_task_btf(), 0, 0);
@@ -59,7 +60,8 @@ static __always_inline void bt_tls_bind_socket(struct bt_conn *c, __u64 id)
 		return;
 	key.tgid = id >> 32;
 	key.fd = t->last_fd;
-	sock = bpf_map_lookup_elem(&bt_conns, &key);
+	sock = t->last_sk ? bpf_map_lookup_elem(&bt_sk_conns, &t->last_sk) :
+			    bpf_map_lookup_elem(&bt_conns, &key);
 	if (!sock)
 		return;
 	__builtin_memcpy(c->laddr, sock->laddr, sizeof(c->laddr));
@@ -77,7 +79,7 @@ static __always_inline struct bt_conn *bt_tls_conn(struct bt_tls_key *key, __u64
 
 	if (c)
 		return c;
-	c = bt_conn_blank();
+	c = bt_conn_blank(BT_BLANK_TASK);
 	if (!c)
 		return NULL;
 	/* HTTP clients speak first: the first plaintext direction tells the role */

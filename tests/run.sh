@@ -12,7 +12,7 @@
 #
 # Environment: OUT (default build), UNIT_TIMEOUT (s, default 60),
 # E2E_TIMEOUT (s, default 300), TESTS (space-separated names to run, e.g.
-# "test_lifecycle test_units"; default all).
+# "test_lifecycle test_units test_tls@syscall"; default all).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,7 +107,7 @@ run_one() { # kind name timeout command...
 	BT_ARTIFACTS=$art timeout -k 10 "$limit" "$@" >>"$log" 2>&1 </dev/null
 	rc=$?
 	echo "# exit status $rc" >>"$log"
-	sweep "$art" "$name" >>"$log" 2>&1
+	sweep "$art" "${name%@*}" >>"$log" 2>&1
 	case $rc in
 	0) report "$name" PASS "$log" ;;
 	"$SKIP_RC")
@@ -140,6 +140,17 @@ for t in tests/e2e/test_*.sh tests/e2e/test_*.py; do
 	*.sh) run_one e2e "$name" "$E2E_TIMEOUT" bash "$t" ;;
 	*.py) run_one e2e "$name" "$E2E_TIMEOUT" python3 "$t" ;;
 	esac
+done
+
+# What capture.hooks: syscall does its own way (its hooks, /proc seeding,
+# the setuid and pre-SYN connect probes, the fd-keyed map), run again with
+# it as test_NAME@syscall; the default hooks ran above.
+SYSCALL_HOOK_TESTS="test_nginx_curl test_nginx_wrk test_preexisting_conn test_db_wire test_security
+	test_tls test_llm_curl test_bpftool test_deploy_caps test_lifecycle"
+for base in $SYSCALL_HOOK_TESTS; do
+	name=$base@syscall
+	wanted "$name" || continue
+	BT_CAPTURE_HOOKS=syscall run_one e2e "$name" "$E2E_TIMEOUT" bash "tests/e2e/$base.sh"
 done
 
 # Formatting (clang-format) and static analysis (cppcheck), as `make check`.

@@ -50,6 +50,10 @@ const struct config_opt config_opts[] = {
 	  10 * SEC, false, "50ms", "DURATION", "longest wait for ring buffer data" },
 	{ "capture.gc_interval", "gc-interval", 0, OT_DURATION, FIELD(gc_interval_ns), SEC,
 	  86400 * SEC, false, "10s", "DURATION", "period of the stale-connection sweep" },
+	{ "capture.hooks", "capture-hooks", 0, OT_HOOKS, FIELD(capture_hooks), 0, 0, false,
+	  "socket", "HOOKS",
+	  "socket (socket-layer tracepoints: only socket I/O pays) or syscall (syscall "
+	  "tracepoints: adds setuid and pre-SYN connect() probes, every syscall pays)" },
 	{ "http.max_routes_per_service", "max-routes-per-service", 0, OT_U32,
 	  FIELD(max_routes_per_service), 0, 100000, false, "100", "N",
 	  "distinct http_route values per service before " ROUTE_OVERFLOW },
@@ -368,6 +372,11 @@ static int check_text(const struct config_opt *o, const char *val, char *why, si
 			return config_say(-EINVAL, why, whylen, "'%s' is not all or writes",
 					  config_shown(val, v, sizeof(v)));
 		return 0;
+	case OT_HOOKS:
+		if (strcmp(val, "syscall") && strcmp(val, "socket"))
+			return config_say(-EINVAL, why, whylen, "'%s' is not syscall or socket",
+					  config_shown(val, v, sizeof(v)));
+		return 0;
 	case OT_URL:
 		if ((strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) || strchr(val, ' '))
 			return config_say(-EINVAL, why, whylen,
@@ -412,6 +421,7 @@ int config_opt_set(const struct config_opt *o, struct obs_config *c, const char 
 	case OT_ZONE:
 	case OT_FORMAT:
 	case OT_SCOPE:
+	case OT_HOOKS:
 	case OT_URL:
 	case OT_PATH:
 	case OT_LISTEN:

@@ -65,6 +65,7 @@ struct obs_config {
 	uint32_t max_connections; /* capture.max_connections / --max-connections */
 	uint64_t poll_interval_ns; /* capture.poll_interval / --poll-interval */
 	uint64_t gc_interval_ns; /* capture.gc_interval / --gc-interval: stale-connection sweep */
+	char capture_hooks[8]; /* capture.hooks / --capture-hooks: syscall or socket */
 	uint32_t max_routes_per_service; /* http.max_routes_per_service / --max-routes-per-service */
 	uint32_t max_series; /* metrics.max_series / --max-series */
 	char **routes; /* http.routes (config only) */

@@ -42,6 +42,7 @@ enum opt_type {
 	OT_CHECKS, /* config file only: list of active checks */
 	OT_DB_PORTS, /* config file only: mapping port -> database system */
 	OT_SCOPE, /* all or writes */
+	OT_HOOKS, /* syscall or socket */
 	OT_URL, /* http:// or https:// URL */
 	OT_CONFIG,
 	OT_CHECK,

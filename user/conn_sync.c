@@ -244,6 +244,56 @@ int conn_sync_seed(int conns_fd, const char *proc_root, uint32_t self_tgid,
 	return 0;
 }
 
+/* Sets the bit of every listening port of t in ports. */
+static void listen_bits(const struct tcp_table *t, uint64_t *ports)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->rows[i].state == TCP_LISTEN_ST)
+			ports[t->rows[i].lport / 64] |= 1ull << (t->rows[i].lport % 64);
+}
+
+int conn_sync_listen_seed(int ports_fd, const char *proc_root)
+{
+	uint64_t ports[BT_LISTEN_PORT_WORDS] = {};
+	struct tcp_table t = {};
+	struct dirent *de;
+	DIR *d = opendir(proc_root);
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+		uint64_t ns;
+
+		if (*end || !pid || pid > UINT32_MAX)
+			continue;
+		ns = netns_of(proc_root, pid);
+		if (!ns || ns == t.netns)
+			continue; /* one table per namespace: the pids of one are mostly adjacent */
+		t.n = 0;
+		t.netns = ns;
+		table_load(&t, proc_root, pid);
+		listen_bits(&t, ports);
+	}
+	closedir(d);
+	free(t.rows);
+	/* OR into what the kernel may have set meanwhile (a listen() since start) */
+	for (uint32_t w = 0; w < BT_LISTEN_PORT_WORDS && !err; w++) {
+		uint64_t cur = 0;
+
+		if (!ports[w])
+			continue;
+		if (bpf_map_lookup_elem(ports_fd, &w, &cur))
+			err = -errno;
+		cur |= ports[w];
+		if (!err && bpf_map_update_elem(ports_fd, &w, &cur, BPF_ANY))
+			err = -errno;
+	}
+	return err;
+}
+
 int conn_sync_sweep(int conns_fd, struct conn_sync_stats *st)
 {
 	struct bt_conn_key key, next, *dead = NULL;

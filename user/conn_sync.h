@@ -31,6 +31,11 @@ struct conn_sync_stats {
 /* Seed every established TCP socket of every process but self. */
 int conn_sync_seed(int conns_fd, const char *proc_root, uint32_t self_tgid,
 		   struct conn_sync_stats *st);
+/* capture.hooks: socket. Marks every port listened on in any network
+ * namespace in map bt_listen_ports (BT_LISTEN_PORT_WORDS words of port
+ * bits): the kernel takes a connection it first meets mid-stream for a
+ * server's when its local port is marked. */
+int conn_sync_listen_seed(int ports_fd, const char *proc_root);
 /* Delete entries whose process is gone. */
 int conn_sync_sweep(int conns_fd, struct conn_sync_stats *st);
 

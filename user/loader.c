@@ -26,6 +26,7 @@
 #include "biothings/events.h"
 #include "config.h"
 #include "fsutil.h"
+#include "hook_choice.h"
 #include "log.h"
 #include "loader_int.h"
 #include "logfmt.h"
@@ -38,9 +39,10 @@
 static struct bpf_map *pinned_map(struct observer *s, size_t i)
 {
 	struct bpf_map *maps[] = {
-		s->maps.bt_conns,    s->maps.bt_counters,    s->maps.bt_config,
-		s->maps.bt_events,   s->maps.bt_tls_conns,   s->maps.bt_capture_paths,
-		s->maps.bt_db_ports, s->maps.bt_retransmits,
+		s->maps.bt_conns,	 s->maps.bt_counters,	 s->maps.bt_config,
+		s->maps.bt_events,	 s->maps.bt_tls_conns,	 s->maps.bt_capture_paths,
+		s->maps.bt_db_ports,	 s->maps.bt_retransmits, s->maps.bt_sk_conns,
+		s->maps.bt_listen_ports,
 	};
 
 	return i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : NULL;
@@ -167,6 +169,8 @@ static int attach_all(struct loader *l)
 
 	bpf_object__for_each_program(p, l->skel->obj)
 	{
+		if (!bpf_program__autoload(p))
+			continue; /* the other capture.hooks set */
 		if (l->n_progs >= MAX_PROGS)
 			return -E2BIG;
 		l->progs[l->n_progs] = p;
@@ -184,6 +188,51 @@ static int size_maps(struct observer *s, const struct loader_opts *o)
 	err = bpf_map__set_max_entries(s->maps.bt_events, o->ringbuf_bytes);
 	if (!err)
 		err = bpf_map__set_max_entries(s->maps.bt_conns, o->max_connections);
+	if (!err)
+		err = bpf_map__set_max_entries(s->maps.bt_sk_conns, o->max_connections);
+	return err;
+}
+
+/*
+ * capture.hooks: the syscall tracepoints, or the socket layer's own
+ * tracepoints (programs named BT_SOCK_LAYER_PROG_PREFIX) in their place.
+ * Never both: one syscall tracepoint puts every syscall of every task on
+ * the kernel's slow path, which is what the socket layer avoids.
+ */
+/* The socket-layer hooks if asked for and this kernel has their
+ * tracepoints; else, said once, the syscall hooks. */
+static int socket_hooks_usable(int wanted)
+{
+	const char *missing = NULL;
+	struct btf *btf;
+	int ok;
+
+	if (!wanted)
+		return 0;
+	btf = btf__load_vmlinux_btf();
+	ok = hook_choice_socket_ok(btf, &missing);
+	btf__free(btf);
+	if (!ok)
+		log_warn("capture.hooks socket needs tracepoint %s (Linux 6.4 or later) in the "
+			 "kernel's BTF: using the syscall hooks",
+			 missing);
+	return ok;
+}
+
+static int choose_hooks(struct observer *s, int socket_hooks)
+{
+	size_t plen = strlen(BT_SOCK_LAYER_PROG_PREFIX), slen = strlen(BT_SYSCALL_TP_SECTION);
+	struct bpf_program *p;
+	int err = 0;
+
+	bpf_object__for_each_program(p, s->obj)
+	{
+		int sock_layer = !strncmp(bpf_program__name(p), BT_SOCK_LAYER_PROG_PREFIX, plen);
+		int syscall = !strncmp(bpf_program__section_name(p), BT_SYSCALL_TP_SECTION, slen);
+
+		if ((socket_hooks && syscall) || (!socket_hooks && sock_layer))
+			err = err ?: bpf_program__set_autoload(p, false);
+	}
 	return err;
 }
 
@@ -241,6 +290,11 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 	if (!l->skel) {
 		e = -errno;
 		snprintf(err, errlen, "cannot open BPF object: %s", strerror(-e));
+		goto fail;
+	}
+	l->socket_hooks = socket_hooks_usable(o->socket_hooks);
+	if ((e = choose_hooks(l->skel, l->socket_hooks))) {
+		snprintf(err, errlen, "cannot choose the capture hooks: %s", strerror(-e));
 		goto fail;
 	}
 	if ((e = size_maps(l->skel, o))) {
@@ -335,6 +389,16 @@ int loader__ringbuf_fd(const struct loader *l)
 int loader__conns_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.bt_conns);
+}
+
+int loader__socket_hooks(const struct loader *l)
+{
+	return l->socket_hooks;
+}
+
+int loader__listen_ports_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.bt_listen_ports);
 }
 
 int loader__set_db_ports(struct loader *l, const struct db_port *ports, size_t n)
@@ -453,8 +517,9 @@ static int count_keys(int fd, size_t key_size, uint64_t cap, uint64_t *out)
 
 int loader__conn_census(const struct loader *l, struct conn_census *out)
 {
-	uint64_t before[BT_CNT__COUNT], after[BT_CNT__COUNT], plain = 0, tls = 0;
+	uint64_t before[BT_CNT__COUNT], after[BT_CNT__COUNT], plain = 0, tls = 0, sk = 0;
 	struct bpf_map *conns = l->skel->maps.bt_conns, *tconns = l->skel->maps.bt_tls_conns;
+	struct bpf_map *skconns = l->skel->maps.bt_sk_conns;
 	int e;
 
 	e = loader__read_counters(l, before);
@@ -465,11 +530,15 @@ int loader__conn_census(const struct loader *l, struct conn_census *out)
 		e = count_keys(bpf_map__fd(tconns), sizeof(struct bt_tls_key),
 			       2ull * bpf_map__max_entries(tconns), &tls);
 	if (!e)
+		e = count_keys(bpf_map__fd(skconns), sizeof(__u64),
+			       2ull * bpf_map__max_entries(skconns), &sk);
+	if (!e)
 		e = loader__read_counters(l, after);
 	if (e)
 		return e;
-	out->live = plain + tls;
+	out->live = plain + tls + sk;
 	out->opened = before[BT_CNT_CONN_OPENED];
+	out->adopted = before[BT_CNT_CONN_ADOPTED];
 	out->closed = after[BT_CNT_CONN_CLOSED];
 	return 0;
 }

@@ -19,6 +19,7 @@ struct loader_opts {
 	uint64_t ringbuf_bytes;
 	uint32_t max_connections;
 	uint32_t self_tgid;
+	int socket_hooks; /* capture.hooks: socket */
 };
 
 struct prog_stat {
@@ -39,8 +40,9 @@ struct probe_state {
  * the opened counter is read before the walk and the closed counter after,
  * so opened + seeded - closed - swept - live errs low, never high. */
 struct conn_census {
-	uint64_t live; /* entries in bt_conns and bt_tls_conns */
+	uint64_t live; /* entries in bt_conns, bt_tls_conns and bt_sk_conns */
 	uint64_t opened, closed; /* BT_CNT_CONN_OPENED, BT_CNT_CONN_CLOSED */
+	uint64_t adopted; /* BT_CNT_CONN_ADOPTED: met mid-stream by the socket-layer hooks */
 };
 
 struct loader;
@@ -50,6 +52,11 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 void loader__close(struct loader *l);
 int loader__ringbuf_fd(const struct loader *l);
 int loader__conns_fd(const struct loader *l);
+/* 1 when the socket-layer hooks are in use: asked for (socket_hooks) and
+ * supported by this kernel; 0 for the syscall hooks. */
+int loader__socket_hooks(const struct loader *l);
+/* Map bt_listen_ports (BT_LISTEN_PORT_WORDS __u64 of port bits), for seeding. */
+int loader__listen_ports_fd(const struct loader *l);
 /* Attach the TLS uprobes to one file (a libssl, or a binary with OpenSSL
  * inside such as node). Files already tried (same inode), attached or
  * failed, are skipped. A failure is logged here, once per file, with

@@ -39,6 +39,7 @@ struct loader {
 	size_t n_progs;
 	char pin_dir[PATH_MAX];
 	int pinned;
+	int socket_hooks; /* the socket-layer hooks are in use (else the syscall ones) */
 	/* uprobe links on TLS libraries, and the files they are on */
 	struct bpf_link *tls_links[MAX_TLS_LINKS];
 	struct bpf_program *tls_progs[MAX_TLS_LINKS];

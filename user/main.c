@@ -148,6 +148,7 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 		.ringbuf_bytes = o->cfg.ringbuf_bytes,
 		.max_connections = o->cfg.max_connections,
 		.self_tgid = getpid(),
+		.socket_hooks = !strcmp(o->cfg.capture_hooks, "socket"),
 	};
 	int e = mkdir_p(o->cfg.state_dir, 0750);
 
@@ -195,7 +196,10 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 		log_error("cannot read the ringbuf err=\"%s\"", strerror(errno));
 		return -EIO;
 	}
-	conn_sync_seed(loader__conns_fd(o->loader), "/proc", lo.self_tgid, &o->sync);
+	if (loader__socket_hooks(o->loader)) /* the kernel meets older connections; needs roles */
+		conn_sync_listen_seed(loader__listen_ports_fd(o->loader), "/proc");
+	else
+		conn_sync_seed(loader__conns_fd(o->loader), "/proc", lo.self_tgid, &o->sync);
 	conn_census(o);
 	update_selfmon(o);
 	routes = cost_engine__routes(o->cost, &n_routes);
@@ -218,7 +222,8 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 		log_error("cannot serve err=\"%s\"", err);
 		return -EADDRINUSE;
 	}
-	log_info("observing listen=%s pin_dir=%s seeded=%llu", o->cfg.listen, o->cfg.pin_dir,
+	log_info("observing listen=%s pin_dir=%s hooks=%s seeded=%llu", o->cfg.listen,
+		 o->cfg.pin_dir, loader__socket_hooks(o->loader) ? "socket" : "syscall",
 		 (unsigned long long)o->sync.seeded);
 	return 0;
 }

@@ -69,7 +69,9 @@ static const struct {
 	[F_TRUNC] = { "biothings_observer_paths_truncated_total", METRIC_COUNTER,
 		      "Request targets longer than the captured prefix.", NULL },
 	[F_SEEDED] = { "biothings_observer_connections_seeded_total", METRIC_COUNTER,
-		       "Connections open before start-up, picked up from /proc.", NULL },
+		       "Connections open before start-up: picked up from /proc (capture.hooks: syscall) "
+		       "or met by the kernel at their first send or receive (socket).",
+		       NULL },
 	[F_NOT_HTTP] = { "biothings_observer_connections_not_http_total", METRIC_COUNTER,
 			 "Tracked connections whose first bytes were another protocol.", NULL },
 	[F_SWEPT] = { "biothings_observer_connections_swept_total", METRIC_COUNTER,
@@ -145,7 +147,7 @@ static void set1(struct selfmon *s, int f, double v)
 uint64_t selfmon_evicted(uint64_t prev, const struct conn_census *c, uint64_t seeded,
 			 uint64_t swept)
 {
-	uint64_t in = c->opened + seeded, out = c->closed + swept + c->live;
+	uint64_t in = c->opened + c->adopted + seeded, out = c->closed + swept + c->live;
 	uint64_t est = in > out ? in - out : 0;
 
 	return est > prev ? est : prev;
@@ -196,7 +198,7 @@ int selfmon__update(struct selfmon *s, const struct selfmon_input *in)
 	set1(s, F_NOT_HTTP, in->kernel[BT_CNT_NOT_HTTP]);
 	set1(s, F_TRUNC, in->kernel[BT_CNT_PATH_TRUNCATED]);
 	set1(s, F_REC_USER, in->records_received);
-	set1(s, F_SEEDED, in->seeded);
+	set1(s, F_SEEDED, in->seeded + in->kernel[BT_CNT_CONN_ADOPTED]);
 	set1(s, F_SWEPT, in->swept);
 	for (size_t i = 0; i < in->n_progs; i++) {
 		const char *lv[] = { in->progs[i].name, NULL };

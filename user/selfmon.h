@@ -38,7 +38,7 @@ int selfmon__update(struct selfmon *s, const struct selfmon_input *in);
 /* Export name of a drop reason, NULL for counters that are not drops. */
 const char *selfmon_drop_reason(unsigned counter);
 /* Connection entries that left the maps with no close seen (LRU evictions):
- * opened + seeded - closed - swept - live from a census, never below prev,
+ * opened + adopted + seeded - closed - swept - live from a census, never below prev,
  * so the result is a counter; census errors only ever make it low. */
 uint64_t selfmon_evicted(uint64_t prev, const struct conn_census *c, uint64_t seeded,
 			 uint64_t swept);

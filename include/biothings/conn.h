@@ -6,6 +6,10 @@
  * is paired until a message start is seen).
  *
  * Map "bt_conns": LRU hash, key struct bt_conn_key, value struct bt_conn.
+ * Map "bt_sk_conns" (capture.hooks: socket): LRU hash, key the struct sock
+ * address (__u64), value struct bt_conn.
+ * Map "bt_listen_ports" (capture.hooks: socket): array of
+ * BT_LISTEN_PORT_WORDS __u64, bit p set when something listens on TCP port p.
  * Map "bt_config": array of one struct bt_config, written by the daemon.
  */
 #ifndef BIOTHINGS_CONN_H
@@ -95,6 +99,8 @@ enum bt_conn_flags {
 	BT_CONN_CAP_REQ = 1 << 3, /* inside a captured (client) or inspected (server) request */
 	BT_CONN_DB_REDIS = 1 << 4, /* client to a Redis port: bt_dbio_record, no HTTP framing */
 	BT_CONN_DB_POSTGRESQL = 1 << 5, /* client to a PostgreSQL port: likewise */
+	BT_CONN_IGNORED = 1 << 6, /* socket-layer hooks: the observer's own or a kernel thread's */
+	BT_CONN_STAMP_OWNER = 1 << 7, /* records sent now carry the owner_* identity */
 };
 #define BT_CONN_DB (BT_CONN_DB_REDIS | BT_CONN_DB_POSTGRESQL)
 
@@ -115,6 +121,13 @@ struct bt_conn {
 	__u8 count; /* pending requests */
 	__u32 flags; /* enum bt_conn_flags */
 	__u32 inspect_left; /* bytes of the served request still to send as BT_EV_REQHEAD */
+	/* Socket-layer hooks (bt_sk_conns): the process met at the socket's
+	 * first send or receive, for records sent where no task of it runs
+	 * (a connection reset in softirq). 0 until then; unused otherwise. */
+	__u32 owner_tgid;
+	__u32 owner_tid;
+	__u64 owner_cgroup;
+	char owner_comm[BT_COMM_LEN];
 	struct h1_dir req; /* requests: ingress for servers, egress for clients */
 	struct h1_dir resp;
 	struct h1_target target; /* target of the request being parsed */
@@ -137,6 +150,13 @@ struct bt_capture_path {
 	__u32 len; /* 0: unused slot */
 	__u8 b[BT_CAPTURE_PATH_LEN];
 };
+
+#define BT_LISTEN_PORT_WORDS (65536 / 64)
+
+/* Programs of the socket-layer hooks are named with this prefix; the
+ * loader attaches either them or the syscall tracepoints, never both. */
+#define BT_SOCK_LAYER_PROG_PREFIX "bt_sk_"
+#define BT_SYSCALL_TP_SECTION "tracepoint/syscalls/"
 
 /* Daemon -> BPF configuration, array map of one entry. */
 struct bt_config {

@@ -36,7 +36,8 @@ enum bt_counter {
 	BT_CNT_RETRANS_DESTS = 22, /* destinations added to bt_retransmits (minus those present:
 				    * evicted by the LRU) */
 	BT_CNT_DBIO = 23, /* bt_dbio_record emitted */
-	BT_CNT__COUNT = 24,
+	BT_CNT_CONN_ADOPTED = 24, /* socket-layer hooks: connections first met mid-stream */
+	BT_CNT__COUNT = 25,
 };
 
 #endif

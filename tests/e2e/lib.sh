@@ -15,6 +15,7 @@
 #   BT_OBS_LOG_LEVEL    observer --log-level (default info)
 #   BT_READY_TIMEOUT    seconds to wait for /metrics to answer (default 10)
 #   BT_SETTLE           seconds to wait for metrics to match (default 5)
+#   BT_CAPTURE_HOOKS    observer --capture-hooks (default: the observer's own)
 
 BT_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BT_ROOT=$(cd "$BT_E2E_DIR/../.." && pwd)
@@ -158,6 +159,21 @@ bt__cleanup() {
 
 # ---------------------------------------------------------------- observer
 
+# bt_hooks: the capture.hooks the observer runs with: BT_CAPTURE_HOOKS, else
+# the default its --help states.
+bt_hooks() {
+	if [ -n "${BT_CAPTURE_HOOKS:-}" ]; then
+		echo "$BT_CAPTURE_HOOKS"
+		return
+	fi
+	"$BT_OBSERVER" --help 2>&1 | sed -n 's/.*(default \([a-z]*\); config key capture\.hooks).*/\1/p'
+}
+
+# bt_conns_map: the pinned map of tracked connections for those hooks.
+bt_conns_map() {
+	if [ "$(bt_hooks)" = syscall ]; then echo bt_conns; else echo bt_sk_conns; fi
+}
+
 bt_http_code() {
 	curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$1" 2>/dev/null
 }
@@ -179,7 +195,8 @@ bt_observer_start() {
 	bt_log "starting observer on 127.0.0.1:$port pin-dir=$BT_PIN_DIR"
 	"$BT_OBSERVER" --listen "127.0.0.1:$port" --pin-dir "$BT_PIN_DIR" \
 		--state-dir "$BT_STATE_DIR" --log-level "${BT_OBS_LOG_LEVEL:-info}" \
-		--log-format "${BT_OBS_LOG_FORMAT:-text}" "$@" \
+		--log-format "${BT_OBS_LOG_FORMAT:-text}" \
+		${BT_CAPTURE_HOOKS:+--capture-hooks "$BT_CAPTURE_HOOKS"} "$@" \
 		>"$BT_OBS_LOG" 2>&1 &
 	BT_OBS_PID=$!
 	bt_track "$BT_OBS_PID" observer

@@ -4,7 +4,9 @@
 # docs/bpftool.md holds: with an observer running and traffic on it,
 # `bpftool map dump pinned` works on every pinned map and prints keys and
 # values under the field names of the C structs in include/biothings/
-# (BTF), bt_conns holds the connection a client keeps open, bt_config the
+# (BTF), the connection map of the hooks in use (bt_sk_conns, or bt_conns
+# with capture.hooks: syscall) holds the connection a client keeps open,
+# bt_config the
 # observer's pid; every pinned map is in the page's table; the observer's
 # programs and links are found the way the page says; and every sh block
 # of the page runs and prints something.
@@ -20,7 +22,7 @@ CONN_H=$BT_ROOT/include/biothings/conn.h
 
 bt_pyserver_start "$PY_PORT"
 bt_observer_start "$OBS_PORT"
-# a keep-alive connection opened after start and held, so bt_conns has it
+# a keep-alive connection opened after start and held, so the map has it
 "$BT_PY" -c '
 import http.client, sys, time
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
@@ -50,21 +52,23 @@ for m in $maps; do
 done
 
 # shellcheck disable=SC2086 # one argument per map name
-python3 - "$BT_ART" "$CONN_H" "$BT_OBS_PID" "$HOLDER" "$BT_PYS_PID" "$PY_PORT" $maps <<'EOF' || bt_check_fail "map dumps (see above)"
+python3 - "$BT_ART" "$CONN_H" "$BT_OBS_PID" "$HOLDER" "$BT_PYS_PID" "$PY_PORT" "$(bt_hooks)" $maps <<'EOF' || bt_check_fail "map dumps (see above)"
 import json, os, re, sys
 
-art, conn_h, obs, holder, server, port = sys.argv[1:7]
-maps = sys.argv[7:]
+art, conn_h, obs, holder, server, port, hooks = sys.argv[1:8]
+maps = sys.argv[8:]
+CONNS = "bt_sk_conns" if hooks == "socket" else "bt_conns"
 # key and value types of the maps, as include/biothings/conn.h documents them
 TYPES = {
     "bt_conns": ("bt_conn_key", "bt_conn"),
+    "bt_sk_conns": (None, "bt_conn"),
     "bt_tls_conns": ("bt_tls_key", "bt_conn"),
     "bt_config": (None, "bt_config"),
     "bt_capture_paths": (None, "bt_capture_path"),
     "bt_retransmits": ("bt_retrans_key", None),
 }
 # maps whose key and value are plain numbers: nothing to name
-SCALAR = ("bt_counters", "bt_db_ports")
+SCALAR = ("bt_counters", "bt_db_ports", "bt_listen_ports")
 src = re.sub(r"/\*.*?\*/|//[^\n]*", "",
              open(conn_h).read() + open(os.path.join(os.path.dirname(conn_h), "events.h")).read(),
              flags=re.S)
@@ -101,7 +105,7 @@ for m in maps:
         fail(f"{m}: no BTF, so no field names")
     if not m.startswith(show["name"]):
         fail(f"{m}: map named {show['name']}")
-    if not dump and m in ("bt_conns", "bt_config", "bt_capture_paths", "bt_counters"):
+    if not dump and m in (CONNS, "bt_config", "bt_capture_paths", "bt_counters"):
         fail(f"{m}: empty")
     for e in dump:
         if "formatted" not in e:
@@ -130,19 +134,20 @@ def entries(m):
 cfg = entries("bt_config")
 if not cfg or str(cfg[0]["value"]["self_tgid"]) != obs:
     fail(f"bt_config self_tgid is not the observer's pid {obs}: {cfg[:1]}")
-conns = entries("bt_conns")
-cl = [c for c in conns if str(c["key"]["tgid"]) == holder and c["value"]["rport"] == int(port)]
-sv = [c for c in conns if str(c["key"]["tgid"]) == server and c["value"]["lport"] == int(port)]
-print(f"    bt_conns: client pid {holder} -> port {port}: {len(cl)} entry, server pid {server} on port {port}: {len(sv)}")
+conns = entries(CONNS)
+tgid = (lambda c: c["value"]["owner_tgid"]) if CONNS == "bt_sk_conns" else (lambda c: c["key"]["tgid"])
+cl = [c for c in conns if str(tgid(c)) == holder and c["value"]["rport"] == int(port)]
+sv = [c for c in conns if str(tgid(c)) == server and c["value"]["lport"] == int(port)]
+print(f"    {CONNS}: client pid {holder} -> port {port}: {len(cl)} entry, server pid {server} on port {port}: {len(sv)}")
 if not cl or cl[0]["value"]["role"] != 2:
-    fail("bt_conns lacks the held client connection (role 2, rport = the server's port)")
+    fail(f"{CONNS} lacks the held client connection (role 2, rport = the server's port)")
 if not sv or all(c["value"]["role"] != 1 for c in sv):
-    fail("bt_conns lacks the server side of the held connection (role 1, lport = port)")
+    fail(f"{CONNS} lacks the server side of the held connection (role 1, lport = port)")
 sys.exit(1 if fails else 0)
 EOF
 
-# ---- programs and links, found through the pinned bt_conns map
-conns_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$BT_ART/show-bt_conns.json")
+# ---- programs and links, found through the pinned bt_counters map (all use it)
+conns_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$BT_ART/show-bt_counters.json")
 bpftool -j prog show >"$BT_ART/progs.json"
 bpftool -j link show >"$BT_ART/links.json"
 python3 - "$BT_ART/progs.json" "$BT_ART/links.json" "$conns_id" <<'EOF' || bt_check_fail "programs or links"
@@ -152,9 +157,9 @@ ids = {p["id"] for p in progs}
 links = [l for l in json.load(open(sys.argv[2])) if l.get("prog_id") in ids]
 types = sorted({p["type"] for p in progs})
 linked = {l["prog_id"] for l in links}
-print(f"    {len(progs)} bt_* programs use bt_conns ({', '.join(types)}), {len(links)} links attach {len(linked)} of them")
+print(f"    {len(progs)} bt_* programs use bt_counters ({', '.join(types)}), {len(links)} links attach {len(linked)} of them")
 bad = [p["name"] for p in progs if not p.get("btf_id")]
-tp = [p["name"] for p in progs if p["type"] == "tracepoint" and p["id"] not in linked]
+tp = [p["name"] for p in progs if p["type"] in ("tracepoint", "tracing") and p["id"] not in linked]
 if not progs or bad or not links or tp:
     print(f"    no BTF: {bad}; tracepoint programs without a link: {tp}")
     sys.exit(1)

@@ -9,7 +9,7 @@
 #      and one error line saying the kernel has no BTF;
 #   3. read-only state dir (a read-only tmpfs) -> exit status 1 and one
 #      error line naming the directory and "Read-only file system";
-#   4. one hook that cannot attach: the sys_enter_dup3 tracepoint hidden
+#   4. one hook that cannot attach: the tcp_retransmit_skb tracepoint hidden
 #      (its tracefs directory under an empty tmpfs) and a process mapping
 #      a "libssl.so.3" that is really zlib (no SSL_write) -> each logged
 #      once (not again at later scans), biothings_observer_probe_up 0 for
@@ -183,29 +183,29 @@ done
 grep -q "$FAKE" "/proc/$FAKE_PID/maps" || bt_fail "the stand-in libssl is not mapped by pid $FAKE_PID"
 notp=
 for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
-	[ -d "$d/events/syscalls/sys_enter_dup3" ] &&
+	[ -d "$d/events/tcp/tcp_retransmit_skb" ] &&
 		notp="$notp${notp:+
-}mount -t tmpfs -o size=4k,mode=0555 bt-notp $d/events/syscalls/sys_enter_dup3"
+}mount -t tmpfs -o size=4k,mode=0555 bt-notp $d/events/tcp/tcp_retransmit_skb"
 done
-[ -n "$notp" ] || bt_fail "no tracefs directory for sys_enter_dup3 (the observer attaches it)"
+[ -n "$notp" ] || bt_fail "no tracefs directory for tcp_retransmit_skb (the observer attaches it)"
 ns_observer "$BT_TMP/notp.sh" "$notp"
 BT_OBSERVER=$BT_TMP/notp.sh bt_observer_start "$OBS" --config "$BT_TMP/observer.yaml" --gc-interval 1s
 sleep 2.5 # two scans of /proc after the start: a failed file must not be tried (and logged) again
 scrape
 bt_promq series "$M" biothings_observer_probe_up | sed 's/^/    /'
-[ "$(probe_up bt_enter_dup3)" = 0 ] || bt_check_fail "probe_up{bt_enter_dup3}: '$(probe_up bt_enter_dup3)', expected 0"
+[ "$(probe_up bt_tcp_retransmit)" = 0 ] || bt_check_fail "probe_up{bt_tcp_retransmit}: '$(probe_up bt_tcp_retransmit)', expected 0"
 [ "$(probe_up "tls:$FAKE")" = 0 ] || bt_check_fail "probe_up{tls:$FAKE}: '$(probe_up "tls:$FAKE")', expected 0"
 down=$(bt_promq series "$M" biothings_observer_probe_up 'probe=~bt_.*' | awk '$NF == 0' | wc -l)
 up=$(bt_promq series "$M" biothings_observer_probe_up 'probe=~bt_.*' | awk '$NF == 1' | wc -l)
 bt_log "tracepoint probes: $up up, $down down"
-[ "$down" = 1 ] || bt_check_fail "$down tracepoint probes down, expected only bt_enter_dup3"
-[ "$up" -ge 10 ] || bt_check_fail "only $up tracepoint probes up"
+[ "$down" = 1 ] || bt_check_fail "$down tracepoint probes down, expected only bt_tcp_retransmit"
+[ "$up" -ge 4 ] || bt_check_fail "only $up tracepoint probes up"
 ssl_up=$(bt_promq series "$M" biothings_observer_probe_up 'probe=~tls:.*/libssl\.so\.3' | awk '$NF == 1' | wc -l)
 [ "$ssl_up" -ge 1 ] || bt_check_fail "no real libssl.so.3 probed (nginx maps one)"
 if bt_promq series "$M" biothings_observer_probe_up 'probe=~tls:.*(sleep|coreutils).*' | grep -q .; then
 	bt_check_fail "a TLS probe series for a process without libssl"
 fi
-n=$(grep -c 'probe not attached prog=bt_enter_dup3' "$BT_OBS_LOG")
+n=$(grep -c 'probe not attached prog=bt_tcp_retransmit' "$BT_OBS_LOG")
 [ "$n" = 1 ] || bt_check_fail "the missing tracepoint was logged $n times, expected once"
 n=$(grep 'not attached' "$BT_OBS_LOG" | grep -c "$FAKE")
 [ "$n" = 1 ] || bt_check_fail "the broken libssl was logged $n times, expected once"

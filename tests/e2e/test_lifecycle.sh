@@ -56,7 +56,7 @@ bt_pyserver_start "$PY_PORT"
 
 # ---- run 1: inspect, then SIGTERM
 bt_observer_start "$OBS_PORT"
-# A keep-alive connection opened after start, held open so bt_conns has it.
+# A keep-alive connection opened after start, held open so the connection map has it.
 "$BT_PY" -c '
 import http.client, sys, time
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
@@ -69,21 +69,25 @@ sleep 0.5
 
 bt_log "pin dir $BT_PIN_DIR:"
 find "$BT_PIN_DIR" | sed 's/^/    /'
-conns=$(find "$BT_PIN_DIR" -name bt_conns | head -n 1)
+# the socket hooks key connections by socket and name their process in
+# owner_tgid; the syscall hooks key them by {tgid, fd}
+CONNS=bt_sk_conns TGID=owner_tgid
+[ "$(bt_hooks)" = syscall ] && CONNS=bt_conns TGID=tgid
+conns=$(find "$BT_PIN_DIR" -name "$CONNS" | head -n 1)
 if [ -z "$conns" ]; then
-	bt_check_fail "no pinned map named bt_conns under $BT_PIN_DIR"
+	bt_check_fail "no pinned map named $CONNS under $BT_PIN_DIR"
 else
 	bpftool map show pinned "$conns" | sed 's/^/    /'
-	if bpftool -j map dump pinned "$conns" >"$BT_ART/bt_conns.json" 2>"$BT_TMP/dump.err"; then
-		tgids=$(json_field "$BT_ART/bt_conns.json" tgid | sort -u | tr '\n' ' ')
-		bt_log "bt_conns: $(json_field "$BT_ART/bt_conns.json" conn_id | wc -l) entries; tgids: $tgids"
+	if bpftool -j map dump pinned "$conns" >"$BT_ART/$CONNS.json" 2>"$BT_TMP/dump.err"; then
+		tgids=$(json_field "$BT_ART/$CONNS.json" "$TGID" | sort -u | tr '\n' ' ')
+		bt_log "$CONNS: $(json_field "$BT_ART/$CONNS.json" conn_id | wc -l) entries; tgids: $tgids"
 		case " $tgids " in
-		*" $HOLDER "*) bt_log "bt_conns holds the client connection of pid $HOLDER" ;;
-		*) bt_check_fail "bt_conns dump has no named tgid field equal to the client pid $HOLDER" ;;
+		*" $HOLDER "*) bt_log "$CONNS holds the client connection of pid $HOLDER" ;;
+		*) bt_check_fail "$CONNS dump has no named $TGID field equal to the client pid $HOLDER" ;;
 		esac
 		case " $tgids " in
-		*" $BT_PYS_PID "*) bt_log "bt_conns holds the server connection of pid $BT_PYS_PID" ;;
-		*) bt_check_fail "bt_conns dump has no entry for the server pid $BT_PYS_PID" ;;
+		*" $BT_PYS_PID "*) bt_log "$CONNS holds the server connection of pid $BT_PYS_PID" ;;
+		*) bt_check_fail "$CONNS dump has no entry for the server pid $BT_PYS_PID" ;;
 		esac
 	else
 		bt_check_fail "bpftool map dump pinned $conns failed: $(cat "$BT_TMP/dump.err")"

@@ -58,9 +58,9 @@ get() {
 	for ((i = 0; i < $1; i++)); do args+=(-o /dev/null "$BASE$2"); done
 	curl -s "${args[@]}" || bt_check_fail "curl $2 failed"
 }
-# Entries of the pinned bt_conns with NGX as local or remote port.
+# Entries of the pinned connection map with NGX as local or remote port.
 conns_of_port() {
-	bpftool -j map dump pinned "$BT_PIN_DIR/bt_conns" 2>/dev/null | "$BT_PY" -c '
+	bpftool -j map dump pinned "$BT_PIN_DIR/$(bt_conns_map)" 2>/dev/null | "$BT_PY" -c '
 import json, sys
 port = int(sys.argv[1])
 n = 0
@@ -71,7 +71,7 @@ for e in json.load(sys.stdin):
 print(n)' "$NGX"
 }
 conns_all() {
-	bpftool -j map dump pinned "$BT_PIN_DIR/bt_conns" 2>/dev/null |
+	bpftool -j map dump pinned "$BT_PIN_DIR/$(bt_conns_map)" 2>/dev/null |
 		"$BT_PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'
 }
 # exact_after TITLE EXPECTED-FILE EXCLUDED-STATUS: the fresh set, exactly

@@ -105,6 +105,9 @@ static void test_conn_state(void **state)
 	SAME_MEMBER(bt_config, enabled);
 	SAME_MEMBER(bt_config, inspect_bytes);
 	SAME_MEMBER(bt_conn, inspect_left);
+	SAME_MEMBER(bt_conn, owner_tgid);
+	SAME_MEMBER(bt_conn, owner_cgroup);
+	SAME_MEMBER(bt_conn, owner_comm);
 }
 
 int main(void)

@@ -3,8 +3,10 @@
  * conn_sync: the /proc/net/tcp and tcp6 line parser. Lines are copied
  * from a real kernel (Linux 6.1, Debian 12) so the layout is the one
  * net/ipv4/tcp_ipv4.c and net/ipv6/tcp_ipv6.c print; the headers and
- * malformed or cut lines must be refused. The seeding and sweeping that
- * use it need BPF maps and live in the end-to-end tests.
+ * malformed or cut lines must be refused. The listening ports of every
+ * network namespace of a /proc laid out here land in a real BPF array map
+ * (root, as every test here); seeding and sweeping connections live in
+ * the end-to-end tests.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +15,16 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "biothings/conn.h"
 #include "conn_sync.h"
 
 #define TCP_ST_ESTABLISHED 0x01
@@ -194,6 +201,82 @@ static void test_malformed(void **state)
 	}
 }
 
+/* ROOT/PID with ns/net -> net:[NS] and net/tcp, net/tcp6 holding lines. */
+static void fake_pid(const char *root, unsigned pid, unsigned long ns, const char *tcp,
+		     const char *tcp6)
+{
+	char path[512], link[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u", root, pid);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%u/ns", root, pid);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%u/net", root, pid);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%u/ns/net", root, pid);
+	snprintf(link, sizeof(link), "net:[%lu]", ns);
+	assert_int_equal(symlink(link, path), 0);
+	snprintf(path, sizeof(path), "%s/%u/net/tcp", root, pid);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(tcp_header, f);
+	fputs(tcp, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%u/net/tcp6", root, pid);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(tcp6_header, f);
+	fputs(tcp6, f);
+	fclose(f);
+}
+
+static int port_bit(int fd, uint16_t port)
+{
+	uint32_t w = port / 64;
+	uint64_t v = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &w, &v), 0);
+	return !!(v & (1ull << (port % 64)));
+}
+
+static void test_listen_seed(void **state)
+{
+	char root[] = "/tmp/bt-conn-sync.XXXXXX";
+	char cmd[600];
+	uint32_t w22 = 22 / 64;
+	uint64_t v22 = 1ull << (22 % 64);
+	int fd, bits = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	/* two namespaces: 8080 (v4) and 18080 (v6) listen in one, 2024 in the
+	 * other; 33216 is an established connection's port, not a listener */
+	fake_pid(root, 100, 4026531840ul, v4_listen_8080, v6_listen_loopback);
+	fake_pid(root, 101, 4026531840ul, v4_established, "");
+	fake_pid(root, 200, 4026532999ul, v4_any_listen, v6_established);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bt_test_ports", sizeof(uint32_t), sizeof(uint64_t),
+			    BT_LISTEN_PORT_WORDS, NULL);
+	assert_true(fd >= 0);
+	/* a bit the kernel set meanwhile (a listen() since start) stays */
+	assert_int_equal(bpf_map_update_elem(fd, &w22, &v22, BPF_ANY), 0);
+	assert_int_equal(conn_sync_listen_seed(fd, root), 0);
+	assert_true(port_bit(fd, 8080));
+	assert_true(port_bit(fd, 18080));
+	assert_true(port_bit(fd, 2024));
+	assert_true(port_bit(fd, 22));
+	assert_false(port_bit(fd, 33216));
+	for (uint32_t w = 0; w < BT_LISTEN_PORT_WORDS; w++) {
+		uint64_t v = 0;
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &w, &v), 0);
+		bits += __builtin_popcountll(v);
+	}
+	assert_int_equal(bits, 4);
+	assert_int_equal(conn_sync_listen_seed(fd, "/nonexistent-proc"), -ENOENT);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_family_mismatch),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_listen_seed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

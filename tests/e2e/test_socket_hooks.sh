@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# What the socket-layer hooks (capture.hooks: socket, the default) do their
+# own way. (1) The observer attaches no syscall tracepoint (bpftool perf
+# list, by its pid): one would put every syscall of every task on the
+# kernel's slow path. The same binary with --capture-hooks syscall does
+# attach them and not the socket programs. (2) A request whose server
+# resets the connection is counted unanswered on both sides, each under
+# its own name: a reset does not end a connection (it may reach the
+# socket while its owner is inside a send on it), the socket's
+# destruction does. (3) A connection whose last reference is dropped by
+# another process than the one that used it (a request sent, the fd
+# handed to a child, `sleep`, which exits): the close runs in the child,
+# and the unanswered request must still carry the process met at the
+# first send. A pre-existing connection's role is not tested here:
+# test_preexisting_conn runs in this mode too.
+set -uo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+bt_init socket_hooks
+bt_need_cmd curl bpftool
+
+OBS_PORT=19624
+RST_PORT=18624
+N=3
+[ "$(bt_hooks)" = socket ] || bt_skip "tests capture.hooks: socket (this run has $(bt_hooks))"
+
+# syscall_tps PID: the syscalls:* tracepoints PID has attached
+syscall_tps() {
+	bpftool --json perf list | python3 -c '
+import json, sys
+pid = int(sys.argv[1])
+print(sum(1 for e in json.load(sys.stdin)
+          if e.get("pid") == pid and e.get("fd_type") == "tracepoint"
+          and e.get("tracepoint", "").startswith(("sys_enter_", "sys_exit_"))))' "$1"
+}
+
+# ---- 1. the hooks each mode attaches
+bt_observer_start "$OBS_PORT" --capture-hooks syscall
+n=$(syscall_tps "$BT_OBS_PID")
+bt_scrape "$BT_TMP/m-syscall.prom"
+sk=$(bt_promq sum "$BT_TMP/m-syscall.prom" biothings_observer_probe_up 'probe=~bt_sk_.*')
+bt_log "capture.hooks syscall: $n syscall tracepoints, socket programs up: ${sk:-0}"
+[ "$n" -ge 10 ] || bt_check_fail "the syscall hooks attached only $n syscall tracepoints"
+[ "${sk:-0}" = 0 ] || bt_check_fail "the syscall hooks also attached socket programs"
+bt_observer_stop_checked
+
+bt_observer_start "$OBS_PORT"
+n=$(syscall_tps "$BT_OBS_PID")
+bt_scrape "$BT_TMP/m-socket.prom"
+sk=$(bt_promq sum "$BT_TMP/m-socket.prom" biothings_observer_probe_up 'probe=~bt_sk_.*')
+bt_log "default hooks: $n syscall tracepoints, socket programs up: ${sk:-0}"
+[ "$n" = 0 ] || bt_check_fail "the socket hooks attached $n syscall tracepoints"
+[ "${sk:-0}" = 4 ] ||
+	bt_check_fail "socket programs up: ${sk:-0}, expected bt_sk_send, bt_sk_recv, bt_sk_state, bt_sk_destroy"
+grep -q 'hooks=socket' "$BT_OBS_LOG" || bt_check_fail "the start-up line does not say hooks=socket"
+
+# ---- 2. a server that resets after reading each request
+# (it serves until killed: the port probe below is a connection too)
+"$BT_PY" - "$RST_PORT" >"$BT_ART/rstserver.log" 2>&1 <<'EOF' &
+import socket, struct, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(8)
+while True:
+    c, _ = srv.accept()
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    if b"/held" in data:  # no answer: wait for the client to go, then close
+        while c.recv(4096):
+            pass
+        c.close()
+        continue
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()  # linger 0: a reset, sent from this process
+EOF
+RST_PID=$!
+bt_track "$RST_PID" rstserver
+bt_wait_port "$RST_PORT" 10 || bt_fail "reset server did not listen: $(cat "$BT_ART/rstserver.log")"
+for i in $(seq 1 "$N"); do
+	curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$RST_PORT/reset-$i" &&
+		bt_check_fail "request $i was answered: the server should have reset it"
+done
+
+# ---- 3. the last reference dropped by a child
+"$BT_PY" - "$RST_PORT" <<'EOF' || bt_check_fail "the held request could not be sent"
+import socket, subprocess, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /held HTTP/1.1\r\nHost: x\r\n\r\n")
+child = subprocess.Popen(["sleep", "0.5"], pass_fds=[s.fileno()])
+s.close()  # the child holds the last reference; its exit closes the socket
+sys.exit(child.wait())
+EOF
+PYNAME=$(basename "$BT_PY")
+cat >"$BT_TMP/unanswered.txt" <<EOF
+curl client $N
+$PYNAME client 1
+$PYNAME server $((N + 1))
+EOF
+bt_wait_counts "unanswered" "$BT_TMP/unanswered.txt" biothings_http_requests_unanswered_total \
+	service_name,role 'service_name=~curl|python.*|sleep' ||
+	bt_check_fail "reset requests are not counted under each side's own name"
+bt_scrape "$BT_ART/metrics-final.prom"
+
+bt_observer_stop_checked
+bt_finish
