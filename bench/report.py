@@ -302,7 +302,7 @@ def bpf_figures(raw):
             per_call = d["tracepoint_run_time_ns"] / calls
             if w.get("requests"):
                 note = f"{calls / w['requests']:.2f} hooked syscalls per request; {note}"
-            figs.append(figure("mean BPF time per hooked syscall, ours (entry + exit)", "<= 300",
+            figs.append(figure("mean BPF time per hooked syscall, ours (one send or receive)", "<= 300",
                                "ns", stats([per_call]), per_call <= 300, note))
         if mode == "floor":
             name = "floor (empty programs)"
@@ -441,10 +441,12 @@ def main():
             + (f"; build B (on-b) sha1 {machine['observer_b_sha1']}" if machine.get("observer_b_sha1") else ""), ""]
     floor = floor_block(raw, runs, figs, btables)
     if floor:
-        room = (floor.get("on_over_floor_throughput") or {}).get("median")
-        head += [f"floor: empty programs on the observer's {floor['count']} tracepoints "
-                 f"({', '.join(floor['tracepoints'])}); room left for the observer's own work "
-                 f"(on/floor throughput, median): {fmt(room)}", ""]
+        room = (floor.get("on_syscall_over_floor_throughput") or {}).get("median")
+        sroom = (floor.get("on_over_floor_sock_throughput") or {}).get("median")
+        head += [f"floor: empty programs on the {floor['count']} tracepoints the observer attaches "
+                 f"with capture.hooks: syscall ({', '.join(floor['tracepoints'])}); the observer's "
+                 f"own work leaves on-syscall/floor {fmt(room)} and, on its default socket "
+                 f"hooks, on/floor-sock {fmt(sroom)} (throughput, medians)", ""]
     lines = head + md_table(figs) + ["", "Per mode:", ""] + modes_table(runs) + bpf_table(btables) + llm_table(lrows)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(a.bench, "results.md"), "w") as f:

@@ -118,7 +118,7 @@ static __always_inline struct bt_conn *bt_sk_insert(struct sock *sk, __u32 slot,
 
 /* A TCP socket met at a send or receive with no entry: opened before the
  * observer started (or evicted from a full map). One already reset or
- * closing is left alone: nothing would end its entry. */
+ * shut down is left alone: no request of it can still be paired. */
 static __always_inline struct bt_conn *bt_sk_adopt(struct sock *sk)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
