@@ -180,6 +180,7 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 		log_error("cannot set up aggregation err=\"%s\"", strerror(errno));
 		return -ENOMEM;
 	}
+	selfmon__set_hooks(o->selfmon, loader__socket_hooks(o->loader) ? "socket" : "syscall");
 	e = obs_start_cost(o);
 	if (!e)
 		e = obs_start_security(o);

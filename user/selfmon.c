@@ -42,6 +42,7 @@ enum {
 	F_RUNTIME,
 	F_RUNS,
 	F_BUILD,
+	F_HOOKS,
 	F_PROBE_UP,
 	F_CONN_TRACKED,
 	F_CONN_EVICTED,
@@ -84,6 +85,10 @@ static const struct {
 		     "Runs of each BPF program (kernel.bpf_stats_enabled=1).", "program" },
 	[F_BUILD] = { "biothings_observer_build_info", METRIC_GAUGE,
 		      "Always 1; the version label says which build runs.", "version" },
+	[F_HOOKS] = { "biothings_observer_capture_hooks_info", METRIC_GAUGE,
+		      "Always 1; the hooks label says which capture hooks feed the kernel side "
+		      "(socket or syscall, capture.hooks).",
+		      "hooks" },
 	[F_PROBE_UP] = { "biothings_observer_probe_up", METRIC_GAUGE,
 			 "1 when the hook is attached, 0 when it failed (logged once): each "
 			 "tracepoint program, and the TLS probes on each library file (tls:PATH).",
@@ -130,6 +135,13 @@ struct selfmon *selfmon__new(struct metrics *m, const char *version)
 	}
 	metrics__set(m, s->fam[F_BUILD], build, 1);
 	return s;
+}
+
+void selfmon__set_hooks(struct selfmon *s, const char *hooks)
+{
+	const char *lv[] = { hooks, NULL };
+
+	metrics__set(s->m, s->fam[F_HOOKS], lv, 1);
 }
 
 void selfmon__free(struct selfmon *s)

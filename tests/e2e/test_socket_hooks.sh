@@ -44,6 +44,8 @@ sk=$(bt_promq sum "$BT_TMP/m-syscall.prom" biothings_observer_probe_up 'probe=~b
 bt_log "capture.hooks syscall: $n syscall tracepoints, socket programs up: ${sk:-0}"
 [ "$n" -ge 10 ] || bt_check_fail "the syscall hooks attached only $n syscall tracepoints"
 [ "${sk:-0}" = 0 ] || bt_check_fail "the syscall hooks also attached socket programs"
+bt_promq sum "$BT_TMP/m-syscall.prom" biothings_observer_capture_hooks_info hooks=syscall | grep -qx 1 ||
+	bt_check_fail "biothings_observer_capture_hooks_info{hooks=\"syscall\"} is not 1"
 bt_observer_stop_checked
 
 bt_observer_start "$OBS_PORT"
@@ -55,6 +57,8 @@ bt_log "default hooks: $n syscall tracepoints, socket programs up: ${sk:-0}"
 [ "${sk:-0}" = 4 ] ||
 	bt_check_fail "socket programs up: ${sk:-0}, expected bt_sk_send, bt_sk_recv, bt_sk_state, bt_sk_destroy"
 grep -q 'hooks=socket' "$BT_OBS_LOG" || bt_check_fail "the start-up line does not say hooks=socket"
+bt_promq sum "$BT_TMP/m-socket.prom" biothings_observer_capture_hooks_info hooks=socket | grep -qx 1 ||
+	bt_check_fail "biothings_observer_capture_hooks_info{hooks=\"socket\"} is not 1"
 
 # ---- 2. a server that resets after reading each request
 # (it serves until killed: the port probe below is a connection too)

@@ -130,6 +130,22 @@ static void test_connection_figures(void **state)
 	free(out);
 }
 
+/* No series until the BPF side is up, then one, for the hooks in use. */
+static void test_capture_hooks(void **state)
+{
+	struct fixture *f = *state;
+	char *out;
+
+	out = render(f->m);
+	assert_null(strstr(out, "biothings_observer_capture_hooks_info{"));
+	free(out);
+	selfmon__set_hooks(f->s, "socket");
+	out = render(f->m);
+	assert_line(out, "biothings_observer_capture_hooks_info{hooks=\"socket\"} 1");
+	assert_null(strstr(out, "hooks=\"syscall\""));
+	free(out);
+}
+
 static void test_evicted_estimate(void **state)
 {
 	struct conn_census c = { .live = 64, .opened = 1000, .closed = 0 };
@@ -140,6 +156,10 @@ static void test_evicted_estimate(void **state)
 	/* seeded entries count as opened, swept ones as closed */
 	assert_int_equal(selfmon_evicted(0, &c, 10, 0), 946);
 	assert_int_equal(selfmon_evicted(0, &c, 10, 10), 936);
+	/* connections the socket hooks met mid-stream count as opened too */
+	c.adopted = 20;
+	assert_int_equal(selfmon_evicted(0, &c, 10, 10), 956);
+	c.adopted = 0;
 	/* a quiet map: every entry accounted for */
 	c = (struct conn_census){ .live = 5, .opened = 105, .closed = 100 };
 	assert_int_equal(selfmon_evicted(0, &c, 0, 0), 0);
@@ -161,6 +181,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connection_figures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capture_hooks, setup, teardown),
 		cmocka_unit_test(test_evicted_estimate),
 	};
 
