@@ -309,7 +309,9 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 	loader_release_libbpf();
 	if (e)
 		goto fail;
-	if ((e = write_config(l, o->self_tgid)) || (e = pin_maps(l)) || (e = attach_all(l))) {
+	if ((e = write_config(l, o->self_tgid)) || (e = pin_maps(l)) ||
+	    (o->before_attach && (e = o->before_attach(l, o->before_attach_arg))) ||
+	    (e = attach_all(l))) {
 		snprintf(err, errlen, "cannot configure, pin under %s or attach: %s", o->pin_dir,
 			 strerror(-e));
 		goto fail;

@@ -13,6 +13,7 @@
 #include "biothings/counters.h"
 
 struct db_port;
+struct loader;
 
 struct loader_opts {
 	const char *pin_dir;
@@ -20,6 +21,12 @@ struct loader_opts {
 	uint32_t max_connections;
 	uint32_t self_tgid;
 	int socket_hooks; /* capture.hooks: socket */
+	/* Called once the maps exist and before any program is attached, so
+	 * that the first program run already sees the daemon's configuration
+	 * (and, with the socket hooks, the listening ports); non-zero fails
+	 * the open. May be NULL. */
+	int (*before_attach)(struct loader *l, void *arg);
+	void *before_attach_arg;
 };
 
 struct prog_stat {

@@ -83,31 +83,47 @@ static void conn_census(struct observer_ctx *o)
 
 /* Load and attach first, then drop what only that needed, before any thread
  * starts: capabilities belong to threads (privdrop.h). */
-static int start_bpf(struct observer_ctx *o, const struct loader_opts *lo)
+/* The daemon's configuration in the maps before any program runs: the
+ * first connections already see the capture list, the database ports and,
+ * with the socket hooks, which ports are listened on (a connection met
+ * mid-stream takes its role from them, for good). */
+static int configure_bpf(struct loader *l, void *arg)
+{
+	struct observer_ctx *o = arg;
+	int e;
+
+	e = loader__set_capture_paths(l, o->cfg.capture_paths, o->cfg.n_capture_paths);
+	if (e) {
+		log_error("cannot write the capture list err=%d", e);
+		return e;
+	}
+	e = loader__set_inspect_bytes(l, (uint32_t)o->cfg.inspect_bytes);
+	if (e) {
+		log_error("cannot set request inspection err=%d", e);
+		return e;
+	}
+	e = loader__set_db_ports(l, o->cfg.db_ports, o->cfg.n_db_ports);
+	if (e) {
+		log_error("cannot write the database ports err=%d", e);
+		return e;
+	}
+	if (loader__socket_hooks(l))
+		conn_sync_listen_seed(loader__listen_ports_fd(l), "/proc");
+	return 0;
+}
+
+static int start_bpf(struct observer_ctx *o, struct loader_opts *lo)
 {
 	struct privdrop_report pr;
 	char err[512] = "", kept[256];
 	int e;
 
+	lo->before_attach = configure_bpf;
+	lo->before_attach_arg = o;
 	o->loader = loader__open(lo, err, sizeof(err));
 	if (!o->loader) {
 		log_error("BPF unavailable err=\"%s\"", err);
 		return -EPERM;
-	}
-	e = loader__set_capture_paths(o->loader, o->cfg.capture_paths, o->cfg.n_capture_paths);
-	if (e) {
-		log_error("cannot write the capture list err=%d", e);
-		return e;
-	}
-	e = loader__set_inspect_bytes(o->loader, (uint32_t)o->cfg.inspect_bytes);
-	if (e) {
-		log_error("cannot set request inspection err=%d", e);
-		return e;
-	}
-	e = loader__set_db_ports(o->loader, o->cfg.db_ports, o->cfg.n_db_ports);
-	if (e) {
-		log_error("cannot write the database ports err=%d", e);
-		return e;
 	}
 	e = privdrop_apply(privdrop_keep_for_listen(o->cfg.listen), &pr);
 	if (e) {
@@ -197,7 +213,7 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 		log_error("cannot read the ringbuf err=\"%s\"", strerror(errno));
 		return -EIO;
 	}
-	if (loader__socket_hooks(o->loader)) /* the kernel meets older connections; needs roles */
+	if (loader__socket_hooks(o->loader)) /* again: listen() calls while attaching */
 		conn_sync_listen_seed(loader__listen_ports_fd(o->loader), "/proc");
 	else
 		conn_sync_seed(loader__conns_fd(o->loader), "/proc", lo.self_tgid, &o->sync);

@@ -13,8 +13,9 @@
 # another process than the one that used it (a request sent, the fd
 # handed to a child, `sleep`, which exits): the close runs in the child,
 # and the unanswered request must still carry the process met at the
-# first send. A pre-existing connection's role is not tested here:
-# test_preexisting_conn runs in this mode too.
+# first send. (4) A keep-alive connection older than the observer and busy
+# while it starts is counted on both sides: the listening ports are known
+# before the first program runs.
 set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -111,6 +112,42 @@ bt_wait_counts "unanswered" "$BT_TMP/unanswered.txt" biothings_http_requests_una
 	service_name,role 'service_name=~curl|python.*|sleep' ||
 	bt_check_fail "reset requests are not counted under each side's own name"
 bt_scrape "$BT_ART/metrics-final.prom"
+
+# ---- 4. a connection busy while the observer starts
+# A keep-alive client older than the observer sends a request every 2 ms
+# throughout its start. Its server side is met mid-stream by the first
+# send or receive after the programs attach: the listening ports must be
+# known by then (they are seeded before attaching), or the server's
+# socket is taken for a client's and none of its requests is counted.
+bt_observer_stop_checked
+PY_PORT=18625
+bt_pyserver_start "$PY_PORT"
+"$BT_PY" - "$PY_PORT" "$BT_TMP/busy.stop" >"$BT_ART/busy.log" 2>&1 <<'EOF' &
+import http.client, os, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+n = 0
+while not os.path.exists(sys.argv[2]):
+    c.request("GET", "/status/299")
+    c.getresponse().read()
+    n += 1
+    time.sleep(0.002)
+print("requests", n, flush=True)
+EOF
+BUSY=$!
+bt_track "$BUSY" busyclient
+sleep 0.5
+bt_observer_start "$OBS_PORT"
+sleep 1
+touch "$BT_TMP/busy.stop"
+wait "$BUSY"
+bt_scrape "$BT_TMP/m-busy.prom"
+srv=$(bt_promq sum "$BT_TMP/m-busy.prom" http_server_request_duration_seconds_count \
+	service_name="$PYNAME" http_response_status_code=299)
+cli=$(bt_promq sum "$BT_TMP/m-busy.prom" http_client_request_duration_seconds_count \
+	service_name="$PYNAME" http_response_status_code=299)
+bt_log "busy connection: $(cat "$BT_ART/busy.log"); counted after the start: server $srv, client $cli"
+[ "${cli:-0}" -ge 50 ] || bt_check_fail "the busy connection's client side was not picked up ($cli)"
+[ "${srv:-0}" -ge 50 ] || bt_check_fail "the busy connection's server side was not taken for a server's ($srv)"
 
 bt_observer_stop_checked
 bt_finish
