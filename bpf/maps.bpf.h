@@ -181,9 +181,10 @@ static __always_inline void bt_fill_hdr(struct bt_event_hdr *h, __u16 type, __u1
 
 /*
  * The process a connection's record is about: the current task, except for
- * a record sent where no task of the connection's runs (the socket-layer
- * hooks close a reset connection in softirq), which carries the identity
- * its owner left at the socket's first send or receive.
+ * a record sent where another task runs (the socket-layer hooks end a
+ * connection where its last reference goes: a child that inherited it, or
+ * the kernel freeing it), which carries the identity its owner left at
+ * the socket's first send or receive.
  */
 static __always_inline void bt_stamp_owner(struct bt_event_hdr *h, char *comm,
 					   const struct bt_conn *c)

@@ -13,7 +13,7 @@
  * when the application closes it or the kernel frees it. The caller's buffer
  * comes from the registers its syscall saved, as the read exits in
  * sock_probes.bpf.h do; its process is stamped on the connection at the
- * first send or receive, for records sent from softirq.
+ * first send or receive, for records sent from another task's context.
  *
  * Not seen in this mode: a client request's start before its send returns
  * (it is timed at the return), connect() failures before any SYN, and the
@@ -52,7 +52,6 @@ static __always_inline void bt_sk_args(struct bt_inflight *in)
 	if (!regs)
 		return;
 	nr = regs->orig_ax;
-	in->fd = BT_ARG1(regs);
 	in->buf = BT_ARG2(regs);
 	in->count = BT_ARG3(regs);
 	switch (nr) {
@@ -218,14 +217,8 @@ static __always_inline void bt_sk_gone(struct sock *sk)
 		return;
 	if (c->owner_tgid && c->owner_tgid != bpf_get_current_pid_tgid() >> 32)
 		c->flags |= BT_CONN_STAMP_OWNER;
-	if (c->flags & BT_CONN_IGNORED)
-		;
-	else if (c->flags & BT_CONN_DB)
-		bt_db_emit(c, NULL, 0, BT_DBIO_CLOSE, bpf_ktime_get_ns());
-	else
-		bt_on_close(c);
+	bt_conn_ended(c);
 	bpf_map_delete_elem(&bt_sk_conns, &key);
-	bt_count(BT_CNT_CONN_CLOSED);
 }
 
 /*

@@ -139,6 +139,20 @@ static __always_inline int bt_exit_args_call(long ret, __u8 kind, __u8 ingress, 
 	return 0;
 }
 
+/* A tracked connection is going: a database client's close, or the HTTP
+ * requests it still holds, are reported (unless it was left alone); the
+ * caller deletes its entry. */
+static __always_inline void bt_conn_ended(struct bt_conn *c)
+{
+	bt_count(BT_CNT_CONN_CLOSED);
+	if (c->flags & BT_CONN_IGNORED)
+		return;
+	if (c->flags & BT_CONN_DB)
+		bt_db_emit(c, NULL, 0, BT_DBIO_CLOSE, bpf_ktime_get_ns());
+	else
+		bt_on_close(c);
+}
+
 static __always_inline void bt_forget(int fd)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -147,12 +161,8 @@ static __always_inline void bt_forget(int fd)
 
 	if (!c)
 		return;
-	if (c->flags & BT_CONN_DB)
-		bt_db_emit(c, NULL, 0, BT_DBIO_CLOSE, bpf_ktime_get_ns());
-	else
-		bt_on_close(c);
+	bt_conn_ended(c);
 	bpf_map_delete_elem(&bt_conns, &key);
-	bt_count(BT_CNT_CONN_CLOSED);
 }
 
 #define ARG(n) (ctx->args[n])

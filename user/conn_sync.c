@@ -179,21 +179,66 @@ static uint64_t netns_of(const char *proc_root, unsigned pid)
 	return ino;
 }
 
-static void seed_pid(int conns_fd, const char *proc_root, unsigned pid, struct tcp_table *t,
-		     struct conn_sync_stats *st)
+/* Makes t the TCP table of pid's network namespace: 0 if pid has none (it
+ * is gone), 1 if t already was, 2 if it was loaded now. The pids of one
+ * namespace are mostly adjacent, so each table is read about once. */
+static int table_of(struct tcp_table *t, const char *proc_root, unsigned pid)
 {
-	char path[PATH_MAX], link[64];
-	struct dirent *de;
 	uint64_t ns = netns_of(proc_root, pid);
-	DIR *d;
 
 	if (!ns)
-		return;
-	if (ns != t->netns) {
-		t->n = 0;
-		t->netns = ns;
-		table_load(t, proc_root, pid);
+		return 0;
+	if (ns == t->netns)
+		return 1;
+	t->n = 0;
+	t->netns = ns;
+	table_load(t, proc_root, pid);
+	return 2;
+}
+
+/* Calls fn(pid, t, arg) for every process under proc_root but skip (0:
+ * none), t holding the TCP table of its network namespace. */
+static int each_process(const char *proc_root, uint32_t skip,
+			void (*fn)(unsigned pid, const struct tcp_table *t, int fresh, void *arg),
+			void *arg)
+{
+	struct tcp_table t = {};
+	struct dirent *de;
+	DIR *d = opendir(proc_root);
+	int have;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !pid || pid == skip || pid > UINT32_MAX)
+			continue;
+		have = table_of(&t, proc_root, pid);
+		if (have)
+			fn(pid, &t, have == 2, arg);
 	}
+	closedir(d);
+	free(t.rows);
+	return 0;
+}
+
+struct seed_ctx {
+	int conns_fd;
+	const char *proc_root;
+	struct conn_sync_stats *st;
+};
+
+static void seed_pid(unsigned pid, const struct tcp_table *t, int fresh, void *arg)
+{
+	struct seed_ctx *x = arg;
+	const char *proc_root = x->proc_root;
+	char path[PATH_MAX], link[64];
+	struct dirent *de;
+	DIR *d;
+
+	(void)fresh;
 	snprintf(path, sizeof(path), "%s/%u/fd", proc_root, pid);
 	d = opendir(path);
 	if (!d)
@@ -216,8 +261,8 @@ static void seed_pid(int conns_fd, const char *proc_root, unsigned pid, struct t
 			continue;
 		r = table_find(t, ino);
 		if (r && r->state == TCP_ESTABLISHED_ST &&
-		    seed_one(conns_fd, pid, fd, t, r, (1ull << 63) | st->seeded) == 0)
-			st->seeded++;
+		    seed_one(x->conns_fd, pid, fd, t, r, (1ull << 63) | x->st->seeded) == 0)
+			x->st->seeded++;
 	}
 	closedir(d);
 }
@@ -225,60 +270,32 @@ static void seed_pid(int conns_fd, const char *proc_root, unsigned pid, struct t
 int conn_sync_seed(int conns_fd, const char *proc_root, uint32_t self_tgid,
 		   struct conn_sync_stats *st)
 {
-	struct tcp_table t = {};
-	struct dirent *de;
-	DIR *d = opendir(proc_root);
+	struct seed_ctx x = { conns_fd, proc_root, st };
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-
-		if (*end || !pid || pid == self_tgid || pid > UINT32_MAX)
-			continue;
-		seed_pid(conns_fd, proc_root, pid, &t, st);
-	}
-	closedir(d);
-	free(t.rows);
-	return 0;
+	return each_process(proc_root, self_tgid, seed_pid, &x);
 }
 
-/* Sets the bit of every listening port of t in ports. */
-static void listen_bits(const struct tcp_table *t, uint64_t *ports)
+/* Sets in ports (BT_LISTEN_PORT_WORDS words) the bit of every port a newly
+ * read table has a listener on. */
+static void listen_bits(unsigned pid, const struct tcp_table *t, int fresh, void *ports)
 {
+	uint64_t *w = ports;
+
+	(void)pid;
+	if (!fresh)
+		return;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->rows[i].state == TCP_LISTEN_ST)
-			ports[t->rows[i].lport / 64] |= 1ull << (t->rows[i].lport % 64);
+			w[t->rows[i].lport / 64] |= 1ull << (t->rows[i].lport % 64);
 }
 
 int conn_sync_listen_seed(int ports_fd, const char *proc_root)
 {
 	uint64_t ports[BT_LISTEN_PORT_WORDS] = {};
-	struct tcp_table t = {};
-	struct dirent *de;
-	DIR *d = opendir(proc_root);
-	int err = 0;
+	int err = each_process(proc_root, 0, listen_bits, ports);
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-		uint64_t ns;
-
-		if (*end || !pid || pid > UINT32_MAX)
-			continue;
-		ns = netns_of(proc_root, pid);
-		if (!ns || ns == t.netns)
-			continue; /* one table per namespace: the pids of one are mostly adjacent */
-		t.n = 0;
-		t.netns = ns;
-		table_load(&t, proc_root, pid);
-		listen_bits(&t, ports);
-	}
-	closedir(d);
-	free(t.rows);
+	if (err)
+		return err;
 	/* OR into what the kernel may have set meanwhile (a listen() since start) */
 	for (uint32_t w = 0; w < BT_LISTEN_PORT_WORDS && !err; w++) {
 		uint64_t cur = 0;

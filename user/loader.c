@@ -193,12 +193,6 @@ static int size_maps(struct observer *s, const struct loader_opts *o)
 	return err;
 }
 
-/*
- * capture.hooks: the syscall tracepoints, or the socket layer's own
- * tracepoints (programs named BT_SOCK_LAYER_PROG_PREFIX) in their place.
- * Never both: one syscall tracepoint puts every syscall of every task on
- * the kernel's slow path, which is what the socket layer avoids.
- */
 /* The socket-layer hooks if asked for and this kernel has their
  * tracepoints; else, said once, the syscall hooks. */
 static int socket_hooks_usable(int wanted)
@@ -219,6 +213,12 @@ static int socket_hooks_usable(int wanted)
 	return ok;
 }
 
+/*
+ * capture.hooks: the syscall tracepoints, or the socket layer's own
+ * tracepoints (programs named BT_SOCK_LAYER_PROG_PREFIX) in their place.
+ * Never both: one syscall tracepoint puts every syscall of every task on
+ * the kernel's slow path, which is what the socket layer avoids.
+ */
 static int choose_hooks(struct observer *s, int socket_hooks)
 {
 	size_t plen = strlen(BT_SOCK_LAYER_PROG_PREFIX), slen = strlen(BT_SYSCALL_TP_SECTION);

@@ -122,8 +122,9 @@ struct bt_conn {
 	__u32 flags; /* enum bt_conn_flags */
 	__u32 inspect_left; /* bytes of the served request still to send as BT_EV_REQHEAD */
 	/* Socket-layer hooks (bt_sk_conns): the process met at the socket's
-	 * first send or receive, for records sent where no task of it runs
-	 * (a connection reset in softirq). 0 until then; unused otherwise. */
+	 * first send or receive, for records sent from another task (a child
+	 * dropping the last reference, the kernel freeing the socket). 0 until
+	 * then; unused otherwise. */
 	__u32 owner_tgid;
 	__u32 owner_tid;
 	__u64 owner_cgroup;
