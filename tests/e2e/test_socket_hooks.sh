@@ -15,7 +15,8 @@
 # and the unanswered request must still carry the process met at the
 # first send. (4) A keep-alive connection older than the observer and busy
 # while it starts is counted on both sides: the listening ports are known
-# before the first program runs.
+# before the first program runs. (5) So is one to a server that started
+# listening after the observer, pushed out of a full map and met again.
 set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -148,6 +149,45 @@ cli=$(bt_promq sum "$BT_TMP/m-busy.prom" http_client_request_duration_seconds_co
 bt_log "busy connection: $(cat "$BT_ART/busy.log"); counted after the start: server $srv, client $cli"
 [ "${cli:-0}" -ge 50 ] || bt_check_fail "the busy connection's client side was not picked up ($cli)"
 [ "${srv:-0}" -ge 50 ] || bt_check_fail "the busy connection's server side was not taken for a server's ($srv)"
+
+# ---- 5. a listener newer than the observer, a connection evicted
+# With room for 16 connections, a keep-alive connection to a server that
+# started listening after the observer is pushed out of the map by 20
+# others held open at once (40 entries); its next requests are met
+# mid-stream, and its server side must be taken for a server's from the
+# port the kernel marked at listen().
+bt_observer_stop_checked
+bt_observer_start "$OBS_PORT" --max-connections 16
+NEW_PORT=18626
+"$BT_PY" "$BT_E2E_DIR/pyserver.py" --port "$NEW_PORT" --counts "$BT_TMP/new-counts.txt" \
+	>"$BT_ART/newserver.log" 2>&1 &
+bt_track $! newserver
+bt_wait_port "$NEW_PORT" 10 || bt_fail "the new server did not listen: $(cat "$BT_ART/newserver.log")"
+"$BT_PY" - "$NEW_PORT" "$PY_PORT" <<'EOF' || bt_check_fail "the evicting client failed"
+import http.client, socket, sys
+held = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+held.request("GET", "/status/298"); held.getresponse().read()
+others = []
+for _ in range(20):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]))
+    c.request("GET", "/cl/1"); c.getresponse().read()
+    others.append(c)
+for c in others:
+    c.close()
+for _ in range(3):
+    held.request("GET", "/status/298"); held.getresponse().read()
+EOF
+for ((i = 0; i <= BT_SETTLE * 5; i++)); do
+	bt_scrape "$BT_TMP/m-evict.prom"
+	srv=$(bt_promq sum "$BT_TMP/m-evict.prom" http_server_request_duration_seconds_count \
+		service_name="$PYNAME" http_response_status_code=298)
+	[ "${srv:-0}" -ge 4 ] && break
+	sleep 0.2
+done
+seeded=$(bt_promq sum "$BT_TMP/m-evict.prom" biothings_observer_connections_seeded_total)
+bt_log "evicted connection: server side counted $srv of 4, connections met mid-stream $seeded"
+[ "${seeded:-0}" -ge 1 ] || bt_check_fail "no connection was met mid-stream: nothing evicted?"
+[ "${srv:-0}" -ge 4 ] || bt_check_fail "the evicted connection's server side was not taken for a server's ($srv of 4)"
 
 bt_observer_stop_checked
 bt_finish
