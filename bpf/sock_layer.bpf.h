@@ -46,15 +46,11 @@
 static __always_inline void bt_sk_args(struct bt_inflight *in)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	long nr;
 
 	in->kind = BT_IO_OPAQUE;
 	if (!regs)
 		return;
-	nr = regs->orig_ax;
-	in->buf = BT_ARG2(regs);
-	in->count = BT_ARG3(regs);
-	switch (nr) {
+	switch (regs->orig_ax) {
 	case BT_NR_READ:
 	case BT_NR_WRITE:
 	case BT_NR_RECVFROM:
@@ -68,12 +64,9 @@ static __always_inline void bt_sk_args(struct bt_inflight *in)
 	case BT_NR_RECVMSG:
 	case BT_NR_SENDMSG:
 		in->kind = BT_IO_MSG;
-		in->count = 0;
-		break;
-	default:
-		in->buf = 0;
 		break;
 	}
+	bt_regs_args(in, regs);
 }
 
 static __always_inline int bt_listening(__u16 port)

@@ -108,6 +108,15 @@ static __always_inline int bt_exit(long ret)
 #error "syscall argument registers are defined for x86_64 only"
 #endif
 
+/* The buffer (iovec array, msghdr) and iovec count of a call of in->kind,
+ * from the registers its syscall saved: (fd, buffer, count, ...). A call
+ * of kind BT_IO_OPAQUE moved bytes that cannot be read. */
+static __always_inline void bt_regs_args(struct bt_inflight *in, struct pt_regs *regs)
+{
+	in->buf = in->kind == BT_IO_OPAQUE ? 0 : BT_ARG2(regs);
+	in->count = in->kind == BT_IO_MSG || in->kind == BT_IO_OPAQUE ? 0 : BT_ARG3(regs);
+}
+
 static __always_inline int bt_exit_args_call(long ret, __u8 kind, __u8 ingress, int peek_arg)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -128,8 +137,7 @@ static __always_inline int bt_exit_args_call(long ret, __u8 kind, __u8 ingress, 
 	    (peek_arg == 4 && (BT_ARG4(regs) & BT_MSG_PEEK)))
 		return 0; /* the same bytes will be read again */
 	in.fd = key.fd;
-	in.buf = kind == BT_IO_OPAQUE ? 0 : BT_ARG2(regs);
-	in.count = kind == BT_IO_MSG ? 0 : kind == BT_IO_OPAQUE ? BT_ARG4(regs) : BT_ARG3(regs);
+	bt_regs_args(&in, regs);
 	t = bpf_task_storage_get(&bt_tasks, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (t)

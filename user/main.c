@@ -81,8 +81,11 @@ static void conn_census(struct observer_ctx *o)
 			 __ATOMIC_RELAXED);
 }
 
-/* Load and attach first, then drop what only that needed, before any thread
- * starts: capabilities belong to threads (privdrop.h). */
+static const char *hooks_name(const struct loader *l)
+{
+	return loader__socket_hooks(l) ? "socket" : "syscall";
+}
+
 /* The daemon's configuration in the maps before any program runs: the
  * first connections already see the capture list, the database ports and,
  * with the socket hooks, which ports are listened on (a connection met
@@ -112,6 +115,8 @@ static int configure_bpf(struct loader *l, void *arg)
 	return 0;
 }
 
+/* Load and attach first, then drop what only that needed, before any thread
+ * starts: capabilities belong to threads (privdrop.h). */
 static int start_bpf(struct observer_ctx *o, struct loader_opts *lo)
 {
 	struct privdrop_report pr;
@@ -196,7 +201,7 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 		log_error("cannot set up aggregation err=\"%s\"", strerror(errno));
 		return -ENOMEM;
 	}
-	selfmon__set_hooks(o->selfmon, loader__socket_hooks(o->loader) ? "socket" : "syscall");
+	selfmon__set_hooks(o->selfmon, hooks_name(o->loader));
 	e = obs_start_cost(o);
 	if (!e)
 		e = obs_start_security(o);
@@ -240,8 +245,7 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 		return -EADDRINUSE;
 	}
 	log_info("observing listen=%s pin_dir=%s hooks=%s seeded=%llu", o->cfg.listen,
-		 o->cfg.pin_dir, loader__socket_hooks(o->loader) ? "socket" : "syscall",
-		 (unsigned long long)o->sync.seeded);
+		 o->cfg.pin_dir, hooks_name(o->loader), (unsigned long long)o->sync.seeded);
 	return 0;
 }
 
