@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
 	--sweep) MODE=sweep ;;
 	--rounds) ROUNDS=$2; shift ;;
 	--duration) DUR=$2; shift ;;
-	-h | --help) sed -n '3,21p' "$0"; exit 0 ;;
+	-h | --help) awk 'NR > 2 && !/^#/ { exit } NR > 2' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
