@@ -52,12 +52,11 @@ for m in $maps; do
 done
 
 # shellcheck disable=SC2086 # one argument per map name
-python3 - "$BT_ART" "$CONN_H" "$BT_OBS_PID" "$HOLDER" "$BT_PYS_PID" "$PY_PORT" "$(bt_hooks)" $maps <<'EOF' || bt_check_fail "map dumps (see above)"
+python3 - "$BT_ART" "$CONN_H" "$BT_OBS_PID" "$HOLDER" "$BT_PYS_PID" "$PY_PORT" "$(bt_conns_map)" $maps <<'EOF' || bt_check_fail "map dumps (see above)"
 import json, os, re, sys
 
-art, conn_h, obs, holder, server, port, hooks = sys.argv[1:8]
+art, conn_h, obs, holder, server, port, CONNS = sys.argv[1:8]
 maps = sys.argv[8:]
-CONNS = "bt_sk_conns" if hooks == "socket" else "bt_conns"
 # key and value types of the maps, as include/biothings/conn.h documents them
 TYPES = {
     "bt_conns": ("bt_conn_key", "bt_conn"),

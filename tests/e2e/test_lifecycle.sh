@@ -71,8 +71,8 @@ bt_log "pin dir $BT_PIN_DIR:"
 find "$BT_PIN_DIR" | sed 's/^/    /'
 # the socket hooks key connections by socket and name their process in
 # owner_tgid; the syscall hooks key them by {tgid, fd}
-CONNS=bt_sk_conns TGID=owner_tgid
-[ "$(bt_hooks)" = syscall ] && CONNS=bt_conns TGID=tgid
+CONNS=$(bt_conns_map) TGID=owner_tgid
+[ "$CONNS" = bt_conns ] && TGID=tgid
 conns=$(find "$BT_PIN_DIR" -name "$CONNS" | head -n 1)
 if [ -z "$conns" ]; then
 	bt_check_fail "no pinned map named $CONNS under $BT_PIN_DIR"
