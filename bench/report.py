@@ -156,7 +156,8 @@ def read_floor(raw):
         return json.load(f)
 
 
-# Hook sets a redesign could use instead (bench/floor.py).
+# Hook sets other than the syscall ones (bench/floor.py): floor-sock is
+# (to a once-per-connection program) the default socket hooks' own floor.
 VARIANTS = (("floor-hybrid", "socket tracepoints for the calls that move bytes, "
              "syscall ones for accept/connect/close/dup/setuid"),
             ("floor-sock", "socket tracepoints only, no syscall tracepoint"))
