@@ -35,7 +35,7 @@ SKEL := $(OUT)/observer.skel.h
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -Ibpf -I$(OUT) \
 	  -DBT_VERSION='"$(VERSION)"'
-LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lsqlite3 -lcurl -lm
+LDLIBS += -lbpf -lelf -lz -lmicrohttpd -lyaml -ljansson -lsqlite3 -lcurl -lsodium -lm
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))

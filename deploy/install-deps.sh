@@ -3,7 +3,7 @@
 # Idempotent and silent when everything is present; apt only.
 set -eu
 
-BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libyaml-dev libjansson-dev libcmocka-dev libsqlite3-dev libcurl4-openssl-dev libclang-rt-14-dev pkg-config make gcc"
+BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libyaml-dev libjansson-dev libcmocka-dev libsqlite3-dev libcurl4-openssl-dev libsodium-dev libclang-rt-14-dev pkg-config make gcc"
 TEST="nginx wrk curl python3 python3-yaml prometheus prometheus-alertmanager systemd iproute2 procps openssl sqlite3 tzdata jq redis-server postgresql"
 
 missing=""

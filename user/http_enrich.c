@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "service.h"
+#include "units.h"
 
 static const char *const method_names[BT_M__COUNT] = {
 	[BT_M_OTHER] = "_OTHER",    [BT_M_GET] = "GET",		[BT_M_HEAD] = "HEAD",
@@ -24,13 +25,33 @@ const char *http_method_name(unsigned method)
 	return method < BT_M__COUNT ? method_names[method] : "_OTHER";
 }
 
+static void ipv4_text(const unsigned char a[4], char *out, size_t len)
+{
+	char buf[INET_ADDRSTRLEN];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			buf[n++] = '.';
+		n += (size_t)units_format_uint(a[i], buf + n, sizeof(buf) - n);
+	}
+	if (n < len)
+		memcpy(out, buf, n + 1);
+	else if (len)
+		out[0] = '\0';
+}
+
 void http_addr_text(unsigned family, const unsigned char addr[16], char *out, size_t len)
 {
 	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 	if (family == AF_INET6 && !memcmp(addr, v4mapped, sizeof(v4mapped)))
 		addr += 12, family = AF_INET;
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, out, len))
+	if (family != AF_INET6) { /* per record: glibc's inet_ntop goes through sprintf */
+		ipv4_text(addr, out, len);
+		return;
+	}
+	if (!inet_ntop(AF_INET6, addr, out, len))
 		out[0] = '\0';
 }
 

@@ -15,6 +15,7 @@
 
 #include "biothings/events.h"
 #include "http_red.h"
+#include "units.h"
 
 #define UNKNOWN_SERVICE "unknown_service" /* OpenTelemetry's default service.name */
 
@@ -119,14 +120,14 @@ static int observe_duration(struct http_red *r, const struct http_obs *o, const 
 	char status[8], port[8] = "";
 	const char *method = method_label(o->method);
 
-	snprintf(status, sizeof(status), "%u", (unsigned)o->status);
+	units_format_uint(o->status, status, sizeof(status));
 	if (o->role == BT_ROLE_SERVER) {
 		const char *v[] = { service, method, status, o->route ? o->route : "" };
 
 		return metrics__observe(r->m, r->srv_dur, v, o->duration_s);
 	}
 	if (o->server_port)
-		snprintf(port, sizeof(port), "%u", (unsigned)o->server_port);
+		units_format_uint(o->server_port, port, sizeof(port));
 	const char *v[] = { service, method, status, o->server_address ? o->server_address : "",
 			    port };
 

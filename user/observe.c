@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock_ns.h"
 #include "http_enrich.h"
 #include "http_red.h"
 #include "http_threat.h"
@@ -16,21 +17,34 @@
 #include "observer.h"
 #include "req_inspect.h"
 #include "service.h"
+#include "units.h"
 
 /* A request this host served: business rules and the request detectors,
- * which read the request's own first bytes when the kernel sent them. */
+ * which read the request's own first bytes when the kernel sent them. A
+ * request whose bytes match one already scanned clean is neither parsed
+ * nor scanned again. */
 static void on_served(struct observer_ctx *o, const struct bt_http_record *r, const char *service,
 		      const char *method)
 {
 	size_t len = r->path_len < BT_PATH_MAX ? r->path_len : BT_PATH_MAX;
-	char client[64];
-	struct req_view v;
+	bool inspected = o->inspect && (r->flags & BT_REQ_INSPECTED), seen = false;
+	struct sec_probe p = { .known_clean = false };
 	struct threat_input in;
-	bool seen = o->inspect && (r->flags & BT_REQ_INSPECTED) &&
-		    req_inspect__take(o->inspect, r->conn_id, &v);
+	struct req_view v;
+	const uint8_t *raw;
+	size_t raw_len;
+	char client[64];
 
-	if (!r->status)
+	if (!r->status) {
+		if (inspected) /* its bytes are of no use now */
+			req_inspect__take(o->inspect, r->conn_id, &v);
 		return;
+	}
+	if (inspected && req_inspect__raw(o->inspect, r->conn_id, &raw, &raw_len) &&
+	    security__probe(o->sec, THREAT_MEMO_HEAD, raw, raw_len, &p))
+		req_inspect__drop(o->inspect, r->conn_id);
+	else if (!(seen = inspected && req_inspect__take(o->inspect, r->conn_id, &v)))
+		security__probe(o->sec, THREAT_MEMO_TARGET, r->path, len, &p);
 	cost_engine__http(o->cost, service, method, (const char *)r->path, len, r->status);
 	http_addr_text(r->family, r->raddr, client, sizeof(client));
 	if (seen)
@@ -41,7 +55,17 @@ static void on_served(struct observer_ctx *o, const struct bt_http_record *r, co
 					    .body_len = v.body_len,
 					    .header_values = v.header_values };
 	security__http(o->sec, r->end_ns, client, method, (const char *)r->path, len, r->status,
-		       service, seen ? &in : NULL);
+		       service, seen ? &in : NULL, &p);
+}
+
+/* "address:port" without snprintf: once per client request. */
+static void upstream_text(const char *addr, uint16_t port, char *out, size_t len)
+{
+	size_t n = strnlen(addr ? addr : "?", len - 8);
+
+	memcpy(out, addr ? addr : "?", n);
+	out[n++] = ':';
+	units_format_uint(port, out + n, len - n);
 }
 
 /* A finished request into the SLA and performance figures; an upstream is "address:port". */
@@ -56,15 +80,14 @@ static void observe_health(struct observer_ctx *o, const struct bt_http_record *
 				r->status, obs->duration_s);
 		return;
 	}
-	snprintf(upstream, sizeof(upstream), "%s:%u",
-		 obs->server_address ? obs->server_address : "?", obs->server_port);
+	upstream_text(obs->server_address, obs->server_port, upstream, sizeof(upstream));
 	health__request(o->health, svc, upstream, BT_ROLE_CLIENT, r->status, obs->duration_s);
 }
 
 void obs_on_http(void *arg, const struct bt_http_record *r)
 {
 	struct observer_ctx *o = arg;
-	const struct proc_meta *pm = proc_cache__get(o->procs, r->hdr.tgid, obs_now_ns());
+	const struct proc_meta *pm = proc_cache__get(o->procs, r->hdr.tgid, mono_coarse_ns());
 	struct http_labels lb;
 	struct http_obs obs;
 	int bad = http_enrich(r, pm, &o->cfg, o->routes, &lb, &obs);
@@ -118,7 +141,7 @@ static const char *attr_env(void *arg, const char *name)
 const char *obs_agent_of(void *arg, const struct llm_msg *req, const struct bt_http_record *r)
 {
 	struct observer_ctx *o = arg;
-	const struct proc_meta *pm = proc_cache__get(o->procs, r->hdr.tgid, obs_now_ns());
+	const struct proc_meta *pm = proc_cache__get(o->procs, r->hdr.tgid, mono_coarse_ns());
 	struct attr_call a = { .o = o, .req = req, .tgid = r->hdr.tgid };
 	char comm[BT_COMM_LEN + 1];
 	struct attr_input in = { .header = attr_header, .env = attr_env, .arg = &a };
@@ -162,7 +185,7 @@ void obs_on_reqhead(void *arg, const struct bt_reqhead_record *r)
 /* Execs matching logs.audit_exec go to the audit trail with their exe and owner. */
 static void audit_exec(struct observer_ctx *o, const struct bt_exec_record *e)
 {
-	const struct proc_meta *pm = proc_cache__get(o->procs, e->hdr.tgid, obs_now_ns());
+	const struct proc_meta *pm = proc_cache__get(o->procs, e->hdr.tgid, mono_coarse_ns());
 	char comm[BT_COMM_LEN + 1], path[64];
 	struct stat st;
 
@@ -187,7 +210,7 @@ void obs_on_exec(void *arg, const struct bt_exec_record *e)
 void obs_on_priv(void *arg, const struct bt_priv_record *p)
 {
 	struct observer_ctx *o = arg;
-	const struct proc_meta *pm = proc_cache__get(o->procs, p->hdr.tgid, obs_now_ns());
+	const struct proc_meta *pm = proc_cache__get(o->procs, p->hdr.tgid, mono_coarse_ns());
 
 	security__priv(o->sec, p, pm->exe);
 }
@@ -196,7 +219,7 @@ void obs_on_priv(void *arg, const struct bt_priv_record *p)
 static void client_service(struct observer_ctx *o, uint32_t tgid, const char *comm, uint16_t rport,
 			   char *out, size_t len)
 {
-	const struct proc_meta *pm = proc_cache__get(o->procs, tgid, obs_now_ns());
+	const struct proc_meta *pm = proc_cache__get(o->procs, tgid, mono_coarse_ns());
 	struct svc_input in = { .comm = comm,
 				.exe = pm->exe,
 				.cgroup = pm->cgroup,
@@ -276,10 +299,9 @@ int obs_run_check(void *ctx, const char *name, struct check_result *out)
 static void obs_inspect_stats(struct observer_ctx *o)
 {
 	static const char *const result[REQ_INSPECT__COUNT] = {
-		[REQ_INSPECT_SEEN] = "inspected",
-		[REQ_INSPECT_NO_BYTES] = "no_bytes",
-		[REQ_INSPECT_EVICTED] = "evicted",
-		[REQ_INSPECT_NOT_HTTP] = "not_http",
+		[REQ_INSPECT_SEEN] = "inspected",    [REQ_INSPECT_NO_BYTES] = "no_bytes",
+		[REQ_INSPECT_EVICTED] = "evicted",   [REQ_INSPECT_NOT_HTTP] = "not_http",
+		[REQ_INSPECT_KNOWN] = "known_clean",
 	};
 
 	if (!o->inspect)

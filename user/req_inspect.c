@@ -30,6 +30,7 @@ struct req_inspect {
 	struct llm_msg msg;
 	bool msg_live;
 	uint8_t *body; /* decoded body when it had to be undone */
+	size_t text_used; /* bytes of text written since the last wipe */
 	char text[BT_INSPECT_MAX + 2 * (REQ_INSPECT_HEADERS + 1)];
 };
 
@@ -75,7 +76,9 @@ static void view_release(struct req_inspect *ri)
 	ri->msg_live = false;
 	free(ri->body);
 	ri->body = NULL;
-	explicit_bzero(ri->text, sizeof(ri->text));
+	/* only what was written: the whole area is 8 KiB, a request head ~100 bytes */
+	explicit_bzero(ri->text, ri->text_used);
+	ri->text_used = 0;
 }
 
 void req_inspect__free(struct req_inspect *ri)
@@ -92,7 +95,7 @@ void req_inspect__free(struct req_inspect *ri)
 	free(ri);
 }
 
-static struct slot *slot_of(struct req_inspect *ri, uint64_t conn_id)
+static struct slot *slot_of(const struct req_inspect *ri, uint64_t conn_id)
 {
 	uint64_t h = conn_id * 0x9e3779b97f4a7c15ull;
 
@@ -151,6 +154,8 @@ static const char *text_put(struct req_inspect *ri, size_t *at, const char *v, s
 	for (char *z = memchr(p, '\0', n); z; z = memchr(z, '\0', (size_t)(p + n - z)))
 		*z = ' ';
 	*at += n + 1;
+	if (*at > ri->text_used)
+		ri->text_used = *at;
 	return p;
 }
 
@@ -190,6 +195,36 @@ static void view_body(struct req_inspect *ri, struct req_view *v)
 	v->body_len = n;
 }
 
+/* The slot holding conn_id's request when its bytes can be read whole. */
+static struct slot *readable(const struct req_inspect *ri, uint64_t conn_id)
+{
+	struct slot *s = slot_of(ri, conn_id);
+
+	return s->used && s->conn_id == conn_id && !s->broken && s->len ? s : NULL;
+}
+
+bool req_inspect__raw(const struct req_inspect *ri, uint64_t conn_id, const uint8_t **buf,
+		      size_t *len)
+{
+	struct slot *s = ri && buf && len ? readable(ri, conn_id) : NULL;
+
+	if (!s)
+		return false;
+	*buf = s->buf;
+	*len = s->len;
+	return true;
+}
+
+void req_inspect__drop(struct req_inspect *ri, uint64_t conn_id)
+{
+	struct slot *s = ri ? readable(ri, conn_id) : NULL;
+
+	if (!s)
+		return;
+	slot_clear(s);
+	stat_add(ri, REQ_INSPECT_KNOWN);
+}
+
 bool req_inspect__take(struct req_inspect *ri, uint64_t conn_id, struct req_view *v)
 {
 	struct slot *s;
@@ -199,8 +234,8 @@ bool req_inspect__take(struct req_inspect *ri, uint64_t conn_id, struct req_view
 		return false;
 	memset(v, 0, sizeof(*v));
 	view_release(ri);
-	s = slot_of(ri, conn_id);
-	if (!s->used || s->conn_id != conn_id || s->broken || !s->len) {
+	if (!(s = readable(ri, conn_id))) {
+		s = slot_of(ri, conn_id);
 		if (s->used && s->conn_id == conn_id)
 			slot_clear(s);
 		stat_add(ri, REQ_INSPECT_NO_BYTES);

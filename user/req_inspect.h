@@ -39,6 +39,7 @@ enum req_inspect_stat {
 	REQ_INSPECT_NO_BYTES, /* flagged, but nothing (whole) kept: lost, evicted or late */
 	REQ_INSPECT_EVICTED, /* a connection's bytes pushed out by another's */
 	REQ_INSPECT_NOT_HTTP, /* bytes that did not frame as a request */
+	REQ_INSPECT_KNOWN, /* bytes identical to a request already found clean: not read again */
 	REQ_INSPECT__COUNT
 };
 
@@ -58,6 +59,13 @@ void req_inspect__data(struct req_inspect *ri, const struct bt_reqhead_record *r
  * bytes are forgotten (and wiped).
  */
 bool req_inspect__take(struct req_inspect *ri, uint64_t conn_id, struct req_view *v);
+/* The bytes take would read for conn_id, left in place; false when take
+ * would find none. Valid until the next call on ri. */
+bool req_inspect__raw(const struct req_inspect *ri, uint64_t conn_id, const uint8_t **buf,
+		      size_t *len);
+/* The request on conn_id is done and its bytes need no reading (their
+ * verdict is known): forgotten and wiped, counted REQ_INSPECT_KNOWN. */
+void req_inspect__drop(struct req_inspect *ri, uint64_t conn_id);
 uint64_t req_inspect__stat(const struct req_inspect *ri, enum req_inspect_stat s);
 
 #endif

@@ -37,6 +37,7 @@ struct security {
 	uint32_t disabled;
 	struct detect *det;
 	struct exfil *exfil;
+	struct threat_memo *memo;
 	struct metrics *m;
 	int f_events;
 	time_t (*clock)(void);
@@ -112,7 +113,7 @@ static void raise_alert(struct security *s, const struct detect_alert *a, const 
 
 void security__http(struct security *s, uint64_t now_ns, const char *client, const char *method,
 		    const char *target, size_t len, uint16_t status, const char *service,
-		    const struct threat_input *seen)
+		    const struct threat_input *seen, const struct sec_probe *p)
 {
 	struct threat_input in = { .target = target, .target_len = len };
 	struct threat_hit hits[THREAT__COUNT];
@@ -123,9 +124,15 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 	if (!s)
 		return;
 	n = len < BT_PATH_MAX ? len : BT_PATH_MAX;
-	snprintf(path, sizeof(path), "%.*s", (int)n, target);
+	memcpy(path, target, n);
+	path[n] = '\0';
 	path[strcspn(path, "?")] = '\0';
-	n = http_threat_scan(seen ? seen : &in, hits, THREAT__COUNT);
+	n = 0;
+	if (!p || !p->known_clean) {
+		n = http_threat_scan(seen ? seen : &in, hits, THREAT__COUNT);
+		if (!n && p)
+			threat_memo__clean(s->memo, &p->fp);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct sec_event e;
 
@@ -140,6 +147,16 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 	}
 	if (detect__http(s->det, now_ns, client, status, path, &a) > 0)
 		raise_alert(s, &a, service);
+}
+
+bool security__probe(struct security *s, enum threat_memo_kind kind, const void *raw, size_t len,
+		     struct sec_probe *p)
+{
+	if (!s || !p)
+		return false;
+	threat_memo__fp(s->memo, kind, raw, len, &p->fp);
+	p->known_clean = threat_memo__known(s->memo, &p->fp);
+	return p->known_clean;
 }
 
 void security__llm(struct security *s, uint64_t now_ns, const char *service, const char *agent,
@@ -348,9 +365,10 @@ struct security *security__new(const struct security_opts *o, struct metrics *m)
 	s->clock = o->clock ? o->clock : wall;
 	s->det = detect__new(o->detect);
 	s->exfil = o->exfil ? exfil__new(o->exfil) : NULL;
+	s->memo = threat_memo__new(THREAT_MEMO_SLOTS);
 	s->f_events = metrics__define(m, "biothings_security_events_total", METRIC_COUNTER,
 				      "Security events by type and severity.", labels, NULL, 0);
-	if (!s->det || (o->exfil && !s->exfil) || s->f_events < 0) {
+	if (!s->det || (o->exfil && !s->exfil) || !s->memo || s->f_events < 0) {
 		security__free(s);
 		errno = ENOMEM;
 		return NULL;
@@ -372,6 +390,7 @@ void security__free(struct security *s)
 		return;
 	detect__free(s->det);
 	exfil__free(s->exfil);
+	threat_memo__free(s->memo);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

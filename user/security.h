@@ -24,6 +24,7 @@
 #include "detect.h"
 #include "exfil.h"
 #include "sec_types.h"
+#include "threat_memo.h"
 
 struct threat_input;
 
@@ -42,12 +43,26 @@ struct security_opts {
 struct security *security__new(const struct security_opts *o, struct metrics *m); /* NULL + errno */
 void security__free(struct security *s);
 
+/* A served request's fingerprint (threat_memo.h) and whether bytes with it
+ * were scanned clean before. */
+struct sec_probe {
+	struct threat_fp fp;
+	bool known_clean;
+};
+
+/* Fingerprints what a served request's scan will read: raw, the bytes seen
+ * is read from (kind THREAT_MEMO_HEAD), or the target alone. Returns
+ * p->known_clean. */
+bool security__probe(struct security *s, enum threat_memo_kind kind, const void *raw, size_t len,
+		     struct sec_probe *p);
 /* A served request: client address text, method, raw target (the kernel's,
  * maybe cut), status, service; seen, when not NULL, is what was read of the
- * request itself (whole target, header values, body) and is scanned instead. */
+ * request itself (whole target, header values, body) and is scanned instead.
+ * p, when not NULL, is from security__probe over exactly what is scanned:
+ * a request known clean is not scanned again, one found clean is remembered. */
 void security__http(struct security *s, uint64_t now_ns, const char *client, const char *method,
 		    const char *target, size_t len, uint16_t status, const char *service,
-		    const struct threat_input *seen);
+		    const struct threat_input *seen, const struct sec_probe *p);
 /* A finished LLM call of service/agent. */
 void security__llm(struct security *s, uint64_t now_ns, const char *service, const char *agent,
 		   double cost_usd, uint64_t request_hash);

@@ -140,13 +140,32 @@ int units_parse_size(const char *s, uint64_t *out_bytes)
 }
 
 /* snprintf into buf+*pos, turning truncation into -ENOSPC. */
+int units_format_uint(uint64_t v, char *buf, size_t len)
+{
+	char tmp[20]; /* UINT64_MAX has 20 digits */
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (!buf || n >= len)
+		return -ENOSPC;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return (int)n;
+}
+
 static int append(char *buf, size_t len, size_t *pos, uint64_t v, const char *sfx)
 {
-	int n = snprintf(buf + *pos, len - *pos, "%llu%s", (unsigned long long)v, sfx);
+	int n = units_format_uint(v, buf + *pos, len - *pos);
+	size_t k = strlen(sfx);
 
-	if (n < 0 || (size_t)n >= len - *pos)
+	if (n < 0 || *pos + (size_t)n + k >= len)
 		return -ENOSPC;
-	*pos += (size_t)n;
+	memcpy(buf + *pos + n, sfx, k + 1);
+	*pos += (size_t)n + k;
 	return 0;
 }
 

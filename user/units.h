@@ -28,5 +28,8 @@ int units_parse_size(const char *s, uint64_t *out_bytes);
 int units_format_duration(uint64_t ns, char *buf, size_t len);
 /* Largest binary unit that divides exactly ("8MiB", "1000B"); -ENOSPC as above. */
 int units_format_size(uint64_t bytes, char *buf, size_t len);
+/* Decimal digits of v, NUL-terminated; their count, or -ENOSPC. Per-record
+ * label values (status codes, ports) go through it instead of snprintf. */
+int units_format_uint(uint64_t v, char *buf, size_t len);
 
 #endif

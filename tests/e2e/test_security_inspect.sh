@@ -42,11 +42,18 @@ bt_wait_counts "events from request bytes" "$BT_TMP/expected.txt" biothings_secu
 	type,severity ||
 	bt_check_fail "security events differ (benign traffic may have raised some)"
 
-# the inspection counts reach /metrics once a second
+# the inspection counts reach /metrics once a second; a request byte for
+# byte like one already found clean counts known_clean instead
 SENT=$((BENIGN + $(awk '{ s += $2 } END { print s }' "$BT_TMP/sent.txt")))
+inspected() {
+	local a b
+	a=$(bt_promq sum "$1" biothings_security_inspected_requests_total result=inspected)
+	b=$(bt_promq sum "$1" biothings_security_inspected_requests_total result=known_clean)
+	echo $((${a%.*} + ${b%.*}))
+}
 for _ in $(seq 15); do
 	bt_scrape "$BT_TMP/m.prom"
-	INSPECTED=$(bt_promq sum "$BT_TMP/m.prom" biothings_security_inspected_requests_total result=inspected)
+	INSPECTED=$(inspected "$BT_TMP/m.prom")
 	[ "${INSPECTED%.*}" -ge "$SENT" ] 2>/dev/null && break
 	sleep 0.2
 done
@@ -66,6 +73,29 @@ assert where[('sql_injection', '/cl/10', 'header')] == 22, where
 assert where[('xss', '/cl/10', 'header')] == 2 and where[('xss', '/api/json', 'body')] == 1, where
 assert all(e['source'] == '127.0.0.1' and e['status'] == 200 for e in ev), ev
 PY
+bt_log "the same request again is known clean; the same attack again is raised again"
+bt_scrape "$BT_TMP/r0.prom"
+K0=$(bt_promq sum "$BT_TMP/r0.prom" biothings_security_inspected_requests_total result=known_clean)
+X0=$(bt_promq sum "$BT_TMP/r0.prom" biothings_security_events_total type=xss)
+for _ in $(seq 20); do
+	curl -s -o /dev/null --max-time 5 -A "repeat-agent/1.0 ($SECRET)" "http://127.0.0.1:$APP/cl/10"
+done
+for _ in $(seq 3); do
+	curl -s -o /dev/null --max-time 5 -A "<script>alert('$SECRET')</script>" "http://127.0.0.1:$APP/cl/10"
+done
+for _ in $(seq 25); do
+	bt_scrape "$BT_TMP/r1.prom"
+	K1=$(bt_promq sum "$BT_TMP/r1.prom" biothings_security_inspected_requests_total result=known_clean)
+	X1=$(bt_promq sum "$BT_TMP/r1.prom" biothings_security_events_total type=xss)
+	[ $((${X1%.*} - ${X0%.*})) -ge 3 ] && [ $((${K1%.*} - ${K0%.*})) -ge 19 ] && break
+	sleep 0.2
+done
+bt_log "known_clean $K0 -> $K1, xss events $X0 -> $X1"
+[ $((${K1%.*} - ${K0%.*})) -ge 19 ] ||
+	bt_check_fail "19 of 20 identical clean requests should be known clean: $K0 -> $K1"
+[ $((${X1%.*} - ${X0%.*})) -eq 3 ] ||
+	bt_check_fail "3 identical attacks should raise 3 events: xss $X0 -> $X1"
+
 cp "$BT_OBS_LOG" "$BT_TMP/obs.log"
 if grep -rqaF -- "$SECRET" "$BT_ART/events.json" "$BT_TMP/obs.log" "$BT_STATE_DIR"; then
 	bt_check_fail "the session cookie appears in what the observer wrote"

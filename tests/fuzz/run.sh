@@ -61,7 +61,7 @@ pure_sources() {
 		return
 	fi
 	srcs=$(grep -L 'skel\.h' user/*.c | grep -v -e '^user/main\.c$' -e '^user/capture\.c$' -e '^user/observe\.c$' -e '^user/modules\.c$')
-	libs="-lbpf -lelf -lz -lmicrohttpd -lyaml -lm"
+	libs="-lbpf -lelf -lz -lmicrohttpd -lyaml -lsodium -lm"
 	pkg-config --exists jansson 2>/dev/null && libs="$libs -ljansson"
 }
 pure_sources

@@ -254,6 +254,23 @@ static void test_addr_text(void **state)
 	/* too small a buffer gives an empty string, not a cut address */
 	http_addr_text(AF_INET6, a, out, 4);
 	assert_string_equal(out, "");
+	/* IPv4 is formatted by hand: every byte width, and the buffer's edge */
+	for (unsigned v = 0; v < 256; v += 17) {
+		char want[INET_ADDRSTRLEN];
+
+		a[0] = (unsigned char)v, a[1] = 0, a[2] = 255, a[3] = (unsigned char)(255 - v);
+		inet_ntop(AF_INET, a, want, sizeof(want));
+		http_addr_text(AF_INET, a, out, sizeof(out));
+		assert_string_equal(out, want);
+	}
+	a[0] = 255, a[1] = 255, a[2] = 255, a[3] = 255;
+	http_addr_text(AF_INET, a, out, 16);
+	assert_string_equal(out, "255.255.255.255");
+	http_addr_text(AF_INET, a, out, 15);
+	assert_string_equal(out, "");
+	a[0] = 1, a[1] = 2, a[2] = 3, a[3] = 4;
+	http_addr_text(AF_INET, a, out, 8);
+	assert_string_equal(out, "1.2.3.4");
 }
 
 static void test_method_names(void **state)

@@ -622,6 +622,39 @@ static void test_take_forgets(void **state)
 	req_inspect__free(ri);
 }
 
+/* raw hands out exactly what take would read, leaves it; drop forgets it. */
+static void test_raw_and_drop(void **state)
+{
+	struct req_inspect *ri = req_inspect__new(8, BT_INSPECT_MAX);
+	struct req_view v;
+	const uint8_t *b;
+	size_t n;
+
+	(void)state;
+	assert_non_null(ri);
+	assert_false(req_inspect__raw(ri, 5, &b, &n));
+	feed_steps(ri, 5, full_req, strlen(full_req), 10);
+	assert_true(req_inspect__raw(ri, 5, &b, &n));
+	mem_eq((const char *)b, n, full_req);
+	assert_true(req_inspect__raw(ri, 5, &b, &n)); /* still there */
+	assert_false(req_inspect__raw(ri, 6, &b, &n));
+	assert_false(req_inspect__raw(NULL, 5, &b, &n));
+	assert_false(req_inspect__raw(ri, 5, NULL, &n));
+	req_inspect__drop(ri, 5);
+	assert_false(req_inspect__raw(ri, 5, &b, &n));
+	assert_false(req_inspect__take(ri, 5, &v));
+	assert_int_equal(req_inspect__stat(ri, REQ_INSPECT_KNOWN), 1);
+	/* dropping what is not there counts nothing */
+	req_inspect__drop(ri, 5);
+	req_inspect__drop(NULL, 5);
+	assert_int_equal(req_inspect__stat(ri, REQ_INSPECT_KNOWN), 1);
+	/* lost bytes are not handed out: take would not read them either */
+	feed(ri, 7, BT_DATA_FIRST | BT_DATA_LOST, "GET / HTTP/1.1\r\n\r\n");
+	assert_false(req_inspect__raw(ri, 7, &b, &n));
+	stats_eq(ri, 0, 1, 0, 0);
+	req_inspect__free(ri);
+}
+
 static void test_null_and_stats(void **state)
 {
 	struct req_inspect *ri = req_inspect__new(0, BT_INSPECT_MAX);
@@ -757,7 +790,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined),      cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_take_forgets),   cmocka_unit_test(test_null_and_stats),
 		cmocka_unit_test(test_many_conns),     cmocka_unit_test(test_threat_end_to_end),
-		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_budget),	       cmocka_unit_test(test_raw_and_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,12 +183,35 @@ static void test_format_size(void **state)
 	assert_int_equal(units_format_size(1u << 30, buf, 3), -ENOSPC);
 }
 
+static void test_format_uint(void **state)
+{
+	char buf[UNITS_FMT_MAX], small[4] = "zzz";
+
+	(void)state;
+	assert_int_equal(units_format_uint(0, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "0");
+	assert_int_equal(units_format_uint(404, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "404");
+	assert_int_equal(units_format_uint(65535, buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "65535");
+	assert_int_equal(units_format_uint(UINT64_MAX, buf, sizeof(buf)), 20);
+	assert_string_equal(buf, "18446744073709551615");
+	/* three digits and the NUL need four bytes; a fourth digit does not fit */
+	assert_int_equal(units_format_uint(999, small, sizeof(small)), 3);
+	assert_string_equal(small, "999");
+	assert_int_equal(units_format_uint(1000, small, sizeof(small)), -ENOSPC);
+	assert_string_equal(small, "999"); /* untouched */
+	assert_int_equal(units_format_uint(1, NULL, 8), -ENOSPC);
+	assert_int_equal(units_format_uint(1, buf, 0), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration_ok),	cmocka_unit_test(test_duration_bad),
 		cmocka_unit_test(test_duration_range),	cmocka_unit_test(test_size),
 		cmocka_unit_test(test_format_duration), cmocka_unit_test(test_format_size),
+		cmocka_unit_test(test_format_uint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
