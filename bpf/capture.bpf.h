@@ -92,6 +92,10 @@ struct bt_copy {
 	struct bt_cursor k;
 	__u64 conn_id;
 	__u64 io_ns;
+	__u64 cgroup_id; /* for the records' headers */
+	__u64 win_addr; /* user address the framer's window was loaded from */
+	__u32 win_len; /* bytes of it; 0: none */
+	__u32 _pad;
 	__u32 io_len;
 	__u32 offset; /* bytes of the call already passed */
 	__u32 skip; /* bytes to pass over before copying */
@@ -146,7 +150,7 @@ __attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x)
 		x->offset += n;
 		return 0;
 	}
-	bt_fill_hdr(&r->hdr, BT_EV_DATA, sizeof(*r));
+	bt_fill_hdr_cg(&r->hdr, BT_EV_DATA, sizeof(*r), bpf_ktime_get_ns(), x->cgroup_id);
 	r->conn_id = x->conn_id;
 	r->io_ns = x->io_ns;
 	r->io_len = x->io_len;
@@ -169,8 +173,24 @@ __attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x)
 	return 0;
 }
 
+/*
+ * n bytes at the cursor into dst: from the framer's window when it holds
+ * them (it was read from the same call a moment ago), which spares a second
+ * user copy and its hardened-usercopy checks, else from user memory.
+ */
+static __always_inline long bt_copy_bytes(struct bt_copy *x, const struct h1_window *w, void *dst,
+					  __u32 n)
+{
+	__u64 a = x->k.base + x->k.off;
+
+	if (w && x->win_len && a >= x->win_addr && a + n <= x->win_addr + x->win_len)
+		return bpf_probe_read_kernel(dst, n,
+					     &w->b[(a - x->win_addr) & (BT_SCAN_WINDOW - 1)]);
+	return bpf_probe_read_user(dst, n, (void *)a);
+}
+
 /* Up to BT_REQHEAD_MAX bytes of a served request, within its budget. Global. */
-__attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x)
+__attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h1_window *w)
 {
 	struct bt_reqhead_record *r;
 	long a;
@@ -191,13 +211,12 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x)
 		bt_cursor_advance(&x->k, n);
 		return 0;
 	}
-	bt_fill_hdr_at(&r->hdr, BT_EV_REQHEAD, sizeof(*r), x->io_ns);
+	bt_fill_hdr_cg(&r->hdr, BT_EV_REQHEAD, sizeof(*r), x->io_ns, x->cgroup_id);
 	r->conn_id = x->conn_id;
 	r->len = n;
 	r->flags = x->flags;
 	r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
-	if (bpf_probe_read_user(r->data, n & (BT_REQHEAD_MAX - 1) ?: BT_REQHEAD_MAX,
-				(void *)(x->k.base + x->k.off))) {
+	if (bt_copy_bytes(x, w, r->data, n & (BT_REQHEAD_MAX - 1) ?: BT_REQHEAD_MAX)) {
 		bt_count(BT_DROP_READ_USER);
 		bpf_ringbuf_discard(r, 0);
 		x->flags |= BT_DATA_LOST;
@@ -214,9 +233,17 @@ static long bt_copy_round(__u32 idx, void *arg)
 	return bt_copy_chunk(arg) ? 1 : 0;
 }
 
+/* What bpf_loop hands each inspection round: the copy and the window. */
+struct bt_inspect_ctx {
+	struct bt_copy x;
+	const struct h1_window *w;
+};
+
 static long bt_inspect_round(__u32 idx, void *arg)
 {
-	return bt_inspect_chunk(arg) ? 1 : 0;
+	struct bt_inspect_ctx *ctx = arg;
+
+	return bt_inspect_chunk(&ctx->x, ctx->w) ? 1 : 0;
 }
 
 static __always_inline int bt_copy_init(struct bt_copy *x, struct bt_conn *c,
@@ -226,6 +253,7 @@ static __always_inline int bt_copy_init(struct bt_copy *x, struct bt_conn *c,
 	if (bt_cursor_init(&x->k, in, bytes))
 		return -1;
 	x->conn_id = c->conn_id;
+	x->cgroup_id = bt_owner_runs(c) ? c->owner_cgroup : bpf_get_current_cgroup_id();
 	x->io_len = bytes;
 	x->skip = from;
 	x->flags = flags | ((c->flags & BT_CONN_TLS) ? BT_DATA_TLS : 0);
@@ -248,19 +276,25 @@ static __always_inline void bt_capture(struct bt_conn *c, const struct bt_inflig
 }
 
 /* Send what is left of the served request's budget from `from` on as
- * bt_reqhead_record chunks; the request stops being copied once it is spent. */
+ * bt_reqhead_record chunks; the request stops being copied once it is
+ * spent. w (may be NULL) holds win_len bytes the framer read from user
+ * address win_addr in this call. */
 static __always_inline void bt_inspect(struct bt_conn *c, const struct bt_inflight *in, __u64 bytes,
-				       __u64 from, __u8 flags)
+				       __u64 from, __u8 flags, const struct h1_window *w,
+				       __u64 win_addr, __u32 win_len)
 {
-	struct bt_copy x = {};
+	struct bt_inspect_ctx ctx = { .w = w };
+	struct bt_copy *x = &ctx.x;
 
-	if (!c->inspect_left || bt_copy_init(&x, c, in, bytes, from, flags))
+	if (!c->inspect_left || bt_copy_init(x, c, in, bytes, from, flags))
 		return;
-	x.limit = c->inspect_left < BT_INSPECT_MAX ? c->inspect_left : BT_INSPECT_MAX;
-	x.io_ns = in->enter_ns; /* a served request's read: its return */
-	bpf_loop(BT_INSPECT_MAX / BT_REQHEAD_MAX + BT_IOV_MAX, bt_inspect_round, &x, 0);
-	c->inspect_left = x.limit;
-	if (!x.limit)
+	x->limit = c->inspect_left < BT_INSPECT_MAX ? c->inspect_left : BT_INSPECT_MAX;
+	x->io_ns = in->enter_ns; /* a served request's read: its return */
+	x->win_addr = win_addr;
+	x->win_len = win_len;
+	bpf_loop(BT_INSPECT_MAX / BT_REQHEAD_MAX + BT_IOV_MAX, bt_inspect_round, &ctx, 0);
+	c->inspect_left = x->limit;
+	if (!x->limit)
 		c->flags &= ~BT_CONN_CAP_REQ;
 }
 

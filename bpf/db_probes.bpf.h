@@ -109,7 +109,7 @@ static __always_inline void bt_db_emit(struct bt_conn *c, const struct bt_inflig
 	r = &sc->r;
 	hl = bytes < BT_DBIO_HEAD ? bytes : BT_DBIO_HEAD;
 	tl = bytes - hl < BT_DBIO_TAIL ? bytes - hl : BT_DBIO_TAIL;
-	bt_fill_hdr(&r->hdr, BT_EV_DBIO, sizeof(*r));
+	bt_fill_conn_hdr(&r->hdr, r->comm, BT_EV_DBIO, sizeof(*r), bpf_ktime_get_ns(), c);
 	r->conn_id = c->conn_id;
 	r->io_ns = ts;
 	r->io_len = bytes;
@@ -121,8 +121,7 @@ static __always_inline void bt_db_emit(struct bt_conn *c, const struct bt_inflig
 	r->flags = 0;
 	r->rport = c->rport;
 	r->_pad = 0;
-	__builtin_memcpy(r->raddr, c->raddr, sizeof(r->raddr));
-	bt_stamp_owner(&r->hdr, r->comm, c);
+	bt_copy16(r->raddr, c->raddr);
 	__builtin_memset(r->head, 0, sizeof(r->head));
 	__builtin_memset(r->tail, 0, sizeof(r->tail));
 	if (in && bt_db_copy(sc, in, bytes, hl, tl)) {

@@ -473,7 +473,16 @@ H1_FN int h1_step(struct h1_dir *d, __u32 byte, __u32 is_request, struct h1_targ
 #define H1_ONES 0x0101010101010101ull
 #define H1_HIGHS 0x8080808080808080ull
 #define H1_FAST_ROUNDS 32 /* header lines (or start line pieces) per h1_fast call */
-#define H1_STOP3(a, b, c) ((__u32)(a) | (__u32)(b) << 8 | (__u32)(c) << 16)
+
+/*
+ * What h1_find stops at: one byte, the control bytes (below 14: LF, CR,
+ * TAB and the others no header may hold unescaped), or either. One test
+ * per eight bytes for the first two, two for the third.
+ */
+#define H1_FIND_CTL (1u << 8)
+#define H1_STOP(c) ((__u32)(c))
+#define H1_STOP_EOL H1_FIND_CTL
+#define H1_STOP_COLON_EOL ((__u32)':' | H1_FIND_CTL)
 
 /* Non-zero when a byte of v equals c (exact test; which byte is found by
  * looking, since a borrow may also mark the bytes above a match). */
@@ -484,13 +493,24 @@ static __always_inline __u64 h1_swar_has(__u64 v, __u8 c)
 	return (x - H1_ONES) & ~x & H1_HIGHS;
 }
 
-/* Eight bytes from w->b[i] on (past the window: padding, not data). */
+/*
+ * Eight bytes from w->b[i] on (past the window: padding, not data). In BPF
+ * one 64-bit load: clang knows the byte array's alignment is 1 and splits
+ * a memcpy, or a plain cast, into eight byte loads and fourteen shifts; the
+ * detour through an integer drops what it knows. The verifier allows an
+ * unaligned load from a map value where the CPU loads unaligned words
+ * natively (the JIT emits one mov). Elsewhere memcpy, one load there too.
+ */
 static __always_inline __u64 h1_load64(const struct h1_window *w, __u32 i)
 {
+#if defined(__bpf__)
+	return *(const __u64 *)(unsigned long)&w->b[i & H1_WIN_MASK];
+#else
 	__u64 v;
 
 	__builtin_memcpy(&v, &w->b[i & H1_WIN_MASK], 8);
 	return v;
+#endif
 }
 
 static __always_inline __u16 h1_sat_add(__u16 a, __u32 b)
@@ -522,25 +542,28 @@ static __always_inline __u32 h1_first_marked(__u64 m)
 	return k;
 }
 
-/*
- * First index in [from, n) whose byte is one of the three packed in stops
- * (H1_STOP3), else n; eight bytes per step, the last step reading into the
- * window's padding (a match there is past n, so n). n <= BT_SCAN_WINDOW.
- */
-H1_FN int h1_find(const struct h1_window *w, __u32 from, __u32 n, __u32 stops)
+/* Non-zero when a byte of v is below 14 (the same test against 14 * ones;
+ * a byte with its top bit set is never marked). */
+static __always_inline __u64 h1_swar_ctl(__u64 v)
 {
-	__u8 a = stops, b = stops >> 8, c = stops >> 16;
-	__u32 i = from, k;
+	return (v - H1_ONES * 14) & ~v & H1_HIGHS;
+}
 
-	if (!w || n > BT_SCAN_WINDOW || from >= n)
-		return n;
-	for (k = 0; k < BT_SCAN_WINDOW / 8; k++) {
-		__u64 v, m;
+/* h1_find's loop for one kind of stops, stop_byte a stop or 0. 64-bit
+ * indices: 32-bit ones cost two shifts per use in BPF. */
+static __always_inline __u32 h1_find_kind(const struct h1_window *w, __u64 i, __u64 n,
+					  __u8 stop_byte, int ctl)
+{
+	for (__u64 k = 0; k < BT_SCAN_WINDOW / 8; k++) {
+		__u64 v, m = 0;
 
 		if (i >= n)
 			return n;
 		v = h1_load64(w, i);
-		m = h1_swar_has(v, a) | h1_swar_has(v, b) | h1_swar_has(v, c);
+		if (stop_byte)
+			m = h1_swar_has(v, stop_byte);
+		if (ctl)
+			m |= h1_swar_ctl(v);
 		if (m) {
 			i += h1_first_marked(m);
 			return i < n ? i : n;
@@ -550,28 +573,50 @@ H1_FN int h1_find(const struct h1_window *w, __u32 from, __u32 n, __u32 stops)
 	return n;
 }
 
+/*
+ * First index in [from, n) whose byte is a stop (H1_STOP, H1_STOP_EOL,
+ * H1_STOP_COLON_EOL), else n; eight bytes per step, the last step reading
+ * into the window's padding (a match there is past n, so n).
+ * n <= BT_SCAN_WINDOW. Each kind has its own loop, so no step tests what
+ * the search does not stop at.
+ */
+H1_FN int h1_find(const struct h1_window *w, __u32 from, __u32 n, __u32 stops)
+{
+	__u8 c = stops & 0xff;
+
+	if (!w || n > BT_SCAN_WINDOW || from >= n)
+		return n;
+	if (!(stops & H1_FIND_CTL))
+		return h1_find_kind(w, from, n, c, 0);
+	if (!c)
+		return h1_find_kind(w, from, n, 0, 1);
+	return h1_find_kind(w, from, n, c, 1);
+}
+
 /* The rest of a header line whose name the framer ignores: value bytes up
  * to the line's end, and the end itself when it is LF or CR LF. */
 static __always_inline __u32 h1_fast_value(struct h1_dir *d, const struct h1_window *w, __u32 i,
 					   __u32 n)
 {
-	__u32 q = h1_find(w, i, n, H1_STOP3('\r', '\n', '\n'));
+	__u32 q = h1_find(w, i, n, H1_STOP_EOL);
+	__u8 c;
 
 	d->msg_bytes += q - i;
 	d->line_len = h1_sat_add(d->line_len, q - i);
 	if (q >= n)
 		return n;
-	if (w->b[q & H1_WIN_MASK] == '\n') {
+	c = w->b[q & H1_WIN_MASK];
+	if (c == '\n') {
 		d->msg_bytes += 1;
 		d->line_len = 0;
 		return q + 1;
 	}
-	if (q + 1 < n && w->b[(q + 1) & H1_WIN_MASK] == '\n') {
+	if (c == '\r' && q + 1 < n && w->b[(q + 1) & H1_WIN_MASK] == '\n') {
 		d->msg_bytes += 2;
 		d->line_len = 0;
 		return q + 2;
 	}
-	return q; /* a CR not followed by LF here: byte by byte */
+	return q; /* a TAB, or a CR not followed by LF here: byte by byte */
 }
 
 /* "content-length" at w[i..i+14), any case; the caller found ':' at i + 14. */
@@ -645,7 +690,7 @@ static __always_inline __u32 h1_fast_header(struct h1_dir *d, const struct h1_wi
 		c = w->b[i & H1_WIN_MASK];
 		if (c == '\r' || c == '\n')
 			return i;
-		p = h1_find(w, i, n, H1_STOP3(':', '\r', '\n'));
+		p = h1_find(w, i, n, H1_STOP_COLON_EOL);
 		if (p >= n || w->b[p & H1_WIN_MASK] != ':')
 			return i;
 		len = p - i;
@@ -654,7 +699,7 @@ static __always_inline __u32 h1_fast_header(struct h1_dir *d, const struct h1_wi
 		if (len == H1_TE_LEN)
 			return i;
 	} else if (d->hdr == HDR_SKIP_NAME) {
-		p = h1_find(w, i, n, H1_STOP3(':', '\r', '\n'));
+		p = h1_find(w, i, n, H1_STOP_COLON_EOL);
 		if (p >= n) {
 			d->msg_bytes += n - i;
 			d->line_len = h1_sat_add(d->line_len, n - i);
@@ -752,7 +797,7 @@ static __always_inline __u32 h1_fast_status(struct h1_dir *d, const struct h1_wi
 	}
 	if (d->sl_state != SL_REASON)
 		return i;
-	q = h1_find(w, i, n, H1_STOP3('\n', '\n', '\n'));
+	q = h1_find(w, i, n, H1_STOP('\n'));
 	d->msg_bytes += q - i;
 	return q; /* the LF ends the line: h1_step's */
 }
@@ -765,7 +810,7 @@ static __always_inline __u32 h1_fast_request(struct h1_dir *d, const struct h1_w
 
 	if (d->phase == H1_IDLE) {
 		lim = n < i + H1_METHOD_LEN_MAX + 1 ? n : i + H1_METHOD_LEN_MAX + 1;
-		j = h1_find(w, i, lim, H1_STOP3(' ', ' ', ' '));
+		j = h1_find(w, i, lim, H1_STOP(' '));
 		if (j >= lim || j == i)
 			return i;
 		for (__u32 k = 0; k < H1_METHOD_LEN_MAX; k++) {

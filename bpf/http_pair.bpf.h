@@ -24,7 +24,7 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 		bt_count(BT_DROP_RINGBUF_FULL);
 		return;
 	}
-	bt_fill_hdr_at(&r->hdr, BT_EV_HTTP, sizeof(*r), end_ns);
+	bt_fill_conn_hdr(&r->hdr, r->comm, BT_EV_HTTP, sizeof(*r), end_ns, c);
 	r->conn_id = c->conn_id;
 	r->start_ns = p->start_ns;
 	r->end_ns = end_ns;
@@ -39,9 +39,8 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 	r->lport = c->lport;
 	r->rport = c->rport;
 	r->_pad = 0;
-	__builtin_memcpy(r->laddr, c->laddr, sizeof(r->laddr));
-	__builtin_memcpy(r->raddr, c->raddr, sizeof(r->raddr));
-	bt_stamp_owner(&r->hdr, r->comm, c);
+	bt_copy16(r->laddr, c->laddr);
+	bt_copy16(r->raddr, c->raddr);
 	__builtin_memcpy(r->path, p->path, sizeof(r->path));
 	bpf_ringbuf_submit(r, bt_wake_flag());
 	bt_count(BT_CNT_RECORDS);

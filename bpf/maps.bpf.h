@@ -160,8 +160,8 @@ static __always_inline __u64 bt_wake_flag(void)
  * clock read the caller already made in this program run (each read is
  * ~50 ns on a VM's clock source, several per request otherwise).
  */
-static __always_inline void bt_fill_hdr_at(struct bt_event_hdr *h, __u16 type, __u16 size,
-					   __u64 ts_ns)
+static __always_inline void bt_fill_hdr_cg(struct bt_event_hdr *h, __u16 type, __u16 size,
+					   __u64 ts_ns, __u64 cgroup_id)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -171,7 +171,13 @@ static __always_inline void bt_fill_hdr_at(struct bt_event_hdr *h, __u16 type, _
 	h->tid = (__u32)id;
 	h->_pad = 0;
 	h->ts_ns = ts_ns;
-	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->cgroup_id = cgroup_id;
+}
+
+static __always_inline void bt_fill_hdr_at(struct bt_event_hdr *h, __u16 type, __u16 size,
+					   __u64 ts_ns)
+{
+	bt_fill_hdr_cg(h, type, size, ts_ns, bpf_get_current_cgroup_id());
 }
 
 static __always_inline void bt_fill_hdr(struct bt_event_hdr *h, __u16 type, __u16 size)
@@ -179,24 +185,50 @@ static __always_inline void bt_fill_hdr(struct bt_event_hdr *h, __u16 type, __u1
 	bt_fill_hdr_at(h, type, size, bpf_ktime_get_ns());
 }
 
-/*
- * The process a connection's record is about: the current task, except for
- * a record sent where another task runs (the socket-layer hooks end a
- * connection where its last reference goes: a child that inherited it, or
- * the kernel freeing it), which carries the identity its owner left at
- * the socket's first send or receive.
- */
-static __always_inline void bt_stamp_owner(struct bt_event_hdr *h, char *comm,
-					   const struct bt_conn *c)
+/* Does the current task belong to the process that owns c (socket-layer
+ * hooks: stamped at its first send or receive)? */
+static __always_inline int bt_owner_runs(const struct bt_conn *c)
 {
-	if (!(c->flags & BT_CONN_STAMP_OWNER)) {
+	return c->owner_tgid && c->owner_tgid == bpf_get_current_pid_tgid() >> 32;
+}
+
+/* Sixteen bytes (an address) as two words: clang copies a byte array
+ * byte by byte, 64 instructions for the two addresses of a record. */
+static __always_inline void bt_copy16(__u8 *dst, const __u8 *src)
+{
+	__u64 *d = (__u64 *)(unsigned long)dst;
+	const __u64 *s = (const __u64 *)(unsigned long)src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+}
+
+/*
+ * The header and comm of a record about connection c, stamped ts_ns. The
+ * process it is about: the current task, except for a record sent where
+ * another task runs (the socket-layer hooks end a connection where its
+ * last reference goes: a child that inherited it, or the kernel freeing
+ * it), which carries the identity its owner left at the socket's first
+ * send or receive. When the owner itself sends it, the cgroup and comm come
+ * from that stamp too: two helper calls fewer per record on the hot path
+ * (a thread renamed after the connection's first use keeps its old name
+ * in the connection's records).
+ */
+static __always_inline void bt_fill_conn_hdr(struct bt_event_hdr *h, char *comm, __u16 type,
+					     __u16 size, __u64 ts_ns, const struct bt_conn *c)
+{
+	if (c->flags & BT_CONN_STAMP_OWNER) {
+		bt_fill_hdr_cg(h, type, size, ts_ns, c->owner_cgroup);
+		h->tgid = c->owner_tgid;
+		h->tid = c->owner_tid;
+		__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
+	} else if (bt_owner_runs(c)) {
+		bt_fill_hdr_cg(h, type, size, ts_ns, c->owner_cgroup);
+		__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
+	} else {
+		bt_fill_hdr_at(h, type, size, ts_ns);
 		bpf_get_current_comm(comm, BT_COMM_LEN);
-		return;
 	}
-	h->tgid = c->owner_tgid;
-	h->tid = c->owner_tid;
-	h->cgroup_id = c->owner_cgroup;
-	__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
 }
 
 static __always_inline void bt_count(__u32 which)

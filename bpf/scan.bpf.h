@@ -226,7 +226,7 @@ static __always_inline void bt_walk(struct bt_conn *c, struct bt_inflight *in, _
 		return;
 	if (c->role == BT_ROLE_SERVER)
 		bt_inspect(c, in, bytes, cap_at_entry ? 0 : s->cap_from,
-			   cap_at_entry ? 0 : BT_DATA_FIRST);
+			   cap_at_entry ? 0 : BT_DATA_FIRST, x.sc, s->win_addr, s->win_len);
 	else
 		bt_capture(c, in, bytes, cap_at_entry ? 0 : s->cap_from, BT_DATA_REQUEST,
 			   cap_at_entry ? 0 : BT_DATA_FIRST);

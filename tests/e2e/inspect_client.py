@@ -10,7 +10,8 @@ text) sits only in headers or the body, never in the request target.
 Attacks: the first payloads of each SQL injection corpus (known misses
 left out) in a form body, a JSON body and a Cookie; some split so that
 the body arrives in a later read than the headers; XSS in User-Agent,
-Referer and a JSON body; SQL injection in X-Forwarded-For. The Cookie
+Referer, a JSON body and a User-Agent 900 bytes into the request; SQL
+injection in X-Forwarded-For. The Cookie
 also carries SECRET, which must never appear in anything the observer
 writes. Benign: the harmless corpus as form and JSON bodies and Referer.
 """
@@ -93,8 +94,10 @@ def attacks(port, corpora, secret):
     get(conn, '/cl/10', {'User-Agent': '<script>alert(document.cookie)</script>'})
     get(conn, '/cl/10', {'Referer': 'http://lab/?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E'})
     post(conn, '/api/json', json.dumps({'bio': '<svg onload=alert(1)>'}), 'application/json')
+    # past the framer's 512-byte window, so copied from user memory, not from it
+    get(conn, '/cl/10', {'X-Pad': 'p' * 900, 'User-Agent': '<script>alert(2)</script>'})
     print('sql_injection %d' % n_sqli)
-    print('xss 3')
+    print('xss 4')
 
 
 def benign(port, corpora):

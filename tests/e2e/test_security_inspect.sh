@@ -7,8 +7,9 @@
 # A small application server (tests/e2e/pyserver.py) takes the first
 # payloads of every SQL injection corpus in a form body, a JSON body and a
 # Cookie, four bodies that arrive in a later read than their headers, SQL
-# injection in X-Forwarded-For and XSS in User-Agent, Referer and a JSON
-# body: each must be exactly one event. The harmless corpus sent the same
+# injection in X-Forwarded-For and XSS in User-Agent (once 900 bytes into
+# the request, past the framer's window, whose bytes the kernel otherwise
+# reuses), Referer and a JSON body: each must be exactly one event. The harmless corpus sent the same
 # ways (about 2,600 requests) must raise none. A session cookie sent with
 # the attacks never appears in the log, the stores or the API. With
 # inspection off the same attacks raise nothing and nothing is copied.
@@ -70,7 +71,7 @@ assert where[('sql_injection', '/api/form', 'body')] == 21, where
 assert where[('sql_injection', '/api/json', 'body')] == 21, where
 assert where[('sql_injection', '/api/split', 'body')] == 4, where
 assert where[('sql_injection', '/cl/10', 'header')] == 22, where
-assert where[('xss', '/cl/10', 'header')] == 2 and where[('xss', '/api/json', 'body')] == 1, where
+assert where[('xss', '/cl/10', 'header')] == 3 and where[('xss', '/api/json', 'body')] == 1, where
 assert all(e['source'] == '127.0.0.1' and e['status'] == 200 for e in ev), ev
 PY
 bt_log "the same request again is known clean; the same attack again is raised again"

@@ -300,6 +300,40 @@ static void test_cr_lf_across_windows(void **state)
 	sides_free(sd);
 }
 
+/*
+ * Header values are searched for any byte below 14 at once (LF, CR and
+ * the other controls): a TAB, a lone CR, a NUL or a VT in a value stops
+ * the bulk path for that byte only, and bytes with the top bit set (0x80
+ * to 0x8d wrap to below 14 in an unsigned byte subtraction) never stop it.
+ */
+static void test_control_bytes_in_headers(void **state)
+{
+	static const char ctl[] = "HTTP/1.1 200 OK\r\n"
+				  "X-Tab: a\tb\r\n"
+				  "X-Cr: a\rb\r\n"
+				  "X-Nul: a\0b\r\n"
+				  "X-Vt: a\vb\f\r\n"
+				  "X-Na\tme: v\r\n"
+				  "Content-Length: 0\r\n\r\n";
+	static const char high[] = "HTTP/1.1 200 OK\r\n"
+				   "X-High: \x80\x81\x8a\x8d\x8e\xff\xc3\xa9\r\n"
+				   "Content-Length: 0\r\n\r\n";
+	struct side *sd = sides_new();
+	size_t len = sizeof(ctl) - 1;
+
+	(void)state;
+	diff_run(sd, ctl, len, 0, NULL, 0, 0);
+	for (size_t cut = 1; cut < len; cut++)
+		diff_run(sd, ctl, len, 0, &cut, 1, '\r');
+	assert_int_equal(sd[1].n_ev, 2);
+	assert_int_equal(sd[1].ev[1].ev, H1_EV_END);
+	diff_all_splits(sd, high, 0);
+	diff_run(sd, high, strlen(high), 0, NULL, 0, 0);
+	assert_int_equal(sd[1].n_ev, 2);
+	assert_int_equal(sd[1].steps, 3); /* status LF, final CR LF */
+	sides_free(sd);
+}
+
 /* A long target is cut at BT_PATH_MAX in t but counted whole. */
 static void test_long_target(void **state)
 {
@@ -439,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_target_with_del),
 		cmocka_unit_test(test_lookalike_names),
 		cmocka_unit_test(test_cr_lf_across_windows),
+		cmocka_unit_test(test_control_bytes_in_headers),
 		cmocka_unit_test(test_long_target),
 		cmocka_unit_test(test_saturating_counters),
 		cmocka_unit_test(test_unhandled_phases_are_left_alone),
