@@ -363,9 +363,17 @@ rounds_pass() {
 	log "warm-up"
 	wrk_run "$RAW/warmup.wrk" "$CONNS" 3
 	for ((r = 1; r <= ROUNDS; r++)); do
+		# rotated each round, and walked backwards every other round, so
+		# that no mode always runs right after the same other one
 		order=()
 		k=${#modes[@]}
-		for ((i = 0; i < k; i++)); do order+=("${modes[(i + r - 1) % k]}"); done
+		for ((i = 0; i < k; i++)); do
+			if ((r % 2)); then
+				order+=("${modes[(i + r - 1) % k]}")
+			else
+				order+=("${modes[(k - 1 - i + r - 1) % k]}")
+			fi
+		done
 		log "round $r/$ROUNDS: ${order[*]}"
 		for m in "${order[@]}"; do
 			run_one "$m" "round$r-$m" "$CONNS"
