@@ -6,6 +6,7 @@
  * bytes read the same way they do for LLM calls.
  */
 #include "req_inspect.h"
+#include "units.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -51,13 +52,11 @@ uint64_t req_inspect__stat(const struct req_inspect *ri, enum req_inspect_stat s
 struct req_inspect *req_inspect__new(size_t slots, size_t max_bytes)
 {
 	struct req_inspect *ri = calloc(1, sizeof(*ri));
-	size_t n = 1;
+	size_t n = units_pow2_at_least(slots, 1u << 20);
 
 	if (!ri)
 		return NULL;
 	ri->max_bytes = max_bytes && max_bytes < BT_INSPECT_MAX ? max_bytes : BT_INSPECT_MAX;
-	while (n < slots && n < (1u << 20))
-		n <<= 1;
 	ri->slots = calloc(n, sizeof(*ri->slots));
 	if (!ri->slots) {
 		free(ri);

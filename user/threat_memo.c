@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Fingerprints of requests scanned clean (threat_memo.h). */
 #include "threat_memo.h"
+#include "units.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -18,14 +19,12 @@ struct threat_memo {
 struct threat_memo *threat_memo__new(size_t slots)
 {
 	struct threat_memo *m;
-	size_t n = 1;
+	size_t n = units_pow2_at_least(slots, 1u << 20);
 
 	if (sodium_init() < 0) {
 		errno = EIO;
 		return NULL;
 	}
-	while (n < slots && n < (1u << 20))
-		n <<= 1;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;

@@ -209,3 +209,12 @@ int units_format_size(uint64_t bytes, char *buf, size_t len)
 	}
 	return append(buf, len, &pos, bytes, "B");
 }
+
+size_t units_pow2_at_least(size_t n, size_t cap)
+{
+	size_t p = 1;
+
+	while (p < n && p < cap)
+		p <<= 1;
+	return p;
+}

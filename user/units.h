@@ -31,5 +31,8 @@ int units_format_size(uint64_t bytes, char *buf, size_t len);
 /* Decimal digits of v, NUL-terminated; their count, or -ENOSPC. Per-record
  * label values (status codes, ports) go through it instead of snprintf. */
 int units_format_uint(uint64_t v, char *buf, size_t len);
+/* Smallest power of two >= n, at most cap (itself a power of two); 1 for
+ * n = 0. Table sizes whose slot is picked with a mask. */
+size_t units_pow2_at_least(size_t n, size_t cap);
 
 #endif

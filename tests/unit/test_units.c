@@ -183,6 +183,17 @@ static void test_format_size(void **state)
 	assert_int_equal(units_format_size(1u << 30, buf, 3), -ENOSPC);
 }
 
+static void test_pow2_at_least(void **state)
+{
+	(void)state;
+	assert_int_equal(units_pow2_at_least(0, 1024), 1);
+	assert_int_equal(units_pow2_at_least(1, 1024), 1);
+	assert_int_equal(units_pow2_at_least(3, 1024), 4);
+	assert_int_equal(units_pow2_at_least(4096, 1u << 20), 4096);
+	assert_int_equal(units_pow2_at_least(4097, 1u << 20), 8192);
+	assert_int_equal(units_pow2_at_least(SIZE_MAX, 1u << 20), 1u << 20);
+}
+
 static void test_format_uint(void **state)
 {
 	char buf[UNITS_FMT_MAX], small[4] = "zzz";
@@ -211,7 +222,7 @@ int main(void)
 		cmocka_unit_test(test_duration_ok),	cmocka_unit_test(test_duration_bad),
 		cmocka_unit_test(test_duration_range),	cmocka_unit_test(test_size),
 		cmocka_unit_test(test_format_duration), cmocka_unit_test(test_format_size),
-		cmocka_unit_test(test_format_uint),
+		cmocka_unit_test(test_format_uint),	cmocka_unit_test(test_pow2_at_least),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
