@@ -217,17 +217,16 @@ static __always_inline void bt_copy16(__u8 *dst, const __u8 *src)
 static __always_inline void bt_fill_conn_hdr(struct bt_event_hdr *h, char *comm, __u16 type,
 					     __u16 size, __u64 ts_ns, const struct bt_conn *c)
 {
-	if (c->flags & BT_CONN_STAMP_OWNER) {
-		bt_fill_hdr_cg(h, type, size, ts_ns, c->owner_cgroup);
-		h->tgid = c->owner_tgid;
-		h->tid = c->owner_tid;
-		__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
-	} else if (bt_owner_runs(c)) {
-		bt_fill_hdr_cg(h, type, size, ts_ns, c->owner_cgroup);
-		__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
-	} else {
+	if (!(c->flags & BT_CONN_STAMP_OWNER) && !bt_owner_runs(c)) {
 		bt_fill_hdr_at(h, type, size, ts_ns);
 		bpf_get_current_comm(comm, BT_COMM_LEN);
+		return;
+	}
+	bt_fill_hdr_cg(h, type, size, ts_ns, c->owner_cgroup);
+	__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
+	if (c->flags & BT_CONN_STAMP_OWNER) {
+		h->tgid = c->owner_tgid;
+		h->tid = c->owner_tid;
 	}
 }
 
