@@ -123,6 +123,14 @@ def main_figures(raw):
                            stput, None, "every syscall of every task takes the traced path"))
         figs.append(figure("nginx p99 latency on/off, capture.hooks: syscall", "(reference)",
                            "ratio", stats(paired(runs, "on-syscall", "p99", ratio)), None, ""))
+    itput = stats(paired(runs, "on-ignore", "rps", ratio))
+    if itput["n"]:
+        figs.append(figure("nginx throughput on/off, wrk ignored (capture.ignore)", "(reference)",
+                           "ratio", itput, None,
+                           "the load generator's connections left alone in the kernel: "
+                           "what observing nginx alone costs"))
+        figs.append(figure("nginx p99 latency on/off, wrk ignored (capture.ignore)", "(reference)",
+                           "ratio", stats(paired(runs, "on-ignore", "p99", ratio)), None, ""))
     figs += floor_figures(raw, runs)
     bt = stats(paired(runs, "on-b", "rps", ratio, base="on"))
     if bt["n"]:
@@ -163,7 +171,7 @@ VARIANTS = (("floor-hybrid", "socket tracepoints for the calls that move bytes, 
             ("floor-sock", "socket tracepoints only, no syscall tracepoint"))
 
 
-MODES = ("off", "on", "on-b", "on-syscall", "peer", "floor") + tuple(m for m, _ in VARIANTS)
+MODES = ("off", "on", "on-b", "on-syscall", "on-ignore", "peer", "floor") + tuple(m for m, _ in VARIANTS)
 
 
 def floor_figures(raw, runs):
@@ -344,7 +352,8 @@ def llm_figures(raw):
 def latency_svg(runs, path):
     series = []
     for mode, name in (("off", "observer off"), ("on", "observer on"),
-                       ("on-syscall", "observer on, syscall hooks"), ("peer", "bpftrace peer"),
+                       ("on-syscall", "observer on, syscall hooks"),
+                       ("on-ignore", "observer on, wrk ignored"), ("peer", "bpftrace peer"),
                        ("floor", "floor (hooks only)"), ("floor-hybrid", "floor, hybrid hooks"),
                        ("floor-sock", "floor, socket hooks")):
         pts = []

@@ -286,7 +286,9 @@ wrk_run() {
 }
 
 # run_one MODE TAG CONNS [env...]: one measured wrk run in MODE
-# off|on|on-b|on-syscall|peer|floor|floor-hybrid|floor-sock;
+# off|on|on-b|on-syscall|on-ignore|peer|floor|floor-hybrid|floor-sock
+# (on-ignore: capture.ignore leaves wrk's connections alone, as if the
+# load came from another host);
 # writes RAW/TAG.wrk and RAW/TAG.kv.
 run_one() {
 	local mode=$1 tag=$2 c=$3 p0 p1
@@ -295,6 +297,7 @@ run_one() {
 	on) OBS=$OBS_A obs_start ;;
 	on-b) OBS=$OBS_B obs_start ;;
 	on-syscall) OBS=$OBS_A obs_start --capture-hooks syscall ;;
+	on-ignore) OBS=$OBS_A obs_start --config "$TMP/ignore-wrk.yaml" ;;
 	peer) peer_start ;;
 	floor*) floor_start "$mode" ;;
 	*) sleep 1 ;;
@@ -356,8 +359,9 @@ EOF
 }
 
 rounds_pass() {
-	local r i k modes=(off on on-syscall peer floor floor-hybrid floor-sock) order
-	[ -n "$HAVE_PEER" ] || modes=(off on on-syscall floor floor-hybrid floor-sock)
+	local r i k modes=(off on on-syscall on-ignore peer floor floor-hybrid floor-sock) order
+	[ -n "$HAVE_PEER" ] || modes=(off on on-syscall on-ignore floor floor-hybrid floor-sock)
+	printf 'capture:\n  ignore: [{comm: wrk}]\n' >"$TMP/ignore-wrk.yaml"
 	[ -n "${OBS_B:-}" ] && modes=(off on on-b)
 	rm -f "$RAW"/round[0-9]*-* # a run's rounds are never mixed with an earlier run's
 	log "warm-up"

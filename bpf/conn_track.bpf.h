@@ -22,6 +22,35 @@ static __always_inline int bt_is_self(__u32 tgid)
 	return !cfg || !cfg->enabled || cfg->self_tgid == tgid;
 }
 
+/* Does a task of this name and cgroup match a capture.ignore rule
+ * (biothings/conn.h)? Asked once per connection, when its owner is met. */
+static __always_inline int bt_rule_ignored(const struct bt_config *cfg, const char *comm,
+					   __u64 cgroup_id)
+{
+	__u64 *by_comm = bpf_map_lookup_elem(&bt_ignore_comms, comm);
+	__u64 *by_cgroup = bpf_map_lookup_elem(&bt_ignore_cgroups, &cgroup_id);
+	__u64 m = ((by_comm ? *by_comm : 0) | cfg->ignore_any_comm) &
+		  ((by_cgroup ? *by_cgroup : 0) | cfg->ignore_any_cgroup);
+
+	if (!(m & cfg->ignore_rules))
+		return 0;
+	bt_count(BT_CNT_CONN_IGNORED_RULE);
+	return 1;
+}
+
+/* The same for the current task; no helper call while no rule is set. */
+static __always_inline int bt_current_ignored(void)
+{
+	__u32 zero = 0;
+	struct bt_config *cfg = bpf_map_lookup_elem(&bt_config, &zero);
+	char comm[BT_COMM_LEN];
+
+	if (!cfg || !cfg->ignore_rules)
+		return 0;
+	bpf_get_current_comm(comm, sizeof(comm));
+	return bt_rule_ignored(cfg, comm, bpf_get_current_cgroup_id());
+}
+
 /* struct sock behind fd in the current task, or NULL. */
 static __always_inline struct sock *bt_fd_sock(int fd)
 {
@@ -112,7 +141,7 @@ static __always_inline void bt_track(__u32 tgid, int fd, __u8 role)
 	if (!sk)
 		return;
 	c = bt_conn_blank(BT_BLANK_TASK);
-	if (!c || bt_fill_addrs(c, sk))
+	if (!c || bt_fill_addrs(c, sk) || bt_current_ignored())
 		return;
 	c->role = role;
 	if (role == BT_ROLE_CLIENT)

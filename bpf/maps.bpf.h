@@ -103,6 +103,22 @@ struct {
 	__type(value, __u8);
 } bt_db_ports SEC(".maps");
 
+/* capture.ignore (biothings/conn.h): task name -> mask of rules. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_IGNORE_RULES_MAX);
+	__type(key, char[BT_COMM_LEN]);
+	__type(value, __u64);
+} bt_ignore_comms SEC(".maps");
+
+/* capture.ignore: cgroup v2 id -> mask of rules, kept by the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BT_IGNORE_CGROUPS_MAX);
+	__type(key, __u64);
+	__type(value, __u64);
+} bt_ignore_cgroups SEC(".maps");
+
 /* TCP retransmits per peer; bounded, the least recently hit peer goes first. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

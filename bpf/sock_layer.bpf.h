@@ -126,21 +126,27 @@ static __always_inline struct bt_conn *bt_sk_adopt(struct sock *sk)
 }
 
 /* The process behind the connection's first send or receive; the
- * observer's own sockets and kernel threads' are left alone for good. */
+ * observer's own sockets, kernel threads' and those of processes a
+ * capture.ignore rule names are left alone for good. */
 static __always_inline int bt_sk_own(struct bt_conn *c)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct bt_config *cfg = bpf_map_lookup_elem(&bt_config, &zero);
 
-	if ((task->flags & BT_PF_KTHREAD) || bt_is_self(id >> 32)) {
-		c->flags |= BT_CONN_IGNORED;
-		return -1;
-	}
+	if (!cfg || !cfg->enabled || cfg->self_tgid == id >> 32 || (task->flags & BT_PF_KTHREAD))
+		goto ignore;
 	c->owner_tgid = id >> 32;
 	c->owner_tid = (__u32)id;
 	c->owner_cgroup = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(c->owner_comm, sizeof(c->owner_comm));
+	if (cfg->ignore_rules && bt_rule_ignored(cfg, c->owner_comm, c->owner_cgroup))
+		goto ignore;
 	return 0;
+ignore:
+	c->flags |= BT_CONN_IGNORED;
+	return -1;
 }
 
 static __always_inline struct bt_conn *bt_sk_conn(struct sock *sk)

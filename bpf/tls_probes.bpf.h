@@ -84,7 +84,7 @@ static __always_inline struct bt_conn *bt_tls_conn(struct bt_tls_key *key, __u64
 		return NULL;
 	/* HTTP clients speak first: the first plaintext direction tells the role */
 	c->role = ingress ? BT_ROLE_SERVER : BT_ROLE_CLIENT;
-	c->flags = BT_CONN_TLS;
+	c->flags = BT_CONN_TLS | (bt_current_ignored() ? BT_CONN_IGNORED : 0);
 	bt_tls_bind_socket(c, id);
 	if (bpf_map_update_elem(&bt_tls_conns, key, c, BPF_NOEXIST)) {
 		bt_count(BT_DROP_CONN_MAP_FULL);
@@ -119,7 +119,7 @@ static __always_inline int bt_tls_exit(long ret)
 	key.tgid = id >> 32;
 	key.ssl = a.ssl;
 	c = bt_tls_conn(&key, id, a.ingress);
-	if (!c)
+	if (!c || (c->flags & BT_CONN_IGNORED))
 		return 0;
 	in.enter_ns = a.enter_ns;
 	in.buf = a.buf;
@@ -170,7 +170,8 @@ int BPF_KPROBE(bt_ssl_free, void *ssl)
 
 	if (!c)
 		return 0;
-	bt_on_close(c);
+	if (!(c->flags & BT_CONN_IGNORED))
+		bt_on_close(c);
 	bpf_map_delete_elem(&bt_tls_conns, &key);
 	bt_count(BT_CNT_CONN_CLOSED);
 	return 0;

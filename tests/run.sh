@@ -146,7 +146,7 @@ done
 # the setuid and pre-SYN connect probes, the fd-keyed map), run again with
 # it as test_NAME@syscall; the default hooks ran above.
 SYSCALL_HOOK_TESTS="test_nginx_curl test_nginx_wrk test_preexisting_conn test_db_wire test_security
-	test_tls test_llm_curl test_bpftool test_deploy_caps test_lifecycle"
+	test_tls test_llm_curl test_bpftool test_deploy_caps test_lifecycle test_capture_ignore"
 for base in $SYSCALL_HOOK_TESTS; do
 	name=$base@syscall
 	wanted "$name" || continue

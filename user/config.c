@@ -50,6 +50,8 @@ const struct config_opt config_opts[] = {
 	  10 * SEC, false, "50ms", "DURATION", "longest wait for ring buffer data" },
 	{ "capture.gc_interval", "gc-interval", 0, OT_DURATION, FIELD(gc_interval_ns), SEC,
 	  86400 * SEC, false, "10s", "DURATION", "period of the stale-connection sweep" },
+	{ "capture.ignore", NULL, 0, OT_IGNORE, 0, 0, 0, 0, false, NULL, NULL,
+	  "processes left alone in the kernel: list of {comm, cgroup} rules" },
 	{ "capture.hooks", "capture-hooks", 0, OT_HOOKS, FIELD(capture_hooks), 0, 0, false,
 	  "socket", "HOOKS",
 	  "socket (socket-layer tracepoints: only socket I/O pays) or syscall (syscall "

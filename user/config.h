@@ -49,6 +49,16 @@ struct llm_host_rule {
 #define OBS_CONFIG_MAX_CIDRS 32
 #define OBS_CONFIG_MAX_DB_PORTS 16
 
+/* capture.ignore: processes whose connections are left alone in the
+ * kernel. Empty = not part of the match; comm is exact, cgroup an
+ * fnmatch(3) glob; at least one is set. The kernel's tables
+ * (biothings/limits.h) have room for OBS_CONFIG_MAX_IGNORE rules. */
+#define OBS_CONFIG_MAX_IGNORE 64
+struct obs_ignore_rule {
+	char comm[16];
+	char cgroup[256];
+};
+
 /* db.ports: client connections to this port carry this database protocol. */
 struct db_port {
 	uint16_t port;
@@ -98,6 +108,8 @@ struct obs_config {
 	size_t n_exfil_allow;
 	struct check_rule *checks; /* checks (config only) */
 	size_t n_checks;
+	struct obs_ignore_rule ignore[OBS_CONFIG_MAX_IGNORE]; /* capture.ignore (config only) */
+	size_t n_ignore;
 	struct db_port db_ports[OBS_CONFIG_MAX_DB_PORTS]; /* db.ports (config only) */
 	size_t n_db_ports;
 	double sla_objective; /* sla.objective: share of good requests, e.g. 0.999 */

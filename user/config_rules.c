@@ -2,7 +2,8 @@
 /*
  * The rule lists in the config file: llm.agent_types (who spent it),
  * business.events and business.weights (what it bought), and the security
- * lists (types switched off, allowed clients, allowed networks). Each
+ * lists (types switched off, allowed clients, allowed networks), and
+ * capture.ignore (processes the kernel leaves alone). Each
  * entry is checked by the owning module's own rule check, so a rule the
  * daemon would refuse at start is refused here with FILE:LINE:COL.
  */
@@ -324,4 +325,51 @@ int cy_load_sec_list(struct yctx *y, const struct config_opt *o, const yaml_node
 	for (size_t i = 0; !err && i < n; i++)
 		err = sec_item(y, o, cy_item_of(y, v, i), i);
 	return err;
+}
+
+/* ---- capture.ignore ---- */
+
+static int load_ignore_rule(struct yctx *y, const yaml_node_t *item, struct obs_ignore_rule *r)
+{
+	static const char *const names[] = { "comm", "cgroup", NULL };
+	const yaml_node_t *v[2];
+	int err = cy_fields(y, item, "capture.ignore (keys: comm, cgroup)", names, v);
+
+	memset(r, 0, sizeof(*r));
+	if (!err && v[0])
+		err = cy_copy_scalar(y, v[0], "capture.ignore.comm", r->comm, sizeof(r->comm));
+	if (!err && v[1])
+		err = cy_copy_scalar(y, v[1], "capture.ignore.cgroup", r->cgroup,
+				     sizeof(r->cgroup));
+	if (err)
+		return err;
+	if (!r->comm[0] && !r->cgroup[0])
+		return cy_err(y, item, "capture.ignore: a rule needs comm, cgroup or both");
+	if (!cy_printable(r->comm) || !cy_printable(r->cgroup))
+		return cy_err(y, item, "capture.ignore: comm and cgroup must be printable");
+	return 0;
+}
+
+/* The file's list replaces the earlier one; null or [] ignores nothing. */
+int cy_load_capture_ignore(struct yctx *y, const yaml_node_t *v)
+{
+	size_t n;
+
+	y->c->n_ignore = 0;
+	if (cy_is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cy_err(y, v, "capture.ignore: expected a list of {comm, cgroup}, not a %s",
+			      cy_kind(v));
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n > OBS_CONFIG_MAX_IGNORE)
+		return cy_err(y, v, "capture.ignore: more than %d rules", OBS_CONFIG_MAX_IGNORE);
+	for (size_t i = 0; i < n; i++) {
+		int err = load_ignore_rule(y, cy_item_of(y, v, i), &y->c->ignore[i]);
+
+		if (err)
+			return err;
+		y->c->n_ignore = i + 1;
+	}
+	return 0;
 }

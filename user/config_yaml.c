@@ -491,6 +491,8 @@ static int apply(struct yctx *y, const struct config_opt *o, const yaml_node_t *
 		return cy_load_checks(y, v);
 	if (o->type == OT_DB_PORTS)
 		return cy_load_db_ports(y, v);
+	if (o->type == OT_IGNORE)
+		return cy_load_capture_ignore(y, v);
 	err = cy_scalar(y, v, o->key, &val);
 	if (err)
 		return err;

@@ -41,6 +41,7 @@ enum opt_type {
 	OT_CIDRS, /* config file only: list of networks */
 	OT_CHECKS, /* config file only: list of active checks */
 	OT_DB_PORTS, /* config file only: mapping port -> database system */
+	OT_IGNORE, /* config file only: capture.ignore rules */
 	OT_SCOPE, /* all or writes */
 	OT_HOOKS, /* syscall or socket */
 	OT_URL, /* http:// or https:// URL */
@@ -124,6 +125,7 @@ int cy_load_biz_events(struct yctx *y, const yaml_node_t *v);
 int cy_load_biz_weights(struct yctx *y, const yaml_node_t *v);
 int cy_load_checks(struct yctx *y, const yaml_node_t *v);
 int cy_load_db_ports(struct yctx *y, const yaml_node_t *v);
+int cy_load_capture_ignore(struct yctx *y, const yaml_node_t *v);
 /* security.disabled, security.allow_sources, security.exfil_allow */
 int cy_load_sec_list(struct yctx *y, const struct config_opt *o, const yaml_node_t *v);
 

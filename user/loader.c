@@ -39,10 +39,10 @@
 static struct bpf_map *pinned_map(struct observer *s, size_t i)
 {
 	struct bpf_map *maps[] = {
-		s->maps.bt_conns,	 s->maps.bt_counters,	 s->maps.bt_config,
-		s->maps.bt_events,	 s->maps.bt_tls_conns,	 s->maps.bt_capture_paths,
-		s->maps.bt_db_ports,	 s->maps.bt_retransmits, s->maps.bt_sk_conns,
-		s->maps.bt_listen_ports,
+		s->maps.bt_conns,	 s->maps.bt_counters,	  s->maps.bt_config,
+		s->maps.bt_events,	 s->maps.bt_tls_conns,	  s->maps.bt_capture_paths,
+		s->maps.bt_db_ports,	 s->maps.bt_retransmits,  s->maps.bt_sk_conns,
+		s->maps.bt_listen_ports, s->maps.bt_ignore_comms, s->maps.bt_ignore_cgroups,
 	};
 
 	return i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : NULL;

@@ -13,6 +13,8 @@
 #include "biothings/counters.h"
 
 struct db_port;
+struct ignore_cgroup;
+struct ignore_plan;
 struct loader;
 
 struct loader_opts {
@@ -76,6 +78,11 @@ int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n);
 /* First bytes of each served request sent as bt_reqhead_record (0: none;
  * at most BT_INSPECT_MAX). */
 int loader__set_inspect_bytes(struct loader *l, uint32_t bytes);
+/* capture.ignore: the rules' names and masks into bt_ignore_comms and
+ * bt_config (rules off while the names change). */
+int loader__set_ignore(struct loader *l, const struct ignore_plan *p);
+/* bt_ignore_cgroups becomes c[0..n) (sorted by id). */
+int loader__sync_ignore_cgroups(struct loader *l, const struct ignore_cgroup *c, size_t n);
 /* Database server ports (db.ports): client connections to them send
  * bt_dbio_record instead of HTTP framing. Replaces the whole table;
  * -E2BIG past BT_DB_PORTS_MAX, -EINVAL for a system other than redis or

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "biothings/conn.h"
+#include "capture_ignore.h"
 #include "loader_int.h"
 #include "log.h"
 #include "logfmt.h"
@@ -220,4 +221,74 @@ int loader__set_inspect_bytes(struct loader *l, uint32_t bytes)
 		return err;
 	cfg.inspect_bytes = bytes;
 	return config_write(l, &cfg);
+}
+
+/* Empties a hash map; key is room for one of its keys. */
+static int map_clear(int fd, void *key)
+{
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	return 0;
+}
+
+int loader__set_ignore(struct loader *l, const struct ignore_plan *p)
+{
+	int fd = bpf_map__fd(l->skel->maps.bt_ignore_comms);
+	char key[BT_COMM_LEN];
+	struct bt_config cfg;
+	int err;
+
+	/* no rule is live while its names are being replaced */
+	err = config_read(l, &cfg);
+	if (!err) {
+		cfg.ignore_rules = 0;
+		err = config_write(l, &cfg);
+	}
+	if (!err)
+		err = map_clear(fd, key);
+	for (size_t i = 0; !err && i < p->n_comms; i++)
+		if (bpf_map_update_elem(fd, p->comms[i].comm, &p->comms[i].mask, BPF_ANY))
+			err = -errno;
+	if (err)
+		return err;
+	cfg.ignore_rules = p->rules;
+	cfg.ignore_any_comm = p->any_comm;
+	cfg.ignore_any_cgroup = p->any_cgroup;
+	return config_write(l, &cfg);
+}
+
+static int has_id(const struct ignore_cgroup *c, size_t n, uint64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c[mid].id == id)
+			return 1;
+		if (c[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+int loader__sync_ignore_cgroups(struct loader *l, const struct ignore_cgroup *c, size_t n)
+{
+	int fd = bpf_map__fd(l->skel->maps.bt_ignore_cgroups);
+	uint64_t key, next, *prev = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &c[i].id, &c[i].mask, BPF_ANY))
+			return -errno;
+	/* then the cgroups gone or no longer matched; ids are never reused */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!has_id(c, n, next) && bpf_map_delete_elem(fd, &next) == 0)
+			continue; /* deleted: the walk goes on from the last key kept */
+		key = next;
+		prev = &key;
+	}
+	return 0;
 }

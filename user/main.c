@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture_ignore.h"
 #include "clock_ns.h"
 #include "fsutil.h"
 #include "http_enrich.h"
@@ -63,6 +64,7 @@ static void update_selfmon(void *arg)
 		in.n_probes = MAX_PROBES;
 	in.conns_tracked = __atomic_load_n(&o->conns_tracked, __ATOMIC_RELAXED);
 	in.conns_evicted = __atomic_load_n(&o->conns_evicted, __ATOMIC_RELAXED);
+	in.ignored_cgroups = __atomic_load_n(&o->ignored_cgroups, __ATOMIC_RELAXED);
 	selfmon__update(o->selfmon, &in);
 }
 
@@ -79,6 +81,55 @@ static void conn_census(struct observer_ctx *o)
 	__atomic_store_n(&o->conns_evicted,
 			 selfmon_evicted(o->conns_evicted, &c, o->sync.seeded, swept),
 			 __ATOMIC_RELAXED);
+}
+
+/* The cgroups capture.ignore's globs match now; called again at every
+ * sweep, as containers and services come and go. */
+static void ignore_rescan(struct observer_ctx *o, struct loader *l)
+{
+	struct ignore_cgroup *c;
+	bool more = false;
+	ssize_t n;
+
+	if (!o->cgroup_root[0] || !(c = calloc(BT_IGNORE_CGROUPS_MAX, sizeof(*c))))
+		return;
+	n = ignore_cgroups_scan(o->cgroup_root, o->cfg.ignore, o->cfg.n_ignore, c,
+				BT_IGNORE_CGROUPS_MAX, &more);
+	if (n < 0)
+		log_warn("capture.ignore: cannot read cgroups path=%s err=%zd", o->cgroup_root, n);
+	else if (loader__sync_ignore_cgroups(l, c, (size_t)n))
+		log_warn("capture.ignore: cannot write the cgroup table");
+	else if ((uint64_t)n != __atomic_load_n(&o->ignored_cgroups, __ATOMIC_RELAXED))
+		log_info("capture.ignore cgroups=%zd%s", n,
+			 more ? " (table full: more match)" : "");
+	if (n >= 0)
+		__atomic_store_n(&o->ignored_cgroups, (uint64_t)n, __ATOMIC_RELAXED);
+	free(c);
+}
+
+/* capture.ignore into the kernel's tables, before any program runs. */
+static int ignore_configure(struct observer_ctx *o, struct loader *l)
+{
+	struct ignore_plan plan;
+	int e;
+
+	if (!o->cfg.n_ignore)
+		return 0;
+	ignore_plan_build(o->cfg.ignore, o->cfg.n_ignore, &plan);
+	e = loader__set_ignore(l, &plan);
+	if (e) {
+		log_error("cannot write capture.ignore err=%d", e);
+		return e;
+	}
+	if (!ignore_has_cgroup_rules(o->cfg.ignore, o->cfg.n_ignore))
+		return 0;
+	e = ignore_cgroup_root("/proc/self/mountinfo", o->cgroup_root, sizeof(o->cgroup_root));
+	if (e)
+		log_warn("capture.ignore: no cgroup2 mount found: rules with a cgroup match "
+			 "nothing err=%d",
+			 e);
+	ignore_rescan(o, l);
+	return 0;
 }
 
 static const char *hooks_name(const struct loader *l)
@@ -110,6 +161,9 @@ static int configure_bpf(struct loader *l, void *arg)
 		log_error("cannot write the database ports err=%d", e);
 		return e;
 	}
+	e = ignore_configure(o, l);
+	if (e)
+		return e;
 	if (loader__socket_hooks(l))
 		conn_sync_listen_seed(loader__listen_ports_fd(l), "/proc");
 	return 0;
@@ -275,6 +329,7 @@ static int run(struct observer_ctx *o)
 		}
 		if (t >= next_gc) {
 			conn_sync_sweep(loader__conns_fd(o->loader), &o->sync);
+			ignore_rescan(o, o->loader);
 			conn_census(o);
 			llm_tracker__gc(o->llm, t);
 			tls_watch__scan_all(o->tls); /* what exec events missed */

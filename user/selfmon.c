@@ -46,6 +46,8 @@ enum {
 	F_PROBE_UP,
 	F_CONN_TRACKED,
 	F_CONN_EVICTED,
+	F_CONN_IGNORED,
+	F_IGNORED_CGROUPS,
 	F__COUNT
 };
 
@@ -102,6 +104,14 @@ static const struct {
 			     "evictions past capture.max_connections (and fds closed by exec); "
 			     "their later requests are not counted. A lower bound, per census.",
 			     NULL },
+	[F_CONN_IGNORED] = { "biothings_observer_connections_ignored_total", METRIC_COUNTER,
+			     "Connections (and TLS sessions) the kernel left alone because their "
+			     "process matched a capture.ignore rule.",
+			     NULL },
+	[F_IGNORED_CGROUPS] = { "biothings_observer_ignored_cgroups", METRIC_GAUGE,
+				"cgroups the capture.ignore globs matched at the last scan "
+				"(every capture.gc_interval).",
+				NULL },
 };
 
 struct selfmon {
@@ -225,5 +235,7 @@ int selfmon__update(struct selfmon *s, const struct selfmon_input *in)
 	update_probes(s, in);
 	set1(s, F_CONN_TRACKED, in->conns_tracked);
 	set1(s, F_CONN_EVICTED, in->conns_evicted);
+	set1(s, F_CONN_IGNORED, in->kernel[BT_CNT_CONN_IGNORED_RULE]);
+	set1(s, F_IGNORED_CGROUPS, in->ignored_cgroups);
 	return 0;
 }

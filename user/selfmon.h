@@ -28,6 +28,7 @@ struct selfmon_input {
 	size_t n_probes;
 	uint64_t conns_tracked; /* conn_census.live of the last census */
 	uint64_t conns_evicted; /* selfmon_evicted of the last census */
+	uint64_t ignored_cgroups; /* cgroups capture.ignore matched at its last scan */
 };
 
 struct selfmon;

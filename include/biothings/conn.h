@@ -99,7 +99,8 @@ enum bt_conn_flags {
 	BT_CONN_CAP_REQ = 1 << 3, /* inside a captured (client) or inspected (server) request */
 	BT_CONN_DB_REDIS = 1 << 4, /* client to a Redis port: bt_dbio_record, no HTTP framing */
 	BT_CONN_DB_POSTGRESQL = 1 << 5, /* client to a PostgreSQL port: likewise */
-	BT_CONN_IGNORED = 1 << 6, /* socket-layer hooks: the observer's own or a kernel thread's */
+	BT_CONN_IGNORED = 1 << 6, /* left alone: the observer's own, a kernel thread's, or
+				   * its owner matched a capture.ignore rule */
 	BT_CONN_STAMP_OWNER = 1 << 7, /* records sent now carry the owner_* identity */
 };
 #define BT_CONN_DB (BT_CONN_DB_REDIS | BT_CONN_DB_POSTGRESQL)
@@ -168,6 +169,18 @@ struct bt_config {
 	/* bit c set: some capture path ends with byte c. Lets most requests
 	 * be turned down on one byte, before any suffix comparison. */
 	__u64 capture_last[4];
+	/* capture.ignore. Bit i stands for rule i. A task matches rule i when
+	 * bit i is set in both (its comm's mask in bt_ignore_comms |
+	 * ignore_any_comm) and (its cgroup's mask in bt_ignore_cgroups |
+	 * ignore_any_cgroup): a rule without a comm (cgroup) field matches any. */
+	__u64 ignore_rules; /* rules in use; 0: nothing is ignored */
+	__u64 ignore_any_comm;
+	__u64 ignore_any_cgroup;
 };
+
+/* Map "bt_ignore_comms": hash, key the task name as bpf_get_current_comm
+ * fills it (NUL-padded to BT_COMM_LEN), value the mask of rules naming it.
+ * Map "bt_ignore_cgroups": hash, key a cgroup v2 id (the inode number of
+ * its directory), value the mask of rules whose glob matches its path. */
 
 #endif

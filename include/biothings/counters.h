@@ -37,7 +37,8 @@ enum bt_counter {
 				    * evicted by the LRU) */
 	BT_CNT_DBIO = 23, /* bt_dbio_record emitted */
 	BT_CNT_CONN_ADOPTED = 24, /* socket-layer hooks: connections first met mid-stream */
-	BT_CNT__COUNT = 25,
+	BT_CNT_CONN_IGNORED_RULE = 25, /* connections left alone by a capture.ignore rule */
+	BT_CNT__COUNT = 26,
 };
 
 #endif

@@ -44,5 +44,9 @@
  * retransmits are counted (LRU map bt_retransmits). */
 #define BT_DB_PORTS_MAX 16
 #define BT_RETRANS_MAX 4096u
+/* capture.ignore: rules (one bit each in the masks below), and cgroups
+ * matching their globs (map bt_ignore_cgroups). */
+#define BT_IGNORE_RULES_MAX 64
+#define BT_IGNORE_CGROUPS_MAX 4096u
 
 #endif

@@ -34,6 +34,7 @@ BT_PY_SERVICE=$(basename "$BT_PY")
 BT_PIDS=()
 BT_PIN_DIRS=()
 BT_NETNS=()
+BT_CGROUPS=()
 BT_FAILS=0
 BT_OBS_PID=
 BT_OBS_STARTS=0
@@ -123,6 +124,33 @@ bt_wait_gone() {
 	! bt_alive "$pid"
 }
 
+# bt_cgroup_root: where the cgroup v2 hierarchy is mounted (first match).
+bt_cgroup_root() {
+	awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
+		/proc/self/mountinfo
+}
+
+# bt_cgroup_make NAME: a cgroup v2 directory, removed at cleanup, in BT_CGROUP.
+bt_cgroup_make() {
+	local root
+	root=$(bt_cgroup_root)
+	[ -n "$root" ] || bt_fail "no cgroup2 hierarchy is mounted"
+	BT_CGROUP=$root/$1
+	mkdir "$BT_CGROUP" || bt_fail "cannot create cgroup $BT_CGROUP"
+	BT_CGROUPS+=("$BT_CGROUP")
+}
+
+# An empty cgroup can go; one whose last task is still exiting, a moment later.
+bt_cgroup_remove() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		rmdir "$1" 2>/dev/null && return 0
+		[ -d "$1" ] || return 0
+		sleep 0.1
+	done
+	bt_log "cleanup: cgroup $1 not removed"
+}
+
 bt__cleanup() {
 	local rc=$? pid i alive
 	set +e
@@ -147,6 +175,9 @@ bt__cleanup() {
 	done
 	for i in "${BT_NETNS[@]}"; do
 		ip netns del "$i" 2>/dev/null
+	done
+	for i in "${BT_CGROUPS[@]}"; do
+		bt_cgroup_remove "$i"
 	done
 	[ -n "${BT_NGX_PREFIX:-}" ] && cp "$BT_NGX_PREFIX/logs/error.log" "$BT_ART/nginx-error.log" 2>/dev/null
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${BT_OBS_LOG:-}" ] && [ -s "$BT_OBS_LOG" ]; then

@@ -67,7 +67,7 @@ TYPES = {
     "bt_retransmits": ("bt_retrans_key", None),
 }
 # maps whose key and value are plain numbers: nothing to name
-SCALAR = ("bt_counters", "bt_db_ports", "bt_listen_ports")
+SCALAR = ("bt_counters", "bt_db_ports", "bt_listen_ports", "bt_ignore_comms", "bt_ignore_cgroups")
 src = re.sub(r"/\*.*?\*/|//[^\n]*", "",
              open(conn_h).read() + open(os.path.join(os.path.dirname(conn_h), "events.h")).read(),
              flags=re.S)

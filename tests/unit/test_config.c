@@ -127,6 +127,37 @@ struct bad_case {
 	const char *msg; /* expected prefix of err */
 };
 
+static void test_capture_ignore(void **state)
+{
+	struct obs_config c;
+
+	(void)state;
+	obs_config_defaults(&c);
+	assert_int_equal(c.n_ignore, 0);
+	assert_int_equal(load(&c, "capture:\n  ignore:\n    - comm: wrk\n"
+				  "    - {cgroup: \"/batch.slice/*\", comm: python3}\n"),
+			 0);
+	assert_int_equal(c.n_ignore, 2);
+	assert_string_equal(c.ignore[0].comm, "wrk");
+	assert_string_equal(c.ignore[0].cgroup, "");
+	assert_string_equal(c.ignore[1].comm, "python3");
+	assert_string_equal(c.ignore[1].cgroup, "/batch.slice/*");
+	/* a later file's list replaces the whole list; null empties it */
+	assert_int_equal(load(&c, "capture:\n  ignore: [{comm: curl}]\n"), 0);
+	assert_int_equal(c.n_ignore, 1);
+	assert_string_equal(c.ignore[0].comm, "curl");
+	assert_int_equal(load(&c, "log_level: warn\n"), 0);
+	assert_int_equal(c.n_ignore, 1);
+	assert_int_equal(load(&c, "capture:\n  ignore:\n"), 0);
+	assert_int_equal(c.n_ignore, 0);
+	/* a bad rule leaves what was loaded before */
+	assert_int_equal(load(&c, "capture:\n  ignore: [{comm: a}]\n"), 0);
+	assert_int_not_equal(load(&c, "capture:\n  ignore: [{comm: b}, {port: 1}]\n"), 0);
+	assert_int_equal(c.n_ignore, 1);
+	assert_string_equal(c.ignore[0].comm, "a");
+	obs_config_free(&c);
+}
+
 static void test_errors(void **state)
 {
 	static const struct bad_case cases[] = {
@@ -173,6 +204,20 @@ static void test_errors(void **state)
 		  "t.yaml:1:12: state_dir: 'var/lib' is not an absolute path" },
 		{ "pin_dir: \"\"\n", "t.yaml:1:10: pin_dir: empty value" },
 		{ "listen: \"a\\0b:1\"\n", "t.yaml:1:9: listen: contains a NUL byte" },
+		{ "capture:\n  ignore: {comm: wrk}\n",
+		  "t.yaml:2:11: capture.ignore: expected a list of {comm, cgroup}, not a mapping" },
+		{ "capture:\n  ignore: [{exe: /usr/bin/wrk}]\n",
+		  "t.yaml:2:13: capture.ignore (keys: comm, cgroup): unknown key 'exe'" },
+		{ "capture:\n  ignore: [{}]\n",
+		  "t.yaml:2:12: capture.ignore: a rule needs comm, cgroup or both" },
+		{ "capture:\n  ignore: [{comm: a-name-longer-than-15}]\n",
+		  "t.yaml:2:19: capture.ignore.comm: longer than 15 bytes" },
+		{ "capture:\n  ignore: [{comm: wrk, comm: curl}]\n",
+		  "t.yaml:2:24: capture.ignore (keys: comm, cgroup): duplicate key 'comm'" },
+		{ "capture:\n  ignore: [wrk]\n",
+		  "t.yaml:2:12: capture.ignore (keys: comm, cgroup): expected a mapping, not a value" },
+		{ "capture:\n  ignore: [{cgroup: \"a\\tb\"}]\n",
+		  "t.yaml:2:12: capture.ignore: comm and cgroup must be printable" },
 		{ "services:\n  - match: {comm: x}\n",
 		  "t.yaml:2:5: services: entry without a name" },
 		{ "services:\n  - name: a\n", "t.yaml:2:5: services: 'a' has no match field" },
@@ -643,12 +688,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_example),
-		cmocka_unit_test(test_errors),	       cmocka_unit_test(test_empty_and_null),
-		cmocka_unit_test(test_all_or_nothing), cmocka_unit_test(test_hostile_input),
-		cmocka_unit_test(test_load_file),      cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_flag_errors),    cmocka_unit_test(test_actions),
-		cmocka_unit_test(test_precedence),     cmocka_unit_test(test_usage),
-		cmocka_unit_test(test_split_listen),
+		cmocka_unit_test(test_capture_ignore), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_empty_and_null), cmocka_unit_test(test_all_or_nothing),
+		cmocka_unit_test(test_hostile_input),  cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_flags),	       cmocka_unit_test(test_flag_errors),
+		cmocka_unit_test(test_actions),	       cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_usage),	       cmocka_unit_test(test_split_listen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "capture_ignore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+_Static_assert(OBS_CONFIG_MAX_IGNORE == BT_IGNORE_RULES_MAX, "one bit per rule in the kernel");
+_Static_assert(sizeof(((struct obs_ignore_rule *)0)->comm) == BT_COMM_LEN, "task name size");
+
+#define SCAN_DEPTH_MAX 64
+
+void ignore_plan_build(const struct obs_ignore_rule *r, size_t n, struct ignore_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < n && i < OBS_CONFIG_MAX_IGNORE; i++) {
+		uint64_t bit = 1ull << i;
+		size_t j;
+
+		p->rules |= bit;
+		if (!r[i].cgroup[0])
+			p->any_cgroup |= bit;
+		if (!r[i].comm[0]) {
+			p->any_comm |= bit;
+			continue;
+		}
+		for (j = 0; j < p->n_comms && strcmp(p->comms[j].comm, r[i].comm); j++)
+			;
+		if (j == p->n_comms)
+			strncpy(p->comms[p->n_comms++].comm, r[i].comm, BT_COMM_LEN);
+		p->comms[j].mask |= bit;
+	}
+}
+
+bool ignore_has_cgroup_rules(const struct obs_ignore_rule *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].cgroup[0])
+			return true;
+	return false;
+}
+
+uint64_t ignore_cgroup_mask(const struct obs_ignore_rule *r, size_t n, const char *path)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < n && i < OBS_CONFIG_MAX_IGNORE; i++)
+		if (r[i].cgroup[0] && fnmatch(r[i].cgroup, path, 0) == 0)
+			m |= 1ull << i;
+	return m;
+}
+
+/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER" */
+int ignore_mountinfo_cgroup2(const char *line, char *out, size_t len)
+{
+	const char *sep = strstr(line, " - ");
+	const char *mp = line;
+	size_t n;
+
+	if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+		return -ENOENT;
+	for (int field = 0; field < 4; field++) {
+		mp = strchr(mp, ' ');
+		if (!mp || mp > sep)
+			return -ENOENT;
+		mp++;
+	}
+	n = strcspn(mp, " ");
+	if (!n || mp + n > sep)
+		return -ENOENT;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, mp, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int ignore_cgroup_root(const char *mountinfo_path, char *out, size_t len)
+{
+	FILE *f = fopen(mountinfo_path, "re");
+	char line[4096];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f))
+		err = ignore_mountinfo_cgroup2(line, out, len);
+	fclose(f);
+	return err;
+}
+
+struct scan {
+	const struct obs_ignore_rule *r;
+	size_t n, max, found;
+	struct ignore_cgroup *out;
+	bool more;
+	char path[4096]; /* "/a/b": the cgroup being looked at */
+};
+
+static void scan_note(struct scan *s, int dirfd)
+{
+	uint64_t m = ignore_cgroup_mask(s->r, s->n, s->path);
+	struct stat st;
+
+	if (!m || fstat(dirfd, &st))
+		return;
+	if (s->found == s->max) {
+		s->more = true;
+		return;
+	}
+	s->out[s->found++] = (struct ignore_cgroup){ .id = st.st_ino, .mask = m };
+}
+
+/* Takes ownership of dirfd. */
+static void scan_dir(struct scan *s, int dirfd, size_t len, int depth)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	scan_note(s, dirfd);
+	while (depth < SCAN_DEPTH_MAX && (e = readdir(d))) {
+		size_t k = strlen(e->d_name);
+		int sub;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		if (len + 1 + k >= sizeof(s->path))
+			continue;
+		sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		snprintf(s->path + len, sizeof(s->path) - len, "/%s", e->d_name);
+		scan_dir(s, sub, len + 1 + k, depth + 1);
+		s->path[len ? len : 1] = '\0';
+	}
+	closedir(d);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ignore_cgroup *)a)->id,
+		 y = ((const struct ignore_cgroup *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+ssize_t ignore_cgroups_scan(const char *root, const struct obs_ignore_rule *r, size_t n,
+			    struct ignore_cgroup *out, size_t max, bool *more)
+{
+	struct scan *s = calloc(1, sizeof(*s)); /* 4 KiB of path: off the stack */
+	ssize_t found;
+	int fd;
+
+	if (!s)
+		return -ENOMEM;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		free(s);
+		return -errno;
+	}
+	s->r = r;
+	s->n = n;
+	s->out = out;
+	s->max = max;
+	strcpy(s->path, "/");
+	scan_dir(s, fd, 0, 0);
+	qsort(out, s->found, sizeof(*out), by_id);
+	*more = s->more;
+	found = (ssize_t)s->found;
+	free(s);
+	return found;
+}
