@@ -313,7 +313,7 @@ run_one() {
 		for kv in "$@"; do echo "$kv"; done
 		if [ "${mode%%-*}" = on ]; then
 			p1=$(obs_proc)
-			sleep 0.5 # the daemon polls the ringbuf every 50 ms
+			sleep 0.5 # the daemon polls the ringbuf every 10 ms (capture.poll_interval)
 			scrape "$TMP/m1.prom"
 			set -- $p0 $p1
 			echo "cpu_ns=$(($4 - $1))"

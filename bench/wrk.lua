@@ -8,8 +8,13 @@
 --                     route heuristic keeps as N distinct routes (letters
 --                     only, at most 5 of them: no rule turns them into
 --                     {id} or {token})
---   BENCH_DELAY_MS=D  wait D ms before each request on a connection: with
---                     C connections the rate is about C * 1000 / D per second
+--   BENCH_DELAY_MS=D  wait before each next request on a connection, D ms
+--                     on average, exponentially distributed: with C
+--                     connections the requests arrive as a Poisson stream of
+--                     about C * 1000 / D per second. A fixed D would keep
+--                     the connections in step (they all start at once), so
+--                     requests would come in bursts of C and their latency
+--                     would measure the queue of a burst, not a request.
 -- It must not send anything but plain keep-alive GETs: wrk cannot parse a
 -- HEAD answer and the observer's exact counts depend on it.
 
@@ -34,8 +39,10 @@ if npaths > 0 then
 end
 
 if delay_ms > 0 then
+	math.randomseed(os.time())
 	delay = function()
-		return delay_ms
+		-- wrk takes whole milliseconds; rounding keeps the mean
+		return math.floor(-math.log(1 - math.random()) * delay_ms + 0.5)
 	end
 end
 

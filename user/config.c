@@ -47,11 +47,15 @@ const struct config_opt config_opts[] = {
 	{ "capture.max_connections", "max-connections", 0, OT_U32, FIELD(max_connections), 1,
 	  1 << 24, false, "65536", "N", "connections tracked at once in the kernel" },
 	{ "capture.poll_interval", "poll-interval", 0, OT_DURATION, FIELD(poll_interval_ns), MS,
-	  10 * SEC, false, "50ms", "DURATION", "longest wait for ring buffer data" },
+	  10 * SEC, false, "10ms", "DURATION", "longest wait for ring buffer data" },
 	{ "capture.gc_interval", "gc-interval", 0, OT_DURATION, FIELD(gc_interval_ns), SEC,
 	  86400 * SEC, false, "10s", "DURATION", "period of the stale-connection sweep" },
 	{ "capture.ignore", NULL, 0, OT_IGNORE, 0, 0, 0, 0, false, NULL, NULL,
 	  "processes left alone in the kernel: list of {comm, cgroup} rules" },
+	{ "capture.sched_policy", "sched-policy", 0, OT_SCHED, FIELD(sched_policy), 0, 0, false,
+	  "batch", "POLICY",
+	  "scheduling of the daemon's threads: batch (never preempts the observed processes "
+	  "when it wakes) or normal" },
 	{ "capture.hooks", "capture-hooks", 0, OT_HOOKS, FIELD(capture_hooks), 0, 0, false,
 	  "socket", "HOOKS",
 	  "socket (socket-layer tracepoints: only socket I/O pays) or syscall (syscall "
@@ -379,6 +383,11 @@ static int check_text(const struct config_opt *o, const char *val, char *why, si
 			return config_say(-EINVAL, why, whylen, "'%s' is not syscall or socket",
 					  config_shown(val, v, sizeof(v)));
 		return 0;
+	case OT_SCHED:
+		if (strcmp(val, "batch") && strcmp(val, "normal"))
+			return config_say(-EINVAL, why, whylen, "'%s' is not batch or normal",
+					  config_shown(val, v, sizeof(v)));
+		return 0;
 	case OT_URL:
 		if ((strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) || strchr(val, ' '))
 			return config_say(-EINVAL, why, whylen,
@@ -424,6 +433,7 @@ int config_opt_set(const struct config_opt *o, struct obs_config *c, const char 
 	case OT_FORMAT:
 	case OT_SCOPE:
 	case OT_HOOKS:
+	case OT_SCHED:
 	case OT_URL:
 	case OT_PATH:
 	case OT_LISTEN:

@@ -44,6 +44,7 @@ enum opt_type {
 	OT_IGNORE, /* config file only: capture.ignore rules */
 	OT_SCOPE, /* all or writes */
 	OT_HOOKS, /* syscall or socket */
+	OT_SCHED, /* batch or normal */
 	OT_URL, /* http:// or https:// URL */
 	OT_CONFIG,
 	OT_CHECK,

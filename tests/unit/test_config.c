@@ -78,7 +78,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c.log_level, "info");
 	assert_true(c.ringbuf_bytes == 32u << 20);
 	assert_int_equal(c.max_connections, 65536);
-	assert_true(c.poll_interval_ns == 50000000ull);
+	assert_true(c.poll_interval_ns == 10000000ull);
+	assert_string_equal(c.sched_policy, "batch");
 	assert_true(c.gc_interval_ns == 10000000000ull);
 	assert_int_equal(c.max_routes_per_service, 100);
 	assert_int_equal(c.max_series, 10000);
@@ -170,6 +171,8 @@ static void test_errors(void **state)
 		{ "listen: [a]\n", "t.yaml:1:9: listen: expected a single value, not a list" },
 		{ "listen:\n", "t.yaml:1:8: listen: missing value" },
 		{ "capture: 5\n", "t.yaml:1:10: capture: expected a mapping, not a value" },
+		{ "capture:\n  sched_policy: fifo\n",
+		  "t.yaml:2:17: capture.sched_policy: 'fifo' is not batch or normal" },
 		{ "capture:\n  poll_interval: 5x\n",
 		  "t.yaml:2:18: capture.poll_interval: '5x' is not a duration" },
 		{ "capture:\n  poll_interval: 50\n",
@@ -613,7 +616,7 @@ static void test_usage(void **state)
 		"--max-connections N",
 		"(default 65536; config key capture.max_connections)",
 		"--poll-interval DURATION",
-		"(default 50ms; config key capture.poll_interval)",
+		"(default 10ms; config key capture.poll_interval)",
 		"--gc-interval DURATION",
 		"(default 10s; config key capture.gc_interval)",
 		"--max-routes-per-service N",
