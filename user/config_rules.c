@@ -46,18 +46,28 @@ int cy_fields(struct yctx *y, const yaml_node_t *map, const char *what, const ch
 	return 0;
 }
 
-/* A list node's items, NULL for a null value; max bounds the count. */
-int cy_list_of(struct yctx *y, const yaml_node_t *v, const char *what, size_t max, size_t elem,
-	       void **arr, size_t *n)
+int cy_seq_len(struct yctx *y, const yaml_node_t *v, const char *what, const char *expected,
+	       const char *items, size_t max, size_t *n)
 {
 	*n = 0;
 	if (cy_is_null(v))
 		return 0;
 	if (v->type != YAML_SEQUENCE_NODE)
-		return cy_err(y, v, "%s: expected a list, not a %s", what, cy_kind(v));
+		return cy_err(y, v, "%s: expected %s, not a %s", what, expected, cy_kind(v));
 	*n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (*n > max)
-		return cy_err(y, v, "%s: more than %zu entries", what, max);
+		return cy_err(y, v, "%s: more than %zu %s", what, max, items);
+	return 0;
+}
+
+/* A list node's items, NULL for a null value; max bounds the count. */
+int cy_list_of(struct yctx *y, const yaml_node_t *v, const char *what, size_t max, size_t elem,
+	       void **arr, size_t *n)
+{
+	int err = cy_seq_len(y, v, what, "a list", "entries", max, n);
+
+	if (err || cy_is_null(v))
+		return err;
 	*arr = calloc(*n ? *n : 1, elem);
 	if (!*arr)
 		return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);
@@ -354,16 +364,13 @@ static int load_ignore_rule(struct yctx *y, const yaml_node_t *item, struct obs_
 int cy_load_capture_ignore(struct yctx *y, const yaml_node_t *v)
 {
 	size_t n;
+	int e;
 
 	y->c->n_ignore = 0;
-	if (cy_is_null(v))
-		return 0;
-	if (v->type != YAML_SEQUENCE_NODE)
-		return cy_err(y, v, "capture.ignore: expected a list of {comm, cgroup}, not a %s",
-			      cy_kind(v));
-	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-	if (n > OBS_CONFIG_MAX_IGNORE)
-		return cy_err(y, v, "capture.ignore: more than %d rules", OBS_CONFIG_MAX_IGNORE);
+	e = cy_seq_len(y, v, "capture.ignore", "a list of {comm, cgroup}", "rules",
+		       OBS_CONFIG_MAX_IGNORE, &n);
+	if (e)
+		return e;
 	for (size_t i = 0; i < n; i++) {
 		int err = load_ignore_rule(y, cy_item_of(y, v, i), &y->c->ignore[i]);
 

@@ -406,18 +406,13 @@ static int load_llm_hosts(struct yctx *y, const yaml_node_t *v)
 static int load_capture_paths(struct yctx *y, const yaml_node_t *v)
 {
 	size_t n;
-	int err = 0;
+	int err;
 
 	y->capture_paths_set = true;
-	if (cy_is_null(v))
-		return 0;
-	if (v->type != YAML_SEQUENCE_NODE)
-		return cy_err(y, v, "llm.capture_paths: expected a list of path suffixes, not a %s",
-			      cy_kind(v));
-	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-	if (n > OBS_CONFIG_MAX_CAPTURE_PATHS)
-		return cy_err(y, v, "llm.capture_paths: more than %d entries",
-			      OBS_CONFIG_MAX_CAPTURE_PATHS);
+	err = cy_seq_len(y, v, "llm.capture_paths", "a list of path suffixes", "entries",
+			 OBS_CONFIG_MAX_CAPTURE_PATHS, &n);
+	if (err || cy_is_null(v))
+		return err;
 	y->c->capture_paths = calloc(n ? n : 1, sizeof(char *));
 	if (!y->c->capture_paths)
 		return config_say(-ENOMEM, y->err, y->errlen, "%s: out of memory", y->name);

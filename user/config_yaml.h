@@ -113,6 +113,10 @@ const char *cy_key(struct yctx *y, const yaml_node_t *k);
 int cy_fields(struct yctx *y, const yaml_node_t *map, const char *what, const char *const *names,
 	      const yaml_node_t **vals);
 
+/* Items of a list node (0 for a null value); "WHAT: expected EXPECTED" when
+ * it is no list, "WHAT: more than MAX ITEMS" when it is too long. */
+int cy_seq_len(struct yctx *y, const yaml_node_t *v, const char *what, const char *expected,
+	       const char *items, size_t max, size_t *n);
 /* A list node's items (NULL for a null value); max bounds the count; *arr calloc'd. */
 int cy_list_of(struct yctx *y, const yaml_node_t *v, const char *what, size_t max, size_t elem,
 	       void **arr, size_t *n);
