@@ -14,12 +14,17 @@
 #define BT_SOCK_STREAM 1
 #define BT_IPPROTO_TCP 6
 
+/* Nothing of tgid's is tracked: the observer's own, or tracking paused. */
+static __always_inline int bt_cfg_self(const struct bt_config *cfg, __u32 tgid)
+{
+	return !cfg || !cfg->enabled || cfg->self_tgid == tgid;
+}
+
 static __always_inline int bt_is_self(__u32 tgid)
 {
 	__u32 zero = 0;
-	struct bt_config *cfg = bpf_map_lookup_elem(&bt_config, &zero);
 
-	return !cfg || !cfg->enabled || cfg->self_tgid == tgid;
+	return bt_cfg_self(bpf_map_lookup_elem(&bt_config, &zero), tgid);
 }
 
 /* Does a task of this name and cgroup match a capture.ignore rule

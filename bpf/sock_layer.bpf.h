@@ -135,7 +135,7 @@ static __always_inline int bt_sk_own(struct bt_conn *c)
 	__u32 zero = 0;
 	struct bt_config *cfg = bpf_map_lookup_elem(&bt_config, &zero);
 
-	if (!cfg || !cfg->enabled || cfg->self_tgid == id >> 32 || (task->flags & BT_PF_KTHREAD))
+	if (!cfg || bt_cfg_self(cfg, id >> 32) || (task->flags & BT_PF_KTHREAD))
 		goto ignore;
 	c->owner_tgid = id >> 32;
 	c->owner_tid = (__u32)id;

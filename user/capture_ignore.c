@@ -180,3 +180,10 @@ ssize_t ignore_cgroups_scan(const char *root, const struct obs_ignore_rule *r, s
 	free(s);
 	return found;
 }
+
+bool ignore_cgroups_has(const struct ignore_cgroup *c, size_t n, uint64_t id)
+{
+	struct ignore_cgroup k = { .id = id };
+
+	return n && bsearch(&k, c, n, sizeof(*c), by_id);
+}

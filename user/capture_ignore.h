@@ -53,4 +53,7 @@ int ignore_cgroup_root(const char *mountinfo_path, char *out, size_t len);
 ssize_t ignore_cgroups_scan(const char *root, const struct obs_ignore_rule *r, size_t n,
 			    struct ignore_cgroup *out, size_t max, bool *more);
 
+/* Is id in c[0..n), as ignore_cgroups_scan sorted it? */
+bool ignore_cgroups_has(const struct ignore_cgroup *c, size_t n, uint64_t id);
+
 #endif

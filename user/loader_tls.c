@@ -258,23 +258,6 @@ int loader__set_ignore(struct loader *l, const struct ignore_plan *p)
 	return config_write(l, &cfg);
 }
 
-static int has_id(const struct ignore_cgroup *c, size_t n, uint64_t id)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c[mid].id == id)
-			return 1;
-		if (c[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 int loader__sync_ignore_cgroups(struct loader *l, const struct ignore_cgroup *c, size_t n)
 {
 	int fd = bpf_map__fd(l->skel->maps.bt_ignore_cgroups);
@@ -285,7 +268,7 @@ int loader__sync_ignore_cgroups(struct loader *l, const struct ignore_cgroup *c,
 			return -errno;
 	/* then the cgroups gone or no longer matched; ids are never reused */
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!has_id(c, n, next) && bpf_map_delete_elem(fd, &next) == 0)
+		if (!ignore_cgroups_has(c, n, next) && bpf_map_delete_elem(fd, &next) == 0)
 			continue; /* deleted: the walk goes on from the last key kept */
 		key = next;
 		prev = &key;

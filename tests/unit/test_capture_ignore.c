@@ -162,6 +162,10 @@ static void test_scan_tree(void **state)
 		if (out[i].id == ino_of(p))
 			assert_int_equal(out[i].mask, 0x2);
 	}
+	for (ssize_t i = 0; i < n; i++)
+		assert_true(ignore_cgroups_has(out, (size_t)n, out[i].id));
+	assert_false(ignore_cgroups_has(out, (size_t)n, ino_of(root)));
+	assert_false(ignore_cgroups_has(out, 0, out[0].id));
 	n = ignore_cgroups_scan(root, r, 2, out, 2, &more);
 	assert_int_equal(n, 2);
 	assert_true(more); /* the table is full: said, not silent */
