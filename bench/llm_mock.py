@@ -8,7 +8,9 @@ about --mb MB: content chunks, a finish chunk, a usage chunk
 (stream_options.include_usage style) and [DONE], sent with Content-Length
 over keep-alive. `client` makes --count requests on one keep-alive
 connection, reads each body with recv() of --bufsize bytes (64 KiB, what
-httpx and most SDKs use), optionally paced to --rate-mbps, and prints one
+httpx and most SDKs use), optionally paced to --rate-mbps read by read (a
+sustained rate: pacing whole responses would read each one as a burst at
+loopback speed and measure the ring's burst capacity instead), and prints one
 JSON line: bytes, seconds, MB/s and the tokens the server announced, so the
 caller can compare them with biothings_llm_tokens_total.
 
@@ -70,12 +72,30 @@ def serve(args):
     srv.serve_forever()
 
 
-def read_response(sock, buf, bufsize):
+class Pacer:
+    """Sleeps after each read while the bytes read so far are ahead of
+    rate_mbps (0: never)."""
+
+    def __init__(self, rate_mbps):
+        self.rate = rate_mbps * 1e6
+        self.total = 0
+        self.t0 = time.monotonic()
+
+    def read(self, n):
+        self.total += n
+        if self.rate > 0:
+            ahead = self.total / self.rate - (time.monotonic() - self.t0)
+            if ahead > 0:
+                time.sleep(ahead)
+
+
+def read_response(sock, buf, bufsize, pacer):
     """Reads one Content-Length response; returns (status, body bytes)."""
     while b"\r\n\r\n" not in buf:
         d = sock.recv(bufsize)
         if not d:
             raise ConnectionError("closed in headers")
+        pacer.read(len(d))
         buf += d
     head, rest = buf.split(b"\r\n\r\n", 1)
     lines = head.split(b"\r\n")
@@ -90,6 +110,7 @@ def read_response(sock, buf, bufsize):
         d = sock.recv(min(bufsize, length - got))
         if not d:
             raise ConnectionError("closed in body")
+        pacer.read(len(d))
         got += len(d)
     return status, length
 
@@ -104,15 +125,12 @@ def client(args):
     sock = socket.create_connection(("127.0.0.1", args.port))
     total, ok = 0, 0
     t0 = time.monotonic()
-    for i in range(args.count):
+    pacer = Pacer(args.rate_mbps)
+    for _ in range(args.count):
         sock.sendall(req)
-        status, n = read_response(sock, b"", args.bufsize)
+        status, n = read_response(sock, b"", args.bufsize, pacer)
         ok += status == 200
         total += n
-        if args.rate_mbps > 0:
-            ahead = total / (args.rate_mbps * 1e6) - (time.monotonic() - t0)
-            if ahead > 0:
-                time.sleep(ahead)
     secs = time.monotonic() - t0
     sock.close()
     print(json.dumps({"responses": args.count, "ok": ok, "bytes": total,

@@ -415,7 +415,8 @@ def bpf_table(tables):
 
 
 def llm_table(rows):
-    out = ["", "LLM path (20 streamed responses of 10 MB each per rate, one keep-alive connection):", "",
+    out = ["", "LLM path (20 streamed responses of 10 MB each per rate, one keep-alive connection, "
+           "read at a sustained rate; unpaced: each response a burst at loopback speed):", "",
            "| ringbuf | paced at MB/s | achieved MB/s | calls counted | tokens served | tokens counted | unparsed | events dropped | observer CPU s |",
            "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -480,8 +480,8 @@ series_pass() {
 	obs_stop
 }
 
-# llm_measure TAG RATE: 20 responses of 10 MB paced at RATE MB/s (0: as fast
-# as loopback goes), then waits for the daemon to account every call and
+# llm_measure TAG RATE: 20 responses of 10 MB read at a sustained RATE MB/s,
+# paced read by read (0: as fast as loopback goes, each response a burst), then waits for the daemon to account every call and
 # compares the tokens it counted with the tokens served; writes RAW/TAG.kv.
 llm_measure() {
 	local tag=$1 rate=$2 n=20 p0 p1 prev=-1 cur i t0 t1
@@ -518,7 +518,7 @@ llm_measure() {
 }
 
 # llm_pass: with the default ringbuf, 100 MB/s three times, then 200, 400
-# and unpaced; then 100 and unpaced with a small 8 MiB ringbuf.
+# and unpaced; then 100, 400 and unpaced with a small 8 MiB ringbuf.
 llm_pass() {
 	python3 bench/llm_mock.py serve --port "$PORT_LLM" --mb 10 >"$RAW/llm-server.json" 2>&1 &
 	PIDS+=($!)
@@ -538,6 +538,7 @@ llm_pass() {
 	LLM_RB=8MiB
 	obs_start --ringbuf-size 8MiB
 	llm_measure llm-8MiB-100 100
+	llm_measure llm-8MiB-400 400
 	llm_measure llm-8MiB-max 0
 	obs_stop
 }

@@ -102,6 +102,7 @@ struct bt_copy {
 	__u32 limit; /* bytes still to copy (inspection budget) */
 	__u8 dir;
 	__u8 flags;
+	__u8 shed; /* a response record was lost: the rest of the call is not sent */
 };
 
 /* Pass over up to n bytes that come before the copy; 1 when it did. */
@@ -127,25 +128,45 @@ static __always_inline long bt_copy_avail(struct bt_copy *x)
 	return bt_copy_skip(x, n) ? 0 : (long)n;
 }
 
+/*
+ * The record after a loss carries the framer state the response's bytes
+ * started this call with (at), when the record starts there: the reader
+ * frames on from it instead of giving the message up. Responses therefore
+ * stop at their first lost record for the rest of the call.
+ */
+static __always_inline void bt_copy_resume(struct bt_data_record *r, const struct bt_copy *x,
+					   const struct h1_dir *at)
+{
+	if ((x->flags & BT_DATA_LOST) && x->dir == BT_DATA_RESPONSE && !x->offset) {
+		__builtin_memcpy(&r->resume, at, sizeof(r->resume));
+		r->flags |= BT_DATA_RESUME;
+	} else {
+		__builtin_memset(&r->resume, 0, sizeof(r->resume));
+	}
+}
+
 /* One chunk into the ringbuf. Global: verified once, not per round.
  * Returns 1 when there is nothing left. */
-__attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x)
+__attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x, const struct h1_dir *at)
 {
-	struct bt_data_record *r;
+	struct bt_data_record *r = NULL;
 	long a;
 	__u64 n;
 
-	if (!x || (a = bt_copy_avail(x)) < 0)
+	if (!x || !at || (a = bt_copy_avail(x)) < 0)
 		return 1;
 	if (!a)
 		return 0;
 	n = a;
 	if (n > BT_DATA_MAX)
 		n = BT_DATA_MAX;
-	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
+	if (x->shed)
+		bt_count(BT_DROP_PAYLOAD_SHED);
+	else
+		r = bt_payload_reserve(sizeof(*r), x->dir == BT_DATA_RESPONSE);
 	if (!r) {
-		bt_count(BT_DROP_RINGBUF_FULL);
 		x->flags |= BT_DATA_LOST; /* the reader must know the stream has a hole */
+		x->shed = x->dir == BT_DATA_RESPONSE;
 		bt_cursor_advance(&x->k, n);
 		x->offset += n;
 		return 0;
@@ -159,11 +180,13 @@ __attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x)
 	r->dir = x->dir;
 	r->flags = x->flags;
 	r->_pad = 0;
+	bt_copy_resume(r, x, at);
 	if (bpf_probe_read_user(r->data, n & (BT_DATA_MAX - 1) ?: BT_DATA_MAX,
 				(void *)(x->k.base + x->k.off))) {
 		bt_count(BT_DROP_READ_USER);
 		bpf_ringbuf_discard(r, 0);
 		x->flags |= BT_DATA_LOST;
+		x->shed = x->dir == BT_DATA_RESPONSE;
 	} else {
 		bpf_ringbuf_submit(r, 0);
 		x->flags &= ~(BT_DATA_LOST | BT_DATA_FIRST);
@@ -204,9 +227,8 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h
 	if (n > BT_REQHEAD_MAX)
 		n = BT_REQHEAD_MAX;
 	x->limit -= n;
-	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
+	r = bt_payload_reserve(sizeof(*r), 1);
 	if (!r) {
-		bt_count(BT_DROP_RINGBUF_FULL);
 		x->flags |= BT_DATA_LOST;
 		bt_cursor_advance(&x->k, n);
 		return 0;
@@ -228,9 +250,18 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h
 	return 0;
 }
 
+/* What bpf_loop hands each copy round: the copy and the framer state its
+ * bytes start from (responses). */
+struct bt_copy_ctx {
+	struct bt_copy x;
+	const struct h1_dir *at;
+};
+
 static long bt_copy_round(__u32 idx, void *arg)
 {
-	return bt_copy_chunk(arg) ? 1 : 0;
+	struct bt_copy_ctx *ctx = arg;
+
+	return bt_copy_chunk(&ctx->x, ctx->at) ? 1 : 0;
 }
 
 /* What bpf_loop hands each inspection round: the copy and the window. */
@@ -260,19 +291,35 @@ static __always_inline int bt_copy_init(struct bt_copy *x, struct bt_conn *c,
 	return 0;
 }
 
-/* Send the call's bytes from `from` on as bt_data_record chunks. */
+/*
+ * Send the call's bytes from `from` on as bt_data_record chunks. A loss
+ * the reader has not heard of yet (the call's last records, or a call
+ * before) is flagged on the next record that gets through, whichever call
+ * sends it. A response is captured before it is framed, so c->resp is
+ * still the state its bytes start from.
+ */
 static __always_inline void bt_capture(struct bt_conn *c, const struct bt_inflight *in, __u64 bytes,
 				       __u64 from, __u8 dir, __u8 flags)
 {
-	struct bt_copy x = {};
+	struct bt_copy_ctx ctx = { .at = &c->resp };
+	struct bt_copy *x = &ctx.x;
+	__u32 hole = dir == BT_DATA_RESPONSE ? BT_CONN_HOLE_RESP : BT_CONN_HOLE_REQ;
 
-	if (bt_copy_init(&x, c, in, bytes, from, flags))
+	if (c->flags & hole)
+		flags |= BT_DATA_LOST;
+	if (bt_copy_init(x, c, in, bytes, from, flags))
 		return;
-	x.io_ns = in->ingress ? bpf_ktime_get_ns() : in->enter_ns;
-	x.dir = dir;
-	bpf_loop(BT_DATA_CHUNKS + BT_IOV_MAX, bt_copy_round, &x, 0);
-	if (x.k.left && !bt_cursor_exhausted(&x.k))
+	x->io_ns = in->ingress ? bpf_ktime_get_ns() : in->enter_ns;
+	x->dir = dir;
+	bpf_loop(BT_DATA_CHUNKS + BT_IOV_MAX, bt_copy_round, &ctx, 0);
+	if (x->k.left && !bt_cursor_exhausted(&x->k)) {
 		bt_count(BT_DROP_CAPTURE_LIMIT);
+		x->flags |= BT_DATA_LOST;
+	}
+	if (x->flags & BT_DATA_LOST)
+		c->flags |= hole;
+	else
+		c->flags &= ~hole;
 }
 
 /* Send what is left of the served request's budget from `from` on as

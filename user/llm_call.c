@@ -226,7 +226,7 @@ static bool openai_shaped(enum llm_api api)
 }
 
 static enum llm_reason stream_reason(const struct llm_extract *x, const struct llm_splitter *sp,
-				     const struct llm_request_info *ri, bool whole)
+				     const struct llm_request_info *ri, bool whole, bool holed)
 {
 	bool ended = x->finished;
 
@@ -234,11 +234,33 @@ static enum llm_reason stream_reason(const struct llm_extract *x, const struct l
 		ended = x->done_marker; /* the usage chunk comes after the finish */
 	if (x->usage_final && x->finished)
 		return LLM_REASON_NONE;
+	if (holed)
+		return LLM_REASON_GAP;
 	if (x->bad_events)
 		return LLM_REASON_BAD_JSON;
 	if (!ended || llm_splitter__pending(sp) || !whole)
 		return LLM_REASON_STREAM_CUT;
 	return LLM_REASON_NO_USAGE;
+}
+
+/*
+ * The stream's events into x. Across a hole (resp->holes) the event it cut
+ * is dropped and splitting resumes at the next event boundary; the stream
+ * counts as cut when no event came before the first hole (the opening
+ * event may carry usage: Anthropic's input tokens) or no boundary follows.
+ */
+static bool split_events(const struct llm_msg *resp, const char *b, size_t n,
+			 struct llm_splitter *sp, struct llm_extract *x)
+{
+	for (size_t h = 0; h < resp->n_holes; h++) {
+		size_t at = resp->holes[h] < n ? resp->holes[h] : n;
+
+		llm_splitter__feed(sp, b, at, on_event, x);
+		if (!sp->events || llm_splitter__resync(sp, b, at, n))
+			return false;
+	}
+	llm_splitter__finish(sp, b, n, on_event, x);
+	return true;
 }
 
 static void read_stream(const struct llm_msg *resp, const uint8_t *b, size_t n, int frame,
@@ -250,8 +272,9 @@ static void read_stream(const struct llm_msg *resp, const uint8_t *b, size_t n, 
 
 	llm_extract__init(&x, c->api);
 	llm_splitter__init(&sp, (enum llm_frame)frame, ctx->max_body_bytes);
-	llm_splitter__finish(&sp, (const char *)b, n, on_event, &x);
-	c->reason = stream_reason(&x, &sp, ri, whole);
+	if (!split_events(resp, (const char *)b, n, &sp, &x))
+		x.usage_final = false;
+	c->reason = stream_reason(&x, &sp, ri, whole, resp->n_holes > 0);
 	if (c->reason == LLM_REASON_NONE) {
 		c->usage_ok = true;
 		c->tok = x.tok;
@@ -295,6 +318,16 @@ static void read_body(const uint8_t *b, size_t n, bool whole, struct llm_call *c
 	}
 }
 
+/* A Content-Encoding other than identity. */
+static bool encoded(const struct llm_msg *m)
+{
+	const char *v;
+	size_t n;
+
+	return llm_msg__header(m, "content-encoding", &v, &n) &&
+	       !(n == 8 && !strncasecmp(v, "identity", 8));
+}
+
 static void read_response(const struct llm_msg *resp, const struct llm_route *rt,
 			  const struct llm_request_info *ri, const struct llm_parse_ctx *ctx,
 			  struct llm_call *c)
@@ -308,6 +341,12 @@ static void read_response(const struct llm_msg *resp, const struct llm_route *rt
 	enum llm_decode d;
 
 	c->streaming = frame >= 0;
+	c->holes = (uint16_t)resp->n_holes;
+	if (resp->n_holes && (!c->streaming || encoded(resp))) {
+		/* a hole in one JSON document or a compressed stream: unreadable */
+		c->reason = c->status >= 400 ? LLM_REASON_NONE : LLM_REASON_GAP;
+		return;
+	}
 	d = llm_msg__decoded_body(resp, ctx->max_body_bytes, &b, &n, &owned);
 	identity = !owned;
 	if (d == LLM_DECODE_TRUNCATED && !whole)

@@ -50,6 +50,21 @@ void llm_msg__mark_gap(struct llm_msg *m)
 	m->error = true;
 }
 
+static bool in_body(const struct h1_dir *d)
+{
+	return d->phase >= H1_BODY_LEN && d->phase <= H1_BODY_EOF;
+}
+
+bool llm_msg__resume(struct llm_msg *m, const struct h1_dir *st)
+{
+	if (!m->begun || m->error || m->complete || m->n_holes >= LLM_HOLES_MAX ||
+	    !in_body(&m->d) || !in_body(st))
+		return false;
+	m->holes[m->n_holes++] = m->body_len;
+	m->d = *st;
+	return true;
+}
+
 /* Start line and header bytes, kept up to LLM_HDR_MAX; past it they are
  * counted as an overflow, not kept. */
 static int hdr_put(struct llm_msg *m, const uint8_t *p, size_t n)

@@ -21,6 +21,7 @@
 
 #define LLM_HDR_MAX (64u << 10)
 #define LLM_ARRIVALS_MAX 65536u
+#define LLM_HOLES_MAX 16u
 
 /* Body bytes from off on arrived in a read that returned at ns. */
 struct llm_arrival {
@@ -49,6 +50,10 @@ struct llm_msg {
 	struct llm_arrival *arr;
 	size_t n_arr, cap_arr;
 	uint64_t first_ns, last_ns; /* first and latest byte of the message */
+	/* Body offsets (of body[]) where bytes were lost and framing went on
+	 * from the kernel's state (llm_msg__resume); the body is whole if 0. */
+	size_t holes[LLM_HOLES_MAX];
+	size_t n_holes;
 };
 
 void llm_msg__init(struct llm_msg *m, bool is_request, uint64_t max_body);
@@ -62,6 +67,14 @@ void llm_msg__release(struct llm_msg *m);
 long llm_msg__feed(struct llm_msg *m, const uint8_t *buf, size_t len, uint64_t ns);
 /* A gap in the stream: the message can no longer be read. */
 void llm_msg__mark_gap(struct llm_msg *m);
+/*
+ * Bytes of the body were lost and st is the kernel's framer state after
+ * them (bt_data_record.resume): framing goes on from st and the body
+ * keeps a hole mark where the bytes are missing. False, and nothing
+ * changed, when the message cannot go on that way (headers not complete,
+ * st not inside a body, too many holes): the caller marks a gap.
+ */
+bool llm_msg__resume(struct llm_msg *m, const struct h1_dir *st);
 /* Idle framer and no byte of a message yet. */
 bool llm_msg__empty(const struct llm_msg *m);
 

@@ -15,7 +15,7 @@
 struct llm_metrics {
 	struct metrics *m;
 	int requests, tokens, errors, unparsed, ratelimit, retry_after;
-	int op_duration, token_usage, ttft, inter_chunk;
+	int op_duration, token_usage, ttft, inter_chunk, holed;
 };
 
 static const double op_buckets[] = { 0.01, 0.02, 0.04, 0.08,  0.16,  0.32,  0.64,
@@ -47,6 +47,7 @@ static const char *const l_err[] = { "service_name", "provider",   "model",
 static const char *const l_unp[] = { "provider", "reason", NULL };
 static const char *const l_rl[] = { "provider", "limit", NULL };
 static const char *const l_prov[] = { "provider", NULL };
+static const char *const l_holed[] = { "provider", "usage", NULL };
 static const char *const l_op[] = { "gen_ai_provider_name",  "gen_ai_request_model",
 				    "gen_ai_response_model", "gen_ai_operation_name",
 				    "service_name",	     NULL };
@@ -73,6 +74,9 @@ static const struct family_def defs[] = {
 	  l_err, NULL, 0, OFF(errors) },
 	{ "biothings_llm_unparsed_total", METRIC_COUNTER,
 	  "LLM calls whose usage could not be read, by reason.", l_unp, NULL, 0, OFF(unparsed) },
+	{ "biothings_llm_holed_responses_total", METRIC_COUNTER,
+	  "LLM answers captured with bytes missing (ring buffer overflow), framed past the holes; usage=read when the events carrying usage came through whole.",
+	  l_holed, NULL, 0, OFF(holed) },
 	{ "biothings_llm_ratelimit_remaining", METRIC_GAUGE,
 	  "Remaining rate limit from the provider's latest response headers.", l_rl, NULL, 0,
 	  OFF(ratelimit) },
@@ -223,6 +227,11 @@ int llm_metrics__record(struct llm_metrics *lm, const struct llm_call *c, const 
 	}
 	if (c->reason != LLM_REASON_NONE)
 		err = keep_first(err, llm_metrics__unparsed(lm, c->provider, c->reason));
+	if (c->holes) {
+		const char *lv[] = { c->provider, c->usage_ok ? "read" : "lost" };
+
+		err = keep_first(err, metrics__add(lm->m, lm->holed, lv, 1));
+	}
 	err = keep_first(err, record_limits(lm, c));
 	return keep_first(err, record_timing(lm, c, service, agent, model));
 }

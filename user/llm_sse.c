@@ -265,6 +265,44 @@ bool llm_splitter__pending(const struct llm_splitter *s)
 	}
 }
 
+/* Offset just past the first blank line starting at or after from; 0 if none. */
+static size_t after_blank_line(const char *buf, size_t from, size_t len)
+{
+	for (size_t i = from; i < len;) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t j;
+
+		if (!nl)
+			return 0;
+		j = (size_t)(nl - buf) + 1;
+		if (j < len && buf[j] == '\n')
+			return j + 1;
+		if (j + 1 < len && buf[j] == '\r' && buf[j + 1] == '\n')
+			return j + 2;
+		i = j;
+	}
+	return 0;
+}
+
+int llm_splitter__resync(struct llm_splitter *s, const char *buf, size_t from, size_t len)
+{
+	const char *nl;
+	size_t at = 0;
+
+	if (from >= len)
+		return -1;
+	if (s->kind == LLM_FRAME_SSE) {
+		sse_reset(s);
+		at = after_blank_line(buf, from, len);
+	} else if (s->kind == LLM_FRAME_NDJSON && (nl = memchr(buf + from, '\n', len - from))) {
+		at = (size_t)(nl - buf) + 1;
+	}
+	if (!at)
+		return -1;
+	s->pos = s->line_start = at;
+	return 0;
+}
+
 int llm_splitter__finish(struct llm_splitter *s, const char *buf, size_t len, llm_event_fn fn,
 			 void *ctx)
 {

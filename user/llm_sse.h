@@ -67,6 +67,14 @@ int llm_splitter__finish(struct llm_splitter *s, const char *buf, size_t len, ll
 			 void *ctx);
 /* Bytes of an event begun but not finished (a stream cut mid-event). */
 bool llm_splitter__pending(const struct llm_splitter *s);
+/*
+ * Bytes were lost just before offset from (a hole in a captured stream):
+ * the event in progress is dropped and splitting goes on from the first
+ * event boundary at or after from, before len (SSE: past a blank line;
+ * NDJSON: past a newline), so only whole events come out. -1 when there
+ * is none yet, or for a JSON array (its nesting cannot be recovered).
+ */
+int llm_splitter__resync(struct llm_splitter *s, const char *buf, size_t from, size_t len);
 
 /*
  * A copy of the JSON text in with every string longer than max_str bytes

@@ -255,6 +255,17 @@ static void feed_side(struct llm_tracker *t, struct llm_conn *c, bool is_req, co
 	}
 }
 
+/* Lost response bytes the kernel framed past: the message goes on from its
+ * state when this record continues it (not a new message's first). */
+static bool resumed(struct llm_tracker *t, struct llm_msg *m, const struct bt_data_record *d)
+{
+	if (!(d->flags & BT_DATA_RESUME) || (d->flags & BT_DATA_FIRST) ||
+	    d->dir != BT_DATA_RESPONSE || !llm_msg__resume(m, &d->resume))
+		return false;
+	t->st.resumed++;
+	return true;
+}
+
 void llm_tracker__data(struct llm_tracker *t, const struct bt_data_record *d)
 {
 	struct llm_conn *c;
@@ -272,7 +283,7 @@ void llm_tracker__data(struct llm_tracker *t, const struct bt_data_record *d)
 	}
 	c->last_ns = d->hdr.ts_ns;
 	s = is_req ? &c->req : &c->resp;
-	if ((d->flags & BT_DATA_LOST) && s->cur)
+	if ((d->flags & BT_DATA_LOST) && s->cur && !resumed(t, s->cur, d))
 		llm_msg__mark_gap(s->cur);
 	if (d->flags & BT_DATA_FIRST) /* a new captured message starts with this record */
 		close_cur(t, s);

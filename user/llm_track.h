@@ -66,6 +66,7 @@ struct llm_stats {
 	uint64_t bytes; /* payload bytes received */
 	uint64_t body_too_large;
 	uint64_t stale; /* messages dropped by gc */
+	uint64_t resumed; /* holes in response bodies framed past (llm_msg__resume) */
 };
 void llm_tracker__stats(const struct llm_tracker *t, struct llm_stats *out);
 

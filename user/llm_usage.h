@@ -65,6 +65,9 @@ struct llm_call {
 	uint64_t ttft_ns; /* streams: start to the first event with content; 0 unknown */
 	uint64_t inter_chunk_ns; /* streams: mean gap between reads after the first token */
 	uint32_t chunks; /* reads that delivered body bytes */
+	/* Holes in the captured response (bytes lost on the way, framed past):
+	 * usage_ok then means the events that carry usage came through whole. */
+	uint16_t holes;
 	int64_t ratelimit[LLM_LIMIT__COUNT]; /* remaining, -1 when the header was absent */
 	double retry_after_s; /* -1 when absent */
 	double reported_cost_usd; /* the provider's own figure (OpenRouter usage.cost); -1 absent */

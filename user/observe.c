@@ -318,11 +318,13 @@ static void obs_inspect_stats(struct observer_ctx *o)
 void obs_self_health(struct observer_ctx *o)
 {
 	uint64_t kernel[BT_CNT__COUNT] = {};
+	uint64_t drops;
 
 	loader__read_counters(o->loader, kernel);
-	health__self(o->health, kernel[BT_DROP_RINGBUF_FULL] == o->ringbuf_drops,
+	drops = kernel[BT_DROP_RINGBUF_FULL] + kernel[BT_DROP_PAYLOAD_SHED];
+	health__self(o->health, drops == o->ringbuf_drops,
 		     "records dropped: ring buffer full (raise capture.ringbuf_size)");
-	o->ringbuf_drops = kernel[BT_DROP_RINGBUF_FULL];
+	o->ringbuf_drops = drops;
 	obs_inspect_stats(o);
 }
 

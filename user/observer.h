@@ -72,7 +72,7 @@ struct observer_ctx {
 	struct api *api;
 	struct conn_sync_stats sync;
 	uint64_t enrich_failed;
-	uint64_t ringbuf_drops; /* last second's kernel count, for the observer's own health */
+	uint64_t ringbuf_drops; /* last second's kernel count (ring full, payload shed), for its own health */
 	uint64_t conns_tracked, conns_evicted; /* the last census (loop thread writes) */
 	char cgroup_root[256]; /* cgroup2 mount for capture.ignore; "" when none is used */
 	uint64_t ignored_cgroups; /* cgroups capture.ignore matched at the last scan */

@@ -25,6 +25,7 @@ static const char *const drop_names[BT_DROP__COUNT] = {
 	[BT_DROP_ABANDONED] = "abandoned_request",
 	[BT_DROP_CAPTURE_LIMIT] = "capture_limit",
 	[BT_DROP_TLS_INFLIGHT_FULL] = "tls_inflight_map_full",
+	[BT_DROP_PAYLOAD_SHED] = "payload_shed",
 };
 
 enum {

@@ -102,6 +102,9 @@ enum bt_conn_flags {
 	BT_CONN_IGNORED = 1 << 6, /* left alone: the observer's own, a kernel thread's, or
 				   * its owner matched a capture.ignore rule */
 	BT_CONN_STAMP_OWNER = 1 << 7, /* records sent now carry the owner_* identity */
+	BT_CONN_HOLE_REQ = 1 << 8, /* captured request bytes were lost and the reader
+				    * was not told yet (BT_DATA_LOST on the next record) */
+	BT_CONN_HOLE_RESP = 1 << 9, /* the same for response bytes */
 };
 #define BT_CONN_DB (BT_CONN_DB_REDIS | BT_CONN_DB_POSTGRESQL)
 

@@ -23,7 +23,8 @@ enum bt_counter {
 	BT_DROP_ABANDONED = 10, /* pending requests given up when framing was lost */
 	BT_DROP_CAPTURE_LIMIT = 11, /* captured bytes past BT_DATA_CHUNKS records per call */
 	BT_DROP_TLS_INFLIGHT_FULL = 12, /* SSL call arguments could not be stashed */
-	BT_DROP__COUNT = 13,
+	BT_DROP_PAYLOAD_SHED = 13, /* payload record not written: ringbuf within its headroom */
+	BT_DROP__COUNT = 14,
 
 	/* truncations: not drops, the record is sent and flagged */
 	BT_CNT_PATH_TRUNCATED = 16,

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #endif
 #include "biothings/limits.h"
+#include "biothings/conn.h"
 
 enum bt_event_type {
 	BT_EV_HTTP = 1, /* one finished HTTP/1.x request/response pair */
@@ -124,15 +125,20 @@ struct bt_data_record {
 	__u8 dir; /* enum bt_data_dir */
 	__u8 flags; /* BT_DATA_* */
 	__u16 _pad;
+	/* With BT_DATA_RESUME: the kernel's framer state just before data[0],
+	 * so a reader that lost bytes can frame on from here; else zero. */
+	struct h1_dir resume;
 	__u8 data[BT_DATA_MAX];
 };
-_Static_assert(sizeof(struct bt_data_record) == 32 + 32 + BT_DATA_MAX, "bt_data_record layout");
+_Static_assert(sizeof(struct bt_data_record) == 32 + 32 + 64 + BT_DATA_MAX,
+	       "bt_data_record layout");
 
 /* bt_data_record.flags */
 enum bt_data_flags {
 	BT_DATA_TLS = 1 << 0,
 	BT_DATA_FIRST = 1 << 1, /* first record of a newly captured message */
 	BT_DATA_LOST = 1 << 2, /* bytes before this record could not be sent */
+	BT_DATA_RESUME = 1 << 3, /* with LOST, on a response: `resume` is valid */
 };
 
 /*

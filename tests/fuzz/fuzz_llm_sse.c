@@ -3,7 +3,8 @@
  * libFuzzer harness for the LLM stream splitters (user/llm_sse.c): the
  * same bytes fed whole and on a fuzzer-chosen schedule of growing
  * prefixes must give the same events at the same offsets, with every
- * event inside the stream, for all three framings. Also checks that
+ * event inside the stream, for all three framings; and across a hole
+ * (llm_splitter__resync), only whole events in order after it. Also checks that
  * llm_json_shrink() never grows its input.
  *
  * Input: 1 control byte (bits 0-1 framing, rest schedule seed), then the stream.
@@ -58,6 +59,27 @@ static void run(enum llm_frame k, const char *s, size_t len, uint8_t seed, struc
 	llm_splitter__release(&sp);
 }
 
+/* Bytes lost at `hole`: events before it, then whole events after the
+ * next boundary, every one inside the stream and in order. */
+static void run_hole(enum llm_frame k, const char *s, size_t len, size_t hole)
+{
+	struct llm_splitter sp;
+	struct trace t = { .h = 0, .len = len };
+	size_t before;
+
+	llm_splitter__init(&sp, k, 4096);
+	FUZZ_CHECK(llm_splitter__feed(&sp, s, hole, on_event, &t) == 0);
+	before = t.n;
+	if (llm_splitter__resync(&sp, s, hole, len) == 0) {
+		FUZZ_CHECK(k != LLM_FRAME_JSON_ARRAY);
+		FUZZ_CHECK(sp.pos > hole && sp.pos <= len);
+		FUZZ_CHECK(!llm_splitter__pending(&sp));
+		FUZZ_CHECK(llm_splitter__finish(&sp, s, len, on_event, &t) == 0);
+	}
+	FUZZ_CHECK(t.n >= before);
+	llm_splitter__release(&sp);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct trace a, b;
@@ -74,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run(k, s, len, data[0] | 1, &b);
 	FUZZ_CHECK(a.n == b.n);
 	FUZZ_CHECK(a.h == b.h);
+	run_hole(k, s, len, (size_t)data[0] * 7 % (len + 1));
 	if (llm_json_shrink(s, len, data[0] >> 2, &out, &olen) == 0) {
 		FUZZ_CHECK(olen <= len);
 		free(out);

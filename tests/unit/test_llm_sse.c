@@ -120,6 +120,53 @@ static void test_oversized_event(void **state)
 	llm_splitter__release(&sp);
 }
 
+/* Feeds s up to a hole at `hole`, resyncs there, then feeds the rest. */
+static int across_hole(enum llm_frame k, const char *s, size_t hole, struct got *g)
+{
+	struct llm_splitter sp;
+	size_t len = strlen(s);
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	llm_splitter__init(&sp, k, 1024);
+	assert_int_equal(llm_splitter__feed(&sp, s, hole, collect, g), 0);
+	rc = llm_splitter__resync(&sp, s, hole, len);
+	if (!rc)
+		assert_int_equal(llm_splitter__finish(&sp, s, len, collect, g), 0);
+	llm_splitter__release(&sp);
+	return rc;
+}
+
+static void test_resync(void **state)
+{
+	/* the bytes after a hole: the rest of a cut event, then whole ones */
+	const char *sse = "data: {\"a\":1}\n\nevent: x\ndata: {\"b\":\n"
+			  "data: 2}\r\n\r\ndata: {\"c\":3}\n\ndata: {\"d\":4}\n\n";
+	const char *nd = "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n{\"d\":4}";
+	struct got g;
+
+	(void)state;
+	/* hole inside the multi-line event "b": it is dropped, "c" and "d" stay,
+	 * and the name "x" of the cut event does not leak onto "c" */
+	assert_int_equal(across_hole(LLM_FRAME_SSE, sse, 30, &g), 0);
+	assert_string_equal(g.text, "[|{\"a\":1}|15][|{\"c\":3}|63][|{\"d\":4}|78]");
+	/* hole right at an event start: "b" before it is whole, "c" after it
+	 * cannot be told from a cut event and is dropped */
+	assert_int_equal(across_hole(LLM_FRAME_SSE, sse, 48, &g), 0);
+	assert_string_equal(g.text, "[|{\"a\":1}|15][x|{\"b\":\n2}|48][|{\"d\":4}|78]");
+	/* hole inside the last event: its end is the stream's, nothing follows */
+	assert_int_equal(across_hole(LLM_FRAME_SSE, sse, 70, &g), 0);
+	assert_int_equal(g.n, 3);
+	/* no boundary after the hole: nothing more can be read */
+	assert_int_equal(across_hole(LLM_FRAME_SSE, "data: 1\n\ndata: 2\n", 12, &g), -1);
+	assert_int_equal(across_hole(LLM_FRAME_SSE, sse, strlen(sse), &g), -1);
+	/* NDJSON resumes after the next newline; the last line needs none */
+	assert_int_equal(across_hole(LLM_FRAME_NDJSON, nd, 10, &g), 0);
+	assert_string_equal(g.text, "[|{\"a\":1}|8][|{\"c\":3}|24][|{\"d\":4}|31]");
+	/* a JSON array's nesting cannot be recovered */
+	assert_int_equal(across_hole(LLM_FRAME_JSON_ARRAY, "[{\"a\":1},{\"b\":2}]", 5, &g), -1);
+}
+
 static void test_shrink(void **state)
 {
 	const char *in =
@@ -144,7 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sse),	   cmocka_unit_test(test_ndjson),
 		cmocka_unit_test(test_json_array), cmocka_unit_test(test_oversized_event),
-		cmocka_unit_test(test_shrink),
+		cmocka_unit_test(test_shrink),	   cmocka_unit_test(test_resync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

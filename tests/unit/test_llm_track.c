@@ -187,6 +187,115 @@ static void test_byte_by_byte(void **state)
 	free(resp.p);
 }
 
+/* The kernel framer's state after the first n bytes of resp (what
+ * bt_data_record.resume carries): the same parser, run here. */
+static struct h1_dir state_after(const struct fx_buf *resp, size_t n)
+{
+	struct llm_msg m;
+	struct h1_dir d;
+
+	llm_msg__init(&m, false, 1u << 20);
+	assert_int_equal(llm_msg__feed(&m, (const uint8_t *)resp->p, n, 1), (long)n);
+	d = m.d;
+	llm_msg__release(&m);
+	return d;
+}
+
+/*
+ * One call whose response lost bytes [lost, back): the record after the
+ * hole is flagged LOST, with the framer state when `resume`; the tracker's
+ * stats and the metrics text come back to the caller.
+ */
+static char *holed_call(const struct fx_buf *req, const struct fx_buf *resp, size_t lost,
+			size_t back, bool resume, struct llm_stats *st)
+{
+	struct rig *r = rig_new(0);
+	char *text;
+
+	send_io(r, BT_DATA_REQUEST, req->p, req->len, 10, BT_DATA_FIRST);
+	send_io(r, BT_DATA_RESPONSE, resp->p, lost, 20, BT_DATA_FIRST);
+	if (resume)
+		r->d.resume = state_after(resp, back);
+	send_io(r, BT_DATA_RESPONSE, resp->p + back, resp->len - back, 30,
+		BT_DATA_LOST | (resume ? BT_DATA_RESUME : 0));
+	memset(&r->d.resume, 0, sizeof(r->d.resume));
+	send_exchange(r, "/v1/messages", 200, 5, 40, 0);
+	llm_tracker__stats(r->t, st);
+	text = render(r);
+	rig_free(r);
+	return text;
+}
+
+/* Bytes lost in the ring (payload shed): framed past from the kernel's
+ * state, the usage is still read when its events came through whole. */
+static void test_holes(void **state)
+{
+	struct fx_buf req = fx_request("POST", "/v1/messages", "Host: api.anthropic.com\r\n",
+				       "{\"model\":\"claude-3-7-sonnet-latest\",\"stream\":true}");
+	struct fx_buf resp = fx_response_chunked(200, "Content-Type: text/event-stream\r\n",
+						 anthropic_stream, 50);
+	const char *body = strstr(resp.p, "\r\n\r\n") + 4;
+	size_t head = (size_t)(body - resp.p);
+	size_t ping = (size_t)(strstr(resp.p, "event: ping") - resp.p);
+	size_t delta = (size_t)(strstr(resp.p, "event: message_delta") - resp.p);
+	struct llm_stats st;
+	char *text;
+
+	(void)state;
+	/* lost from inside the ping to inside the content delta, all chunk
+	 * framing included: input from message_start, output from message_delta */
+	text = holed_call(&req, &resp, ping + 5, delta - 20, true, &st);
+	assert_int_equal(st.resumed, 1);
+	assert_int_equal(st.unparsed, 0);
+	has_line(text, "model=\"claude-3-7-sonnet-20250219\",token_type=\"input\"} 82\n");
+	has_line(text, "model=\"claude-3-7-sonnet-20250219\",token_type=\"output\"} 15\n");
+	has_line(text,
+		 "biothings_llm_holed_responses_total{provider=\"anthropic\",usage=\"read\"} 1\n");
+	free(text);
+	/* the hole takes message_delta: no final usage, a gap, not a guess */
+	text = holed_call(&req, &resp, delta + 10, resp.len - 40, true, &st);
+	assert_int_equal(st.unparsed, 1);
+	has_line(text, "biothings_llm_unparsed_total{provider=\"anthropic\",reason=\"gap\"} 1\n");
+	has_line(text,
+		 "biothings_llm_holed_responses_total{provider=\"anthropic\",usage=\"lost\"} 1\n");
+	assert_null(strstr(text, "token_type=\"output\""));
+	free(text);
+	/* the hole starts before the first event ended (message_start's input
+	 * tokens may be in it): not read */
+	text = holed_call(&req, &resp, head + 20, delta - 20, true, &st);
+	assert_int_equal(st.unparsed, 1);
+	has_line(text, "usage=\"lost\"} 1\n");
+	free(text);
+	/* no framer state: the message is given up as before */
+	text = holed_call(&req, &resp, ping + 5, delta - 20, false, &st);
+	assert_int_equal(st.resumed, 0);
+	has_line(text, "biothings_llm_unparsed_total{provider=\"anthropic\",reason=\"gap\"} 1\n");
+	free(text);
+	/* one JSON document with a hole cannot be parsed, whatever follows */
+	{
+		struct fx_buf json = fx_response(
+			200, "Content-Type: application/json\r\n",
+			"{\"type\":\"message\",\"model\":\"claude-3-7-sonnet-20250219\",\"content\":"
+			"[{\"type\":\"text\",\"text\":\"Hello there, a longer answer\"}],"
+			"\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":3,\"output_tokens\":9}}");
+		size_t at = (size_t)(strstr(json.p, "Hello") - json.p);
+
+		text = holed_call(&req, &json, at, at + 10, true, &st);
+		assert_int_equal(st.resumed, 1);
+		has_line(text, "reason=\"gap\"} 1\n");
+		has_line(text, "usage=\"lost\"} 1\n");
+		free(text);
+		free(json.p);
+	}
+	/* the hole inside the headers: there is no body to go on with */
+	text = holed_call(&req, &resp, 10, delta - 20, true, &st);
+	assert_int_equal(st.resumed, 0);
+	assert_int_equal(st.unparsed, 1);
+	free(text);
+	free(req.p);
+	free(resp.p);
+}
+
 static void test_two_megabytes(void **state)
 {
 	struct fx_buf body = { 0 }, resp;
@@ -650,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_errors_and_secrets),
 		cmocka_unit_test(test_label_guard),
 		cmocka_unit_test(test_secret_in_prompt),
+		cmocka_unit_test(test_holes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

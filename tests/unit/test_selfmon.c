@@ -69,6 +69,9 @@ static void test_drop_reasons(void **state)
 	assert_line(out, "biothings_observer_connections_evicted_total 0");
 	free(out);
 	assert_string_equal(selfmon_drop_reason(BT_DROP_RINGBUF_FULL), "ringbuf_full");
+	assert_string_equal(selfmon_drop_reason(BT_DROP_PAYLOAD_SHED), "payload_shed");
+	for (int i = 0; i < BT_DROP__COUNT; i++) /* every drop reason is named */
+		assert_non_null(selfmon_drop_reason(i));
 	assert_null(selfmon_drop_reason(BT_CNT_CONN_OPENED));
 	assert_null(selfmon_drop_reason(1000));
 }
