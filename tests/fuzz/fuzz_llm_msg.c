@@ -6,7 +6,11 @@
  * are too short for it and go byte by byte through h1_step, must end
  * alike: the same bytes taken, the same kept headers and body, the same
  * framer state, flags and status. The byte path is the reference the
- * bulk path is held to.
+ * bulk path is held to. Then a hole: bytes [a, b) lost and framing
+ * resumed at b from the whole message's framer state there
+ * (llm_msg__resume, as the kernel's BT_DATA_RESUME carries it) must end
+ * in the same framer state as the whole message, with the body kept
+ * minus exactly the lost body bytes and the hole marked where they were.
  *
  * Input: [0] bit 0 a request, else a response; bits 1-7 seed the piece
  * sizes. Then the bytes.
@@ -59,6 +63,53 @@ static void check_same(const struct llm_msg *a, const struct llm_msg *b)
 	FUZZ_CHECK(!a->body_len || !memcmp(a->body, b->body, a->body_len));
 }
 
+/* The framer state after the first n bytes (what the kernel would send). */
+static int state_at(const uint8_t *p, size_t n, bool is_request, struct llm_msg *ref)
+{
+	llm_msg__init(ref, is_request, MAX_BODY);
+	return llm_msg__feed(ref, p, n, 7) == (long)n && !ref->complete && !ref->error ? 0 : -1;
+}
+
+static void check_hole(const uint8_t *p, size_t n, bool is_request, uint8_t seed)
+{
+	struct llm_msg ref, at_b, m;
+	size_t a = n ? seed * 13u % n : 0, b = n ? (a + 1 + seed * 7u % n) : 0;
+
+	if (b > n || state_at(p, a, is_request, &ref)) {
+		if (b <= n)
+			llm_msg__release(&ref);
+		return;
+	}
+	if (state_at(p, b, is_request, &at_b)) {
+		llm_msg__release(&ref);
+		llm_msg__release(&at_b);
+		return;
+	}
+	llm_msg__init(&m, is_request, MAX_BODY);
+	FUZZ_CHECK(llm_msg__feed(&m, p, a, 7) == (long)a);
+	if (llm_msg__resume(&m, &at_b.d)) {
+		size_t lost = at_b.body_len - ref.body_len;
+
+		FUZZ_CHECK(m.n_holes == 1 && m.holes[0] == ref.body_len);
+		FUZZ_CHECK(!memcmp(&m.d, &at_b.d, sizeof(m.d)));
+		FUZZ_CHECK(llm_msg__feed(&m, p + b, n - b, 7) >= 0);
+		llm_msg__release(&at_b);
+		state_at(p, n, is_request, &at_b); /* the whole message, to its end */
+		FUZZ_CHECK(m.complete == at_b.complete && m.error == at_b.error);
+		FUZZ_CHECK(!memcmp(&m.d, &at_b.d, sizeof(m.d)));
+		if (!at_b.too_large)
+			FUZZ_CHECK(m.body_len + lost == at_b.body_len);
+		if (!at_b.too_large && m.body_len > ref.body_len)
+			FUZZ_CHECK(!memcmp(m.body + ref.body_len, at_b.body + ref.body_len + lost,
+					   m.body_len - ref.body_len));
+	} else {
+		FUZZ_CHECK(m.n_holes == 0 && !memcmp(&m.d, &ref.d, sizeof(m.d)));
+	}
+	llm_msg__release(&m);
+	llm_msg__release(&ref);
+	llm_msg__release(&at_b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct llm_msg whole, pieces;
@@ -80,5 +131,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_same(&whole, &pieces);
 	llm_msg__release(&whole);
 	llm_msg__release(&pieces);
+	check_hole(data + CTL_BYTES, size - CTL_BYTES, is_request, data[0]);
 	return 0;
 }
