@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,67 @@ uint64_t ignore_cgroup_mask(const struct obs_ignore_rule *r, size_t n, const cha
 		if (r[i].cgroup[0] && fnmatch(r[i].cgroup, path, 0) == 0)
 			m |= 1ull << i;
 	return m;
+}
+
+uint64_t ignore_match(const struct ignore_plan *p, const struct obs_ignore_rule *r, size_t n,
+		      const char *comm, const char *cgroup_path)
+{
+	uint64_t by_comm = p->any_comm, by_cgroup = p->any_cgroup;
+
+	for (size_t j = 0; j < p->n_comms; j++)
+		if (!strncmp(p->comms[j].comm, comm, BT_COMM_LEN))
+			by_comm |= p->comms[j].mask;
+	if (cgroup_path)
+		by_cgroup |= ignore_cgroup_mask(r, n, cgroup_path);
+	return by_comm & by_cgroup & p->rules;
+}
+
+/* The first line of path, without its newline, into out. */
+static int read_line(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(out, (int)len, f))
+		err = -EIO;
+	fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+	return err;
+}
+
+/* The cgroup v2 path in a /proc/PID/cgroup file (its "0::/path" line). */
+static int read_cgroup2(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err && fgets(out, (int)len, f)) {
+		if (strncmp(out, "0::", 3))
+			continue;
+		out[strcspn(out, "\n")] = '\0';
+		memmove(out, out + 3, strlen(out + 3) + 1);
+		err = 0;
+	}
+	fclose(f);
+	return err;
+}
+
+uint64_t ignore_process(const struct ignore_plan *p, const struct obs_ignore_rule *r, size_t n,
+			const char *proc_root, unsigned pid)
+{
+	char path[PATH_MAX], comm[BT_COMM_LEN + 2], cg[PATH_MAX];
+
+	if (!p->rules)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%u/comm", proc_root, pid);
+	if (read_line(path, comm, sizeof(comm)))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root, pid);
+	return ignore_match(p, r, n, comm, read_cgroup2(path, cg, sizeof(cg)) ? NULL : cg);
 }
 
 /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER" */

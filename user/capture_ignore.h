@@ -53,6 +53,15 @@ int ignore_cgroup_root(const char *mountinfo_path, char *out, size_t len);
 ssize_t ignore_cgroups_scan(const char *root, const struct obs_ignore_rule *r, size_t n,
 			    struct ignore_cgroup *out, size_t max, bool *more);
 
+/* Rules (mask) a task named comm in the cgroup at path ("/" the root)
+ * matches, combined as the kernel combines them (bt_rule_ignored). */
+uint64_t ignore_match(const struct ignore_plan *p, const struct obs_ignore_rule *r, size_t n,
+		      const char *comm, const char *cgroup_path);
+/* The same for process pid under proc_root, by its main thread's name and
+ * its cgroup v2 path; 0 when they cannot be read (it is gone). */
+uint64_t ignore_process(const struct ignore_plan *p, const struct obs_ignore_rule *r, size_t n,
+			const char *proc_root, unsigned pid);
+
 /* Is id in c[0..n), as ignore_cgroups_scan sorted it? */
 bool ignore_cgroups_has(const struct ignore_cgroup *c, size_t n, uint64_t id);
 

@@ -227,6 +227,8 @@ static int each_process(const char *proc_root, uint32_t skip,
 struct seed_ctx {
 	int conns_fd;
 	const char *proc_root;
+	conn_sync_leave_fn leave;
+	void *leave_arg;
 	struct conn_sync_stats *st;
 };
 
@@ -236,6 +238,7 @@ static void seed_pid(unsigned pid, const struct tcp_table *t, int fresh, void *a
 	const char *proc_root = x->proc_root;
 	char path[PATH_MAX], link[64];
 	struct dirent *de;
+	bool leave = x->leave && x->leave(pid, x->leave_arg);
 	DIR *d;
 
 	(void)fresh;
@@ -260,17 +263,20 @@ static void seed_pid(unsigned pid, const struct tcp_table *t, int fresh, void *a
 		if (sscanf(link, "socket:[%llu]", &ino) != 1)
 			continue;
 		r = table_find(t, ino);
-		if (r && r->state == TCP_ESTABLISHED_ST &&
-		    seed_one(x->conns_fd, pid, fd, t, r, (1ull << 63) | x->st->seeded) == 0)
+		if (!r || r->state != TCP_ESTABLISHED_ST)
+			continue;
+		if (leave)
+			x->st->left_alone++;
+		else if (seed_one(x->conns_fd, pid, fd, t, r, (1ull << 63) | x->st->seeded) == 0)
 			x->st->seeded++;
 	}
 	closedir(d);
 }
 
 int conn_sync_seed(int conns_fd, const char *proc_root, uint32_t self_tgid,
-		   struct conn_sync_stats *st)
+		   conn_sync_leave_fn leave, void *leave_arg, struct conn_sync_stats *st)
 {
-	struct seed_ctx x = { conns_fd, proc_root, st };
+	struct seed_ctx x = { conns_fd, proc_root, leave, leave_arg, st };
 
 	return each_process(proc_root, self_tgid, seed_pid, &x);
 }

@@ -8,6 +8,7 @@
 #ifndef BT_CONN_SYNC_H
 #define BT_CONN_SYNC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,11 +27,16 @@ int tcp_row_parse(const char *line, int family, struct tcp_row *row);
 struct conn_sync_stats {
 	uint64_t seeded;
 	uint64_t swept;
+	uint64_t left_alone; /* established sockets not seeded: leave() said so */
 };
 
-/* Seed every established TCP socket of every process but self. */
+/* Processes whose connections are not seeded (capture.ignore): true for pid. */
+typedef bool (*conn_sync_leave_fn)(unsigned pid, void *arg);
+
+/* Seed every established TCP socket of every process but self and those
+ * leave (may be NULL) names. */
 int conn_sync_seed(int conns_fd, const char *proc_root, uint32_t self_tgid,
-		   struct conn_sync_stats *st);
+		   conn_sync_leave_fn leave, void *leave_arg, struct conn_sync_stats *st);
 /* capture.hooks: socket. Marks every port listened on in any network
  * namespace in map bt_listen_ports (BT_LISTEN_PORT_WORDS words of port
  * bits): the kernel takes a connection it first meets mid-stream for a

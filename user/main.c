@@ -59,6 +59,7 @@ static void update_selfmon(void *arg)
 	in.malformed_records = capture__malformed(o->capture);
 	in.enrich_failed = __atomic_load_n(&o->enrich_failed, __ATOMIC_RELAXED);
 	in.seeded = o->sync.seeded;
+	in.left_alone = o->sync.left_alone;
 	in.swept = __atomic_load_n(&o->sync.swept, __ATOMIC_RELAXED);
 	in.n_probes = loader__probes(o->loader, probes, MAX_PROBES);
 	if (in.n_probes > MAX_PROBES)
@@ -111,13 +112,12 @@ static void ignore_rescan(struct observer_ctx *o, struct loader *l)
 /* capture.ignore into the kernel's tables, before any program runs. */
 static int ignore_configure(struct observer_ctx *o, struct loader *l)
 {
-	struct ignore_plan plan;
 	int e;
 
 	if (!o->cfg.n_ignore)
 		return 0;
-	ignore_plan_build(o->cfg.ignore, o->cfg.n_ignore, &plan);
-	e = loader__set_ignore(l, &plan);
+	ignore_plan_build(o->cfg.ignore, o->cfg.n_ignore, &o->ignore_plan);
+	e = loader__set_ignore(l, &o->ignore_plan);
 	if (e) {
 		log_error("cannot write capture.ignore err=%d", e);
 		return e;
@@ -131,6 +131,16 @@ static int ignore_configure(struct observer_ctx *o, struct loader *l)
 			 e);
 	ignore_rescan(o, l);
 	return 0;
+}
+
+/* Connections seeded from /proc (syscall hooks) were made before the
+ * kernel could check capture.ignore at their accept or connect: the
+ * daemon checks their process instead, by its main thread's name. */
+static bool seed_leave(unsigned pid, void *arg)
+{
+	struct observer_ctx *o = arg;
+
+	return ignore_process(&o->ignore_plan, o->cfg.ignore, o->cfg.n_ignore, "/proc", pid) != 0;
 }
 
 /*
@@ -294,7 +304,8 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 	if (loader__socket_hooks(o->loader)) /* again: listen() calls while attaching */
 		conn_sync_listen_seed(loader__listen_ports_fd(o->loader), "/proc");
 	else
-		conn_sync_seed(loader__conns_fd(o->loader), "/proc", lo.self_tgid, &o->sync);
+		conn_sync_seed(loader__conns_fd(o->loader), "/proc", lo.self_tgid, seed_leave, o,
+			       &o->sync);
 	conn_census(o);
 	update_selfmon(o);
 	routes = cost_engine__routes(o->cost, &n_routes);

@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "attribution.h"
+#include "capture_ignore.h"
 #include "capture.h"
 #include "checks_run.h"
 #include "config.h"
@@ -75,6 +76,7 @@ struct observer_ctx {
 	uint64_t ringbuf_drops; /* last second's kernel count (ring full, payload shed), for its own health */
 	uint64_t conns_tracked, conns_evicted; /* the last census (loop thread writes) */
 	char cgroup_root[256]; /* cgroup2 mount for capture.ignore; "" when none is used */
+	struct ignore_plan ignore_plan; /* capture.ignore as the kernel has it */
 	uint64_t ignored_cgroups; /* cgroups capture.ignore matched at the last scan */
 	uint64_t log_slot;
 };

@@ -236,7 +236,7 @@ int selfmon__update(struct selfmon *s, const struct selfmon_input *in)
 	update_probes(s, in);
 	set1(s, F_CONN_TRACKED, in->conns_tracked);
 	set1(s, F_CONN_EVICTED, in->conns_evicted);
-	set1(s, F_CONN_IGNORED, in->kernel[BT_CNT_CONN_IGNORED_RULE]);
+	set1(s, F_CONN_IGNORED, in->kernel[BT_CNT_CONN_IGNORED_RULE] + in->left_alone);
 	set1(s, F_IGNORED_CGROUPS, in->ignored_cgroups);
 	return 0;
 }

@@ -24,6 +24,7 @@ struct selfmon_input {
 	uint64_t malformed_records;
 	uint64_t enrich_failed;
 	uint64_t seeded, swept;
+	uint64_t left_alone; /* connections not seeded from /proc: capture.ignore */
 	const struct probe_state *probes; /* loader__probes */
 	size_t n_probes;
 	uint64_t conns_tracked; /* conn_census.live of the last census */

@@ -62,6 +62,84 @@ static void test_plan_masks(void **state)
 	assert_false(kernel_says(&p, "python3", ignore_cgroup_mask(r, 4, "/other")));
 }
 
+/* The daemon's own check (connections seeded from /proc) agrees with the kernel's. */
+static void test_match(void **state)
+{
+	static const struct obs_ignore_rule r[] = {
+		{ .comm = "wrk" },
+		{ .cgroup = "/batch.slice/*" },
+		{ .comm = "python3", .cgroup = "*/lab.slice/*" },
+	};
+	static const char *const comms[] = { "wrk", "python3", "curl", "wrk2" };
+	static const char *const cgs[] = { "/", "/batch.slice/a", "/x/lab.slice/y", "/lab.slice" };
+	struct ignore_plan p;
+
+	(void)state;
+	ignore_plan_build(r, 3, &p);
+	for (size_t i = 0; i < 4; i++)
+		for (size_t j = 0; j < 4; j++)
+			assert_int_equal(!!ignore_match(&p, r, 3, comms[i], cgs[j]),
+					 kernel_says(&p, comms[i],
+						     ignore_cgroup_mask(r, 3, cgs[j])));
+	/* cgroup unknown: only rules without a cgroup can match */
+	assert_int_equal(ignore_match(&p, r, 3, "wrk", NULL), 0x1);
+	assert_int_equal(ignore_match(&p, r, 3, "python3", NULL), 0);
+}
+
+/* write_file DIR NAME TEXT */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A process read from a /proc made here: name from comm, cgroup from the
+ * "0::" line of a hybrid cgroup file, gone processes match nothing. */
+static void test_process(void **state)
+{
+	static const struct obs_ignore_rule r[] = {
+		{ .comm = "bt-held" },
+		{ .cgroup = "/batch.slice/*" },
+	};
+	char root[] = "/tmp/bt-ignore-proc-XXXXXX", p[256];
+	struct ignore_plan plan;
+
+	(void)state;
+	ignore_plan_build(r, 2, &plan);
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/10", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	write_file(p, "comm", "bt-held\n");
+	write_file(p, "cgroup", "0::/user.slice\n");
+	snprintf(p, sizeof(p), "%s/11", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	write_file(p, "comm", "worker\n");
+	write_file(p, "cgroup", "12:cpu:/old\n0::/batch.slice/job.scope\n");
+	snprintf(p, sizeof(p), "%s/12", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	write_file(p, "comm", "worker\n");
+	write_file(p, "cgroup", "0::/system.slice/x.service\n");
+	assert_int_equal(ignore_process(&plan, r, 2, root, 10), 0x1);
+	assert_int_equal(ignore_process(&plan, r, 2, root, 11), 0x2);
+	assert_int_equal(ignore_process(&plan, r, 2, root, 12), 0);
+	assert_int_equal(ignore_process(&plan, r, 2, root, 13), 0); /* gone */
+	for (unsigned pid = 10; pid <= 12; pid++) {
+		snprintf(p, sizeof(p), "%s/%u/comm", root, pid);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/%u/cgroup", root, pid);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/%u", root, pid);
+		rmdir(p);
+	}
+	rmdir(root);
+}
+
 static void test_no_rules(void **state)
 {
 	struct ignore_plan p;
@@ -182,7 +260,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_masks),  cmocka_unit_test(test_no_rules),
 		cmocka_unit_test(test_cgroup_glob), cmocka_unit_test(test_mountinfo),
-		cmocka_unit_test(test_scan_tree),
+		cmocka_unit_test(test_scan_tree),   cmocka_unit_test(test_match),
+		cmocka_unit_test(test_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
