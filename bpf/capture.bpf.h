@@ -163,7 +163,9 @@ __attribute__((noinline)) int bt_copy_chunk(struct bt_copy *x, const struct h1_d
 	if (x->shed)
 		bt_count(BT_DROP_PAYLOAD_SHED);
 	else
-		r = bt_payload_reserve(sizeof(*r), x->dir == BT_DATA_RESPONSE);
+		r = bt_payload_reserve(sizeof(*r), x->dir == BT_DATA_RESPONSE ?
+							   BT_PAYLOAD_HEADROOM_SHIFT :
+							   BT_REQUEST_HEADROOM_SHIFT);
 	if (!r) {
 		x->flags |= BT_DATA_LOST; /* the reader must know the stream has a hole */
 		x->shed = x->dir == BT_DATA_RESPONSE;
@@ -227,7 +229,7 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h
 	if (n > BT_REQHEAD_MAX)
 		n = BT_REQHEAD_MAX;
 	x->limit -= n;
-	r = bt_payload_reserve(sizeof(*r), 1);
+	r = bt_payload_reserve(sizeof(*r), BT_PAYLOAD_HEADROOM_SHIFT);
 	if (!r) {
 		x->flags |= BT_DATA_LOST;
 		bt_cursor_advance(&x->k, n);

@@ -264,20 +264,17 @@ static __always_inline void bt_count_n(__u32 which, __u64 n)
 
 /*
  * A payload record (captured bytes, a request head to inspect), or NULL,
- * counted. Response payload comes in bursts (an answer read at loopback
- * speed) that would otherwise fill the ring and crowd out what says a call
- * happened at all (bt_http_record) and what names it (the request's own
- * bytes): with `shed`, the record is not written while less than
- * 1/2^BT_PAYLOAD_HEADROOM_SHIFT of the ring is free.
+ * counted. Payload comes in bursts (an answer read at loopback speed) that
+ * would otherwise fill the ring and crowd out what says a call happened at
+ * all (bt_http_record): the record is not written while less than
+ * 1/2^shift of the ring is free (BT_*_HEADROOM_SHIFT).
  */
-static __always_inline void *bt_payload_reserve(__u64 size, int shed)
+static __always_inline void *bt_payload_reserve(__u64 size, __u32 shift)
 {
 	__u64 ring = bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE);
 	void *r;
 
-	if (shed && bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) +
-				    (ring >> BT_PAYLOAD_HEADROOM_SHIFT) >=
-			    ring) {
+	if (bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) + (ring >> shift) >= ring) {
 		bt_count(BT_DROP_PAYLOAD_SHED);
 		return NULL;
 	}

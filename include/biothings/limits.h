@@ -28,11 +28,13 @@
  * syscall sends at most BT_DATA_MAX * BT_DATA_CHUNKS bytes). */
 #define BT_DATA_MAX 4096
 #define BT_DATA_CHUNKS 64
-/* Response payload (BT_EV_DATA) and inspected request heads
- * (BT_EV_REQHEAD) are not written while less than 1/2^shift of the ringbuf
- * is free: that part is kept for what a burst of payload would crowd out
- * (each exchange's bt_http_record, a captured request's own bytes). */
+/* Payload records are not written while less than 1/2^shift of the
+ * ringbuf is free, so that a burst of payload cannot crowd out the small
+ * records (each exchange's bt_http_record): answers and inspected request
+ * heads (BT_EV_DATA responses, BT_EV_REQHEAD) leave 1/8, captured
+ * requests (which name the call: provider, model) 1/16. */
 #define BT_PAYLOAD_HEADROOM_SHIFT 3
+#define BT_REQUEST_HEADROOM_SHIFT 4
 /* Bytes per BT_EV_REQHEAD record, and the most the daemon may ask for
  * per served request (bt_config.inspect_bytes). Powers of two. */
 #define BT_REQHEAD_MAX 1024

@@ -10,6 +10,9 @@
 # (ringbuf_full stays 0), and the daemon frames past the hole from the
 # kernel's framer state: all three calls are counted, the first as a holed
 # answer whose usage was still read, and the output tokens are exact.
+# Then a 2 MB prompt sent while the observer is stopped: captured request
+# bytes stop at 1/16 of the ring free, so that call's exchange record still
+# gets through and the call is counted (as unparsed: its body has a hole).
 set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -59,5 +62,25 @@ bt_log "payload_shed=$shed ringbuf_full=$full calls=$calls output_tokens=$out ho
 [ "$read" -ge 1 ] 2>/dev/null || bt_check_fail "no holed answer had its usage read (read=$read lost=$lost)"
 [ "$out" = "$served" ] || bt_check_fail "output tokens counted $out, served $served"
 [ "$unparsed" = 0 ] || bt_check_fail "unparsed calls: $unparsed"
+
+bt_log "a 2 MB prompt while the observer is stopped"
+kill -STOP "$BT_OBS_PID"
+"$BT_PY" "$STREAM" client "$SRV" 1 2000000 50 >"$BT_TMP/client2.out" 2>"$BT_ART/client2.err" ||
+	bt_check_fail "big-prompt client failed: $(cat "$BT_ART/client2.err")"
+kill -CONT "$BT_OBS_PID"
+for _ in $(seq 50); do
+	bt_scrape "$M" || bt_fail "scrape failed"
+	[ "$(val biothings_llm_requests_total)" = $((CALLS + 1)) ] && break
+	sleep 0.2
+done
+shed2=$(val biothings_observer_events_dropped_total reason=payload_shed)
+full=$(val biothings_observer_events_dropped_total reason=ringbuf_full)
+calls=$(val biothings_llm_requests_total)
+unparsed=$(val biothings_llm_unparsed_total)
+bt_log "payload_shed=$shed2 ringbuf_full=$full calls=$calls unparsed=$unparsed"
+[ "$shed2" -gt "$shed" ] 2>/dev/null || bt_check_fail "the big prompt shed nothing (payload_shed $shed -> $shed2)"
+[ "$full" = 0 ] || bt_check_fail "ringbuf_full=$full: the big prompt crowded out records"
+[ "$calls" = $((CALLS + 1)) ] || bt_check_fail "biothings_llm_requests_total=$calls, expected $((CALLS + 1))"
+[ "$unparsed" = 1 ] || bt_check_fail "unparsed calls: $unparsed, expected the big prompt's"
 bt_observer_stop_checked
 bt_finish

@@ -8,8 +8,10 @@ chunk, a usage chunk (completion_tokens = --events) and [DONE], like the
 real API with stream_options.include_usage. Each SSE event is one HTTP
 chunk, as OpenAI's servers send them.
 
-`client PORT N`: N such calls on one keep-alive connection (http.client,
-reads of 64 KiB); prints the completion tokens the server announced.
+`client PORT N [PROMPT_BYTES MAX_TOKENS]`: N such calls on one keep-alive
+connection (http.client, reads of 64 KiB), optionally with a prompt of
+PROMPT_BYTES and max_tokens (the answer's content chunks); prints the
+completion tokens the server announced.
 Plain HTTP on loopback, standard library only.
 """
 import http.client
@@ -34,14 +36,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        events = req.get("max_tokens", self.events)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         base = {"id": "chatcmpl-shed", "object": "chat.completion.chunk", "model": "shed-model"}
         t0, sent = time.monotonic(), 0
-        for _ in range(self.events):
+        for _ in range(events):
             ev = chunk(dict(base, choices=[{"index": 0, "delta": {"content": TEXT}}]))
             self.send_chunk(ev)
             sent += len(ev)
@@ -51,8 +54,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_chunk(chunk(dict(base, choices=[{"index": 0, "delta": {},
                                                     "finish_reason": "stop"}])))
         self.send_chunk(chunk(dict(base, choices=[], usage={
-            "prompt_tokens": 9, "completion_tokens": self.events,
-            "total_tokens": 9 + self.events})))
+            "prompt_tokens": 9, "completion_tokens": events,
+            "total_tokens": 9 + events})))
         self.send_chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
@@ -61,10 +64,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def client(port, n):
-    body = json.dumps({"model": "shed-model", "stream": True,
-                       "stream_options": {"include_usage": True},
-                       "messages": [{"role": "user", "content": "hi"}]})
+def client(port, n, prompt_bytes=2, max_tokens=None):
+    req = {"model": "shed-model", "stream": True, "stream_options": {"include_usage": True},
+           "messages": [{"role": "user", "content": "hi" * (prompt_bytes // 2)}]}
+    if max_tokens is not None:
+        req["max_tokens"] = max_tokens
+    body = json.dumps(req)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     tokens = 0
     for _ in range(n):
@@ -93,8 +98,8 @@ def main(argv):
             Handler.mbps = float(args[args.index("--mbps") + 1])
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(argv[2])), Handler)
         srv.serve_forever()
-    elif len(argv) == 4 and argv[1] == "client":
-        client(int(argv[2]), int(argv[3]))
+    elif len(argv) in (4, 6) and argv[1] == "client":
+        client(int(argv[2]), int(argv[3]), *(int(a) for a in argv[4:]))
     else:
         sys.exit(__doc__)
     return 0
