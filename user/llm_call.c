@@ -378,7 +378,7 @@ int llm_parse_messages(const struct llm_msg *req, const struct llm_msg *resp,
 
 	call_init(out);
 	out->duration_ns = ctx->end_ns > ctx->start_ns ? ctx->end_ns - ctx->start_ns : 0;
-	if (!req || !req->begun || req->gap) {
+	if (!req || !req->begun || (req->gap && req->d.phase <= H1_HEADERS)) {
 		out->reason = missing_reason(req);
 		return 0;
 	}
@@ -386,6 +386,12 @@ int llm_parse_messages(const struct llm_msg *req, const struct llm_msg *resp,
 	snprintf(out->provider, sizeof(out->provider), "%s", rt.provider);
 	out->api = rt.api;
 	out->operation = rt.operation;
+	if (req->gap) { /* the head came whole: who was called is known, not what was asked */
+		llm_label_copy(out->request_model, sizeof(out->request_model), rt.url_model,
+			       strlen(rt.url_model));
+		out->reason = LLM_REASON_GAP;
+		return 0;
+	}
 	read_request(req, &rt, ctx, &ri, out);
 	snprintf(out->request_model, sizeof(out->request_model), "%s", ri.model);
 	if (!resp || !resp->begun || resp->gap) {

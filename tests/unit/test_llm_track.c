@@ -296,6 +296,41 @@ static void test_holes(void **state)
 	free(resp.p);
 }
 
+/* A request that lost bytes: its head came whole, so the call is still
+ * its provider's (a gap), unless the hole is in the head itself. */
+static void test_request_hole(void **state)
+{
+	struct fx_buf req = fx_request("POST", "/v1/messages", "Host: api.anthropic.com\r\n",
+				       "{\"model\":\"claude-3-7-sonnet-latest\",\"stream\":true}");
+	struct fx_buf resp = fx_response_chunked(200, "Content-Type: text/event-stream\r\n",
+						 anthropic_stream, 50);
+	size_t body = (size_t)(strstr(req.p, "\r\n\r\n") + 4 - req.p);
+	const size_t cuts[] = { body + 5, 20 };
+	const char *const want[] = {
+		"biothings_llm_unparsed_total{provider=\"anthropic\",reason=\"gap\"} 1\n",
+		"biothings_llm_unparsed_total{provider=\"unknown\",reason=\"gap\"} 1\n",
+	};
+	char *text;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct rig *r = rig_new(0);
+
+		send_io(r, BT_DATA_REQUEST, req.p, cuts[i], 10, BT_DATA_FIRST);
+		send_io(r, BT_DATA_REQUEST, req.p + cuts[i] + 3, req.len - cuts[i] - 3, 11,
+			BT_DATA_LOST);
+		send_io(r, BT_DATA_RESPONSE, resp.p, resp.len, 20, BT_DATA_FIRST);
+		send_exchange(r, "/v1/messages", 200, 5, 40, 0);
+		text = render(r);
+		has_line(text, want[i]);
+		assert_null(strstr(text, "token_type=")); /* nothing guessed */
+		free(text);
+		rig_free(r);
+	}
+	free(req.p);
+	free(resp.p);
+}
+
 static void test_two_megabytes(void **state)
 {
 	struct fx_buf body = { 0 }, resp;
@@ -760,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_label_guard),
 		cmocka_unit_test(test_secret_in_prompt),
 		cmocka_unit_test(test_holes),
+		cmocka_unit_test(test_request_hole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
