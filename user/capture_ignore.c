@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "capture_ignore.h"
+#include "procinfo.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -85,25 +86,6 @@ static int read_line(const char *path, char *out, size_t len)
 	return err;
 }
 
-/* The cgroup v2 path in a /proc/PID/cgroup file (its "0::/path" line). */
-static int read_cgroup2(const char *path, char *out, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (err && fgets(out, (int)len, f)) {
-		if (strncmp(out, "0::", 3))
-			continue;
-		out[strcspn(out, "\n")] = '\0';
-		memmove(out, out + 3, strlen(out + 3) + 1);
-		err = 0;
-	}
-	fclose(f);
-	return err;
-}
-
 uint64_t ignore_process(const struct ignore_plan *p, const struct obs_ignore_rule *r, size_t n,
 			const char *proc_root, unsigned pid)
 {
@@ -114,8 +96,8 @@ uint64_t ignore_process(const struct ignore_plan *p, const struct obs_ignore_rul
 	snprintf(path, sizeof(path), "%s/%u/comm", proc_root, pid);
 	if (read_line(path, comm, sizeof(comm)))
 		return 0;
-	snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root, pid);
-	return ignore_match(p, r, n, comm, read_cgroup2(path, cg, sizeof(cg)) ? NULL : cg);
+	return ignore_match(p, r, n, comm,
+			    proc_cgroup2_path(proc_root, pid, cg, sizeof(cg)) ? NULL : cg);
 }
 
 /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER" */

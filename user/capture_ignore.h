@@ -3,8 +3,8 @@
  * capture.ignore in the kernel's terms (biothings/conn.h): the mask of
  * rules each task name stands for, the rules that match any name or any
  * cgroup, and the cgroups (by id) whose paths the rules' globs match.
- * Pure, except ignore_cgroup_root and ignore_cgroups_scan, which read
- * /proc/self/mountinfo and the cgroup v2 tree.
+ * Pure, except ignore_cgroup_root, ignore_cgroups_scan and ignore_process,
+ * which read /proc/self/mountinfo, the cgroup v2 tree and /proc/PID.
  */
 #ifndef BT_CAPTURE_IGNORE_H
 #define BT_CAPTURE_IGNORE_H

@@ -7,6 +7,7 @@
  */
 #include "procinfo.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,28 +52,31 @@ static void read_exe(const struct proc_cache *c, struct proc_meta *m)
 		m->exe[n - dl] = '\0';
 }
 
-/* cgroup v2 line "0::/path"; on hybrid hosts take the unified one. */
-static void read_cgroup(const struct proc_cache *c, struct proc_meta *m)
+int proc_cgroup2_path(const char *proc_root, uint32_t pid, char *out, size_t len)
 {
 	char path[PATH_MAX], line[512];
+	int err = -ENOENT;
 	FILE *f;
 
-	m->cgroup[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%u/cgroup", c->root, m->tgid);
+	snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root, pid);
 	f = fopen(path, "re");
 	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "0::", 3))
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		size_t n = strnlen(line + 3, sizeof(m->cgroup) - 1);
-
-		memcpy(m->cgroup, line + 3, n);
-		m->cgroup[n] = '\0';
-		break;
+		snprintf(out, len, "%s", line + 3);
+		err = 0;
 	}
 	fclose(f);
+	return err;
+}
+
+static void read_cgroup(const struct proc_cache *c, struct proc_meta *m)
+{
+	if (proc_cgroup2_path(c->root, m->tgid, m->cgroup, sizeof(m->cgroup)))
+		m->cgroup[0] = '\0';
 }
 
 const struct proc_meta *proc_cache__get(struct proc_cache *c, uint32_t tgid, uint64_t now_ns)

@@ -6,6 +6,7 @@
 #ifndef BT_PROCINFO_H
 #define BT_PROCINFO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct proc_meta {
@@ -16,6 +17,11 @@ struct proc_meta {
 };
 
 struct proc_cache;
+
+/* The cgroup v2 path of process pid under proc_root (the "0::" line of its
+ * cgroup file; the unified one on hybrid hosts) into out, cut to fit: 0,
+ * or -errno (-ENOENT without such a line). */
+int proc_cgroup2_path(const char *proc_root, uint32_t pid, char *out, size_t len);
 
 struct proc_cache *proc_cache__new(const char *proc_root, uint64_t ttl_ns);
 void proc_cache__free(struct proc_cache *c);
