@@ -1,22 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "capture_ignore.h"
+#include "cgroup_tree.h"
 #include "procinfo.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 _Static_assert(OBS_CONFIG_MAX_IGNORE == BT_IGNORE_RULES_MAX, "one bit per rule in the kernel");
 _Static_assert(sizeof(((struct obs_ignore_rule *)0)->comm) == BT_COMM_LEN, "task name size");
-
-#define SCAN_DEPTH_MAX 64
 
 void ignore_plan_build(const struct obs_ignore_rule *r, size_t n, struct ignore_plan *p)
 {
@@ -144,50 +139,21 @@ struct scan {
 	size_t n, max, found;
 	struct ignore_cgroup *out;
 	bool more;
-	char path[4096]; /* "/a/b": the cgroup being looked at */
 };
 
-static void scan_note(struct scan *s, int dirfd)
+static int scan_note(void *arg, uint64_t id, const char *path)
 {
-	uint64_t m = ignore_cgroup_mask(s->r, s->n, s->path);
-	struct stat st;
+	struct scan *s = arg;
+	uint64_t m = ignore_cgroup_mask(s->r, s->n, path);
 
-	if (!m || fstat(dirfd, &st))
-		return;
+	if (!m)
+		return 0;
 	if (s->found == s->max) {
 		s->more = true;
-		return;
+		return 1;
 	}
-	s->out[s->found++] = (struct ignore_cgroup){ .id = st.st_ino, .mask = m };
-}
-
-/* Takes ownership of dirfd. */
-static void scan_dir(struct scan *s, int dirfd, size_t len, int depth)
-{
-	DIR *d = fdopendir(dirfd);
-	struct dirent *e;
-
-	if (!d) {
-		close(dirfd);
-		return;
-	}
-	scan_note(s, dirfd);
-	while (depth < SCAN_DEPTH_MAX && (e = readdir(d))) {
-		size_t k = strlen(e->d_name);
-		int sub;
-
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		if (len + 1 + k >= sizeof(s->path))
-			continue;
-		sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sub < 0)
-			continue;
-		snprintf(s->path + len, sizeof(s->path) - len, "/%s", e->d_name);
-		scan_dir(s, sub, len + 1 + k, depth + 1);
-		s->path[len ? len : 1] = '\0';
-	}
-	closedir(d);
+	s->out[s->found++] = (struct ignore_cgroup){ .id = id, .mask = m };
+	return 0;
 }
 
 static int by_id(const void *a, const void *b)
@@ -201,28 +167,14 @@ static int by_id(const void *a, const void *b)
 ssize_t ignore_cgroups_scan(const char *root, const struct obs_ignore_rule *r, size_t n,
 			    struct ignore_cgroup *out, size_t max, bool *more)
 {
-	struct scan *s = calloc(1, sizeof(*s)); /* 4 KiB of path: off the stack */
-	ssize_t found;
-	int fd;
+	struct scan s = { .r = r, .n = n, .max = max, .out = out };
+	int err = cgroup_tree_walk(root, scan_note, &s);
 
-	if (!s)
-		return -ENOMEM;
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		free(s);
-		return -errno;
-	}
-	s->r = r;
-	s->n = n;
-	s->out = out;
-	s->max = max;
-	strcpy(s->path, "/");
-	scan_dir(s, fd, 0, 0);
-	qsort(out, s->found, sizeof(*out), by_id);
-	*more = s->more;
-	found = (ssize_t)s->found;
-	free(s);
-	return found;
+	if (err)
+		return err;
+	qsort(out, s.found, sizeof(*out), by_id);
+	*more = s.more;
+	return (ssize_t)s.found;
 }
 
 bool ignore_cgroups_has(const struct ignore_cgroup *c, size_t n, uint64_t id)

@@ -133,6 +133,19 @@ static int ignore_configure(struct observer_ctx *o, struct loader *l)
 	return 0;
 }
 
+/* Cgroup ids to paths, for records whose process exited before the daemon
+ * read /proc (observe.c meta_of). Without a cgroup2 mount, none. */
+static void obs_cgroup_paths(struct observer_ctx *o)
+{
+	char root[256];
+
+	if (ignore_cgroup_root("/proc/self/mountinfo", root, sizeof(root)))
+		return;
+	o->cgpaths = cgroup_paths__new(root, CGROUP_PATHS_MAX, CGROUP_RESCAN_NS);
+	if (!o->cgpaths)
+		log_warn("cgroup paths unavailable err=%d", errno);
+}
+
 /* Connections seeded from /proc (syscall hooks) were made before the
  * kernel could check capture.ignore at their accept or connect: the
  * daemon checks their process instead, by its main thread's name. */
@@ -274,6 +287,7 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 	o->selfmon = o->metrics ? selfmon__new(o->metrics, BT_VERSION) : NULL;
 	o->routes = route_table__new(o->cfg.routes, o->cfg.n_routes, o->cfg.max_routes_per_service);
 	o->procs = proc_cache__new("/proc", PROC_TTL_NS);
+	obs_cgroup_paths(o);
 	o->dbm = o->metrics ? db_metrics__new(o->metrics) : NULL;
 	o->dbw = dbwire__new(&(struct dbwire_opts){ .on_op = obs_on_db_op, .arg = o });
 	e = obs_start_traces(o);
@@ -393,6 +407,7 @@ static void stop(struct observer_ctx *o)
 	http_red__free(o->red);
 	route_table__free(o->routes);
 	proc_cache__free(o->procs);
+	cgroup_paths__free(o->cgpaths);
 	metrics__free(o->metrics);
 	obs_config_free(&o->cfg);
 }

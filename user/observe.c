@@ -84,10 +84,31 @@ static void observe_health(struct observer_ctx *o, const struct bt_http_record *
 	health__request(o->health, svc, upstream, BT_ROLE_CLIENT, r->status, obs->duration_s);
 }
 
+/*
+ * What /proc says of tgid, its cgroup taken from the kernel's cgroup id
+ * when /proc no longer has it: a one-shot process (a curl, a job's
+ * script) often exits before its records are read, and services.match
+ * and attribution rules by cgroup should still see it. tmp holds the copy.
+ */
+static const struct proc_meta *meta_of(struct observer_ctx *o, uint32_t tgid, uint64_t cgroup_id,
+				       struct proc_meta *tmp)
+{
+	const struct proc_meta *pm = proc_cache__get(o->procs, tgid, mono_coarse_ns());
+	const char *path;
+
+	if (pm->cgroup[0] || !cgroup_id ||
+	    !(path = cgroup_paths__get(o->cgpaths, cgroup_id, mono_coarse_ns())))
+		return pm;
+	*tmp = *pm;
+	snprintf(tmp->cgroup, sizeof(tmp->cgroup), "%s", path);
+	return tmp;
+}
+
 void obs_on_http(void *arg, const struct bt_http_record *r)
 {
 	struct observer_ctx *o = arg;
-	const struct proc_meta *pm = proc_cache__get(o->procs, r->hdr.tgid, mono_coarse_ns());
+	struct proc_meta tmp;
+	const struct proc_meta *pm = meta_of(o, r->hdr.tgid, r->hdr.cgroup_id, &tmp);
 	struct http_labels lb;
 	struct http_obs obs;
 	int bad = http_enrich(r, pm, &o->cfg, o->routes, &lb, &obs);
@@ -141,7 +162,8 @@ static const char *attr_env(void *arg, const char *name)
 const char *obs_agent_of(void *arg, const struct llm_msg *req, const struct bt_http_record *r)
 {
 	struct observer_ctx *o = arg;
-	const struct proc_meta *pm = proc_cache__get(o->procs, r->hdr.tgid, mono_coarse_ns());
+	struct proc_meta tmp;
+	const struct proc_meta *pm = meta_of(o, r->hdr.tgid, r->hdr.cgroup_id, &tmp);
 	struct attr_call a = { .o = o, .req = req, .tgid = r->hdr.tgid };
 	char comm[BT_COMM_LEN + 1];
 	struct attr_input in = { .header = attr_header, .env = attr_env, .arg = &a };
@@ -216,10 +238,11 @@ void obs_on_priv(void *arg, const struct bt_priv_record *p)
 }
 
 /* service_name of the client process behind a database operation or an outbound connection. */
-static void client_service(struct observer_ctx *o, uint32_t tgid, const char *comm, uint16_t rport,
-			   char *out, size_t len)
+static void client_service(struct observer_ctx *o, uint32_t tgid, uint64_t cgroup_id,
+			   const char *comm, uint16_t rport, char *out, size_t len)
 {
-	const struct proc_meta *pm = proc_cache__get(o->procs, tgid, mono_coarse_ns());
+	struct proc_meta tmp;
+	const struct proc_meta *pm = meta_of(o, tgid, cgroup_id, &tmp);
 	struct svc_input in = { .comm = comm,
 				.exe = pm->exe,
 				.cgroup = pm->cgroup,
@@ -238,7 +261,7 @@ void obs_on_flow(void *arg, const struct bt_flow_record *f)
 	if (!db_conn_error_reason(f))
 		return;
 	snprintf(comm, sizeof(comm), "%.*s", BT_COMM_LEN, f->comm);
-	client_service(o, f->hdr.tgid, comm, f->dport, svc, sizeof(svc));
+	client_service(o, f->hdr.tgid, f->hdr.cgroup_id, comm, f->dport, svc, sizeof(svc));
 	db_metrics__flow(o->dbm, svc, f);
 }
 
@@ -248,7 +271,7 @@ void obs_on_db_op(void *arg, const struct dbw_op *op)
 	char svc[SERVICE_NAME_MAX];
 	char server[80], addr[64];
 
-	client_service(o, op->peer->tgid, op->peer->comm, op->peer->port, svc, sizeof(svc));
+	client_service(o, op->peer->tgid, 0, op->peer->comm, op->peer->port, svc, sizeof(svc));
 	db_metrics__op(o->dbm, svc, op);
 	http_addr_text(op->peer->family, op->peer->addr, addr, sizeof(addr));
 	snprintf(server, sizeof(server), "%s:%u", addr, op->peer->port);

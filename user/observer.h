@@ -14,6 +14,7 @@
 #include "api.h"
 #include "attribution.h"
 #include "capture_ignore.h"
+#include "cgroup_tree.h"
 #include "capture.h"
 #include "checks_run.h"
 #include "config.h"
@@ -36,6 +37,9 @@
 #include "traces.h"
 
 #define PROC_TTL_NS (10ull * 1000000000ull)
+/* Cgroups known by id at most, and how often a miss may read the tree again. */
+#define CGROUP_PATHS_MAX 65536
+#define CGROUP_RESCAN_NS 1000000000ull
 #define SELFMON_PERIOD_NS 1000000000ull
 #define MAX_PROG_STATS 64
 #define MAX_PROBES (MAX_PROG_STATS + 128) /* tracepoints and TLS files (loader__probes) */
@@ -77,6 +81,7 @@ struct observer_ctx {
 	uint64_t conns_tracked, conns_evicted; /* the last census (loop thread writes) */
 	char cgroup_root[256]; /* cgroup2 mount for capture.ignore; "" when none is used */
 	struct ignore_plan ignore_plan; /* capture.ignore as the kernel has it */
+	struct cgroup_paths *cgpaths; /* cgroup id -> path, NULL without a cgroup2 mount */
 	uint64_t ignored_cgroups; /* cgroups capture.ignore matched at the last scan */
 	uint64_t log_slot;
 };
