@@ -134,7 +134,7 @@ static int ignore_configure(struct observer_ctx *o, struct loader *l)
 }
 
 /* Cgroup ids to paths, for records whose process exited before the daemon
- * read /proc (observe.c meta_of). Without a cgroup2 mount, none. */
+ * read /proc (proc_cache__get). Without a cgroup2 mount, none. */
 static void obs_cgroup_paths(struct observer_ctx *o)
 {
 	char root[256];
@@ -286,8 +286,8 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 	o->red = o->metrics ? http_red__new(o->metrics) : NULL;
 	o->selfmon = o->metrics ? selfmon__new(o->metrics, BT_VERSION) : NULL;
 	o->routes = route_table__new(o->cfg.routes, o->cfg.n_routes, o->cfg.max_routes_per_service);
-	o->procs = proc_cache__new("/proc", PROC_TTL_NS);
 	obs_cgroup_paths(o);
+	o->procs = proc_cache__new("/proc", PROC_TTL_NS, o->cgpaths);
 	o->dbm = o->metrics ? db_metrics__new(o->metrics) : NULL;
 	o->dbw = dbwire__new(&(struct dbwire_opts){ .on_op = obs_on_db_op, .arg = o });
 	e = obs_start_traces(o);

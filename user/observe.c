@@ -84,31 +84,11 @@ static void observe_health(struct observer_ctx *o, const struct bt_http_record *
 	health__request(o->health, svc, upstream, BT_ROLE_CLIENT, r->status, obs->duration_s);
 }
 
-/*
- * What /proc says of tgid, its cgroup taken from the kernel's cgroup id
- * when /proc no longer has it: a one-shot process (a curl, a job's
- * script) often exits before its records are read, and services.match
- * and attribution rules by cgroup should still see it. tmp holds the copy.
- */
-static const struct proc_meta *meta_of(struct observer_ctx *o, uint32_t tgid, uint64_t cgroup_id,
-				       struct proc_meta *tmp)
-{
-	const struct proc_meta *pm = proc_cache__get(o->procs, tgid, mono_coarse_ns());
-	const char *path;
-
-	if (pm->cgroup[0] || !cgroup_id ||
-	    !(path = cgroup_paths__get(o->cgpaths, cgroup_id, mono_coarse_ns())))
-		return pm;
-	*tmp = *pm;
-	snprintf(tmp->cgroup, sizeof(tmp->cgroup), "%s", path);
-	return tmp;
-}
-
 void obs_on_http(void *arg, const struct bt_http_record *r)
 {
 	struct observer_ctx *o = arg;
-	struct proc_meta tmp;
-	const struct proc_meta *pm = meta_of(o, r->hdr.tgid, r->hdr.cgroup_id, &tmp);
+	const struct proc_meta *pm =
+		proc_cache__get(o->procs, r->hdr.tgid, r->hdr.cgroup_id, mono_coarse_ns());
 	struct http_labels lb;
 	struct http_obs obs;
 	int bad = http_enrich(r, pm, &o->cfg, o->routes, &lb, &obs);
@@ -162,8 +142,8 @@ static const char *attr_env(void *arg, const char *name)
 const char *obs_agent_of(void *arg, const struct llm_msg *req, const struct bt_http_record *r)
 {
 	struct observer_ctx *o = arg;
-	struct proc_meta tmp;
-	const struct proc_meta *pm = meta_of(o, r->hdr.tgid, r->hdr.cgroup_id, &tmp);
+	const struct proc_meta *pm =
+		proc_cache__get(o->procs, r->hdr.tgid, r->hdr.cgroup_id, mono_coarse_ns());
 	struct attr_call a = { .o = o, .req = req, .tgid = r->hdr.tgid };
 	char comm[BT_COMM_LEN + 1];
 	struct attr_input in = { .header = attr_header, .env = attr_env, .arg = &a };
@@ -207,7 +187,8 @@ void obs_on_reqhead(void *arg, const struct bt_reqhead_record *r)
 /* Execs matching logs.audit_exec go to the audit trail with their exe and owner. */
 static void audit_exec(struct observer_ctx *o, const struct bt_exec_record *e)
 {
-	const struct proc_meta *pm = proc_cache__get(o->procs, e->hdr.tgid, mono_coarse_ns());
+	const struct proc_meta *pm =
+		proc_cache__get(o->procs, e->hdr.tgid, e->hdr.cgroup_id, mono_coarse_ns());
 	char comm[BT_COMM_LEN + 1], path[64];
 	struct stat st;
 
@@ -232,7 +213,8 @@ void obs_on_exec(void *arg, const struct bt_exec_record *e)
 void obs_on_priv(void *arg, const struct bt_priv_record *p)
 {
 	struct observer_ctx *o = arg;
-	const struct proc_meta *pm = proc_cache__get(o->procs, p->hdr.tgid, mono_coarse_ns());
+	const struct proc_meta *pm =
+		proc_cache__get(o->procs, p->hdr.tgid, p->hdr.cgroup_id, mono_coarse_ns());
 
 	security__priv(o->sec, p, pm->exe);
 }
@@ -241,8 +223,7 @@ void obs_on_priv(void *arg, const struct bt_priv_record *p)
 static void client_service(struct observer_ctx *o, uint32_t tgid, uint64_t cgroup_id,
 			   const char *comm, uint16_t rport, char *out, size_t len)
 {
-	struct proc_meta tmp;
-	const struct proc_meta *pm = meta_of(o, tgid, cgroup_id, &tmp);
+	const struct proc_meta *pm = proc_cache__get(o->procs, tgid, cgroup_id, mono_coarse_ns());
 	struct svc_input in = { .comm = comm,
 				.exe = pm->exe,
 				.cgroup = pm->cgroup,

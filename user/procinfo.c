@@ -2,10 +2,12 @@
 /*
  * A direct-mapped cache over /proc/<tgid>/{exe,cgroup}. Bounded by
  * construction: a colliding tgid replaces the slot. Short-lived clients
- * may be gone before their records arrive; then the caller falls back to
- * the comm the kernel recorded.
+ * may be gone before their records arrive; then their cgroup comes from
+ * the kernel's cgroup id on the record (cgroup_tree.h) and the caller
+ * falls back to the comm the kernel recorded for the rest.
  */
 #include "procinfo.h"
+#include "cgroup_tree.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -19,10 +21,12 @@
 struct proc_cache {
 	char root[128];
 	uint64_t ttl_ns;
+	struct cgroup_paths *cgroups; /* not owned; may be NULL */
 	struct proc_meta slots[PROC_SLOTS];
 };
 
-struct proc_cache *proc_cache__new(const char *proc_root, uint64_t ttl_ns)
+struct proc_cache *proc_cache__new(const char *proc_root, uint64_t ttl_ns,
+				   struct cgroup_paths *cgroups)
 {
 	struct proc_cache *c = calloc(1, sizeof(*c));
 
@@ -30,6 +34,7 @@ struct proc_cache *proc_cache__new(const char *proc_root, uint64_t ttl_ns)
 		return NULL;
 	snprintf(c->root, sizeof(c->root), "%s", proc_root ? proc_root : "/proc");
 	c->ttl_ns = ttl_ns;
+	c->cgroups = cgroups;
 	return c;
 }
 
@@ -79,15 +84,29 @@ static void read_cgroup(const struct proc_cache *c, struct proc_meta *m)
 		m->cgroup[0] = '\0';
 }
 
-const struct proc_meta *proc_cache__get(struct proc_cache *c, uint32_t tgid, uint64_t now_ns)
+/* A process gone from /proc: its cgroup by the id the kernel recorded. */
+static void cgroup_by_id(const struct proc_cache *c, struct proc_meta *m, uint64_t cgroup_id,
+			 uint64_t now_ns)
+{
+	const char *path;
+
+	if (m->cgroup[0] || !cgroup_id ||
+	    !(path = cgroup_paths__get(c->cgroups, cgroup_id, now_ns)))
+		return;
+	snprintf(m->cgroup, sizeof(m->cgroup), "%s", path);
+}
+
+const struct proc_meta *proc_cache__get(struct proc_cache *c, uint32_t tgid, uint64_t cgroup_id,
+					uint64_t now_ns)
 {
 	struct proc_meta *m = &c->slots[tgid % PROC_SLOTS];
 
-	if (m->tgid == tgid && m->loaded_ns && now_ns - m->loaded_ns < c->ttl_ns)
-		return m;
-	m->tgid = tgid;
-	m->loaded_ns = now_ns ? now_ns : 1;
-	read_exe(c, m);
-	read_cgroup(c, m);
+	if (m->tgid != tgid || !m->loaded_ns || now_ns - m->loaded_ns >= c->ttl_ns) {
+		m->tgid = tgid;
+		m->loaded_ns = now_ns ? now_ns : 1;
+		read_exe(c, m);
+		read_cgroup(c, m);
+	}
+	cgroup_by_id(c, m, cgroup_id, now_ns);
 	return m;
 }

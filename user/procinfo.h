@@ -17,15 +17,20 @@ struct proc_meta {
 };
 
 struct proc_cache;
+struct cgroup_paths;
 
 /* The cgroup v2 path of process pid under proc_root (the "0::" line of its
  * cgroup file; the unified one on hybrid hosts) into out, cut to fit: 0,
  * or -errno (-ENOENT without such a line). */
 int proc_cgroup2_path(const char *proc_root, uint32_t pid, char *out, size_t len);
 
-struct proc_cache *proc_cache__new(const char *proc_root, uint64_t ttl_ns);
+/* cgroups (may be NULL) names the cgroups of processes /proc no longer has. */
+struct proc_cache *proc_cache__new(const char *proc_root, uint64_t ttl_ns,
+				   struct cgroup_paths *cgroups);
 void proc_cache__free(struct proc_cache *c);
-/* Never NULL; fields are empty when /proc has nothing. */
-const struct proc_meta *proc_cache__get(struct proc_cache *c, uint32_t tgid, uint64_t now_ns);
+/* Never NULL; fields are empty when /proc has nothing, except the cgroup,
+ * then taken from cgroup_id (the record's bt_event_hdr.cgroup_id; 0: none). */
+const struct proc_meta *proc_cache__get(struct proc_cache *c, uint32_t tgid, uint64_t cgroup_id,
+					uint64_t now_ns);
 
 #endif

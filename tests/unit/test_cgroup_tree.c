@@ -3,7 +3,9 @@
  * cgroup_tree: the walk (every directory once, the root first, hidden
  * ones skipped, stopped on request) and the id -> path cache (found by
  * inode number, a miss reads the tree again at most once per interval),
- * run on a directory tree made here: any tree walks the same.
+ * run on a directory tree made here: any tree walks the same. And the
+ * process cache's use of it: a process /proc still has keeps its own
+ * cgroup, one it no longer has gets the path of the id its record carries.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "cgroup_tree.h"
+#include "procinfo.h"
 
 static uint64_t ino_of(const char *p)
 {
@@ -109,10 +112,63 @@ static void test_walk_and_cache(void **state)
 	rmdir(root);
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_proc_cache(void **state)
+{
+	char tree[] = "/tmp/bt-cgtree-XXXXXX", proc[] = "/tmp/bt-cgproc-XXXXXX", p[256];
+	struct cgroup_paths *cg;
+	struct proc_cache *pc;
+	uint64_t job;
+
+	(void)state;
+	assert_non_null(mkdtemp(tree));
+	assert_non_null(mkdtemp(proc));
+	mk(tree, "job.scope");
+	snprintf(p, sizeof(p), "%s/job.scope", tree);
+	job = ino_of(p);
+	mk(proc, "10");
+	snprintf(p, sizeof(p), "%s/10", proc);
+	put(p, "cgroup", "0::/live.scope\n");
+	cg = cgroup_paths__new(tree, 16, 1000);
+	pc = proc_cache__new(proc, 1000000, cg);
+	assert_non_null(cg);
+	assert_non_null(pc);
+	/* /proc wins while it has the process; the record's id is not needed */
+	assert_string_equal(proc_cache__get(pc, 10, job, 1)->cgroup, "/live.scope");
+	/* pid 11 is gone: its record's cgroup id names the cgroup */
+	assert_string_equal(proc_cache__get(pc, 11, job, 1)->cgroup, "/job.scope");
+	assert_string_equal(proc_cache__get(pc, 12, 0, 1)->cgroup, "");
+	assert_string_equal(proc_cache__get(pc, 13, 999999999, 1)->cgroup, "");
+	proc_cache__free(pc);
+	/* no cgroup tree: nothing to fall back on */
+	pc = proc_cache__new(proc, 1000000, NULL);
+	assert_string_equal(proc_cache__get(pc, 11, job, 1)->cgroup, "");
+	proc_cache__free(pc);
+	cgroup_paths__free(cg);
+	snprintf(p, sizeof(p), "%s/10/cgroup", proc);
+	unlink(p);
+	rm(proc, "10");
+	rmdir(proc);
+	rm(tree, "job.scope");
+	rmdir(tree);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_and_cache),
+		cmocka_unit_test(test_proc_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
