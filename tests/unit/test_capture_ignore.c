@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fs_fixtures.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,19 +88,6 @@ static void test_match(void **state)
 	assert_int_equal(ignore_match(&p, r, 3, "python3", NULL), 0);
 }
 
-/* write_file DIR NAME TEXT */
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char p[512];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* A process read from a /proc made here: name from comm, cgroup from the
  * "0::" line of a hybrid cgroup file, gone processes match nothing. */
 static void test_process(void **state)
@@ -115,16 +104,16 @@ static void test_process(void **state)
 	assert_non_null(mkdtemp(root));
 	snprintf(p, sizeof(p), "%s/10", root);
 	assert_int_equal(mkdir(p, 0700), 0);
-	write_file(p, "comm", "bt-held\n");
-	write_file(p, "cgroup", "0::/user.slice\n");
+	fx_write_file(p, "comm", "bt-held\n");
+	fx_write_file(p, "cgroup", "0::/user.slice\n");
 	snprintf(p, sizeof(p), "%s/11", root);
 	assert_int_equal(mkdir(p, 0700), 0);
-	write_file(p, "comm", "worker\n");
-	write_file(p, "cgroup", "12:cpu:/old\n0::/batch.slice/job.scope\n");
+	fx_write_file(p, "comm", "worker\n");
+	fx_write_file(p, "cgroup", "12:cpu:/old\n0::/batch.slice/job.scope\n");
 	snprintf(p, sizeof(p), "%s/12", root);
 	assert_int_equal(mkdir(p, 0700), 0);
-	write_file(p, "comm", "worker\n");
-	write_file(p, "cgroup", "0::/system.slice/x.service\n");
+	fx_write_file(p, "comm", "worker\n");
+	fx_write_file(p, "cgroup", "0::/system.slice/x.service\n");
 	assert_int_equal(ignore_process(&plan, r, 2, root, 10), 0x1);
 	assert_int_equal(ignore_process(&plan, r, 2, root, 11), 0x2);
 	assert_int_equal(ignore_process(&plan, r, 2, root, 12), 0);

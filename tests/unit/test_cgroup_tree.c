@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fs_fixtures.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,18 +114,6 @@ static void test_walk_and_cache(void **state)
 	rmdir(root);
 }
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char p[512];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static void test_proc_cache(void **state)
 {
 	char tree[] = "/tmp/bt-cgtree-XXXXXX", proc[] = "/tmp/bt-cgproc-XXXXXX", p[256];
@@ -139,7 +129,7 @@ static void test_proc_cache(void **state)
 	job = ino_of(p);
 	mk(proc, "10");
 	snprintf(p, sizeof(p), "%s/10", proc);
-	put(p, "cgroup", "0::/live.scope\n");
+	fx_write_file(p, "cgroup", "0::/live.scope\n");
 	cg = cgroup_paths__new(tree, 16, 1000);
 	pc = proc_cache__new(proc, 1000000, cg);
 	assert_non_null(cg);
