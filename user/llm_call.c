@@ -245,9 +245,9 @@ static enum llm_reason stream_reason(const struct llm_extract *x, const struct l
 
 /*
  * The stream's events into x. Across a hole (resp->holes) the event it cut
- * is dropped and splitting resumes at the next event boundary; the stream
- * counts as cut when no event came before the first hole (the opening
- * event may carry usage: Anthropic's input tokens) or no boundary follows.
+ * is dropped and splitting resumes at the next event boundary, if there is
+ * one. False when no event came before the first hole: the opening event
+ * may carry part of the usage (Anthropic's input tokens).
  */
 static bool split_events(const struct llm_msg *resp, const char *b, size_t n,
 			 struct llm_splitter *sp, struct llm_extract *x)
@@ -256,8 +256,10 @@ static bool split_events(const struct llm_msg *resp, const char *b, size_t n,
 		size_t at = resp->holes[h] < n ? resp->holes[h] : n;
 
 		llm_splitter__feed(sp, b, at, on_event, x);
-		if (!sp->events || llm_splitter__resync(sp, b, at, n))
+		if (!sp->events)
 			return false;
+		if (llm_splitter__resync(sp, b, at, n))
+			return true; /* no whole event after it */
 	}
 	llm_splitter__finish(sp, b, n, on_event, x);
 	return true;

@@ -252,6 +252,17 @@ static void test_holes(void **state)
 	has_line(text,
 		 "biothings_llm_holed_responses_total{provider=\"anthropic\",usage=\"read\"} 1\n");
 	free(text);
+	/* the hole takes the end of message_stop: nothing whole follows it, and
+	 * everything that carries counts came before it */
+	{
+		size_t stop = (size_t)(strstr(resp.p, "event: message_stop") - resp.p);
+
+		text = holed_call(&req, &resp, stop + 25, resp.len - 7, true, &st);
+		assert_int_equal(st.unparsed, 0);
+		has_line(text, "token_type=\"output\"} 15\n");
+		has_line(text, "usage=\"read\"} 1\n");
+		free(text);
+	}
 	/* the hole takes message_delta: no final usage, a gap, not a guess */
 	text = holed_call(&req, &resp, delta + 10, resp.len - 40, true, &st);
 	assert_int_equal(st.unparsed, 1);
