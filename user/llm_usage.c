@@ -533,22 +533,39 @@ int llm_extract__body(struct llm_extract *x, const char *buf, size_t len)
 	return 0;
 }
 
-/* Some occurrence of key is followed (after ':' and blanks) by a value starting with c,
- * or, when c is 0, by anything but null. */
-static bool key_then(const char *d, size_t n, const char *key, char c)
+static bool key_value_ok(const char *v, const char *end, char then)
 {
-	size_t kn = strlen(key);
+	if (then == LLM_KEY_ANY)
+		return true;
+	while (v < end && (*v == ' ' || *v == ':' || *v == '\t'))
+		v++;
+	return v < end && (then ? *v == then : *v != 'n');
+}
+
+bool llm_keys_in(const char *d, size_t n, const struct llm_key *keys, size_t nk)
+{
 	const char *p = d, *end = d + n;
 
-	while ((p = memmem(p, (size_t)(end - p), key, kn))) {
-		p += kn;
-		while (p < end && (*p == ' ' || *p == ':' || *p == '\t'))
-			p++;
-		if (p < end && (c ? *p == c : *p != 'n'))
-			return true;
+	while ((p = memchr(p, '"', (size_t)(end - p)))) {
+		size_t left = (size_t)(end - p);
+
+		for (size_t i = 0; i < nk; i++) {
+			const struct llm_key *k = &keys[i];
+
+			if (left >= k->len && p[1] == k->quoted[1] &&
+			    !memcmp(p, k->quoted, k->len) && key_value_ok(p + k->len, end, k->then))
+				return true;
+		}
+		p++;
 	}
 	return false;
 }
+
+#define KEY(q, then)                   \
+	{                              \
+		q, sizeof(q) - 1, then \
+	}
+#define KEY_ERROR KEY("\"error\"", LLM_KEY_ANY)
 
 static bool name_is(const struct llm_event *ev, const char *name)
 {
@@ -562,33 +579,44 @@ static bool name_is(const struct llm_event *ev, const char *name)
  */
 static bool skippable(const struct llm_extract *x, const struct llm_event *ev)
 {
+	static const struct llm_key error[] = { KEY_ERROR };
+	static const struct llm_key openai[] = { KEY_ERROR,
+						 KEY("\"finish_reason\"", LLM_KEY_NOT_NULL),
+						 KEY("\"usage\"", LLM_KEY_NOT_NULL) };
+	static const struct llm_key gemini[] = {
+		KEY_ERROR, KEY("\"finishReason\"", LLM_KEY_NOT_NULL),
+		KEY("\"promptTokenCount\"", LLM_KEY_NOT_NULL),
+		KEY("\"candidatesTokenCount\"", LLM_KEY_NOT_NULL)
+	};
+	static const struct llm_key ollama[] = { KEY_ERROR, KEY("\"done\"", 't'),
+						 KEY("\"eval_count\"", LLM_KEY_NOT_NULL) };
 	const char *d = ev->data;
 	size_t n = ev->len;
 
 	/* a cheap shape check, so garbage still reaches the parser and is counted */
-	if (!x->content_seen || n < 2 || d[0] != '{' || d[n - 1] != '}' ||
-	    memmem(d, n, "\"error\"", 7))
+	if (!x->content_seen || n < 2 || d[0] != '{' || d[n - 1] != '}')
 		return false;
 	switch (x->api) {
 	case LLM_API_OPENAI_CHAT:
 	case LLM_API_OPENAI_COMPLETIONS:
-		return !key_then(d, n, "\"finish_reason\"", 0) && !key_then(d, n, "\"usage\"", 0);
+		return !llm_keys_in(d, n, openai, 3);
 	case LLM_API_ANTHROPIC:
-		return name_is(ev, "content_block_delta") || name_is(ev, "ping");
+		return (name_is(ev, "content_block_delta") || name_is(ev, "ping")) &&
+		       !llm_keys_in(d, n, error, 1);
 	case LLM_API_OPENAI_RESPONSES:
 		return ev->name && ev->name_len > 6 &&
-		       !memcmp(ev->name + ev->name_len - 6, ".delta", 6);
+		       !memcmp(ev->name + ev->name_len - 6, ".delta", 6) &&
+		       !llm_keys_in(d, n, error, 1);
 	case LLM_API_GEMINI:
-		return !key_then(d, n, "\"finishReason\"", 0) &&
-		       !key_then(d, n, "\"promptTokenCount\"", 0) &&
-		       !key_then(d, n, "\"candidatesTokenCount\"", 0);
+		return !llm_keys_in(d, n, gemini, 4);
 	case LLM_API_COHERE_V2:
-		return name_is(ev, "content-delta");
+		return name_is(ev, "content-delta") && !llm_keys_in(d, n, error, 1);
 	case LLM_API_COHERE_V1:
-		return memmem(d, n, "\"text-generation\"", 17) != NULL;
+		return memmem(d, n, "\"text-generation\"", 17) != NULL &&
+		       !llm_keys_in(d, n, error, 1);
 	case LLM_API_OLLAMA_CHAT:
 	case LLM_API_OLLAMA_GENERATE:
-		return !key_then(d, n, "\"done\"", 't') && !key_then(d, n, "\"eval_count\"", 0);
+		return !llm_keys_in(d, n, ollama, 3);
 	default:
 		return false;
 	}

@@ -116,6 +116,23 @@ int llm_extract__body(struct llm_extract *x, const char *buf, size_t len);
  * in bad_events and returns -EINVAL; the caller may go on with the next event. */
 int llm_extract__event(struct llm_extract *x, const struct llm_event *ev);
 
+/*
+ * A JSON key an event may hold, quoted ("\"usage\""), and what its value
+ * must start with to count, after ':' and blanks: LLM_KEY_NOT_NULL
+ * anything but null, LLM_KEY_ANY present at all, else that character.
+ */
+#define LLM_KEY_NOT_NULL '\0'
+#define LLM_KEY_ANY '\1'
+struct llm_key {
+	const char *quoted;
+	size_t len;
+	char then;
+};
+/* Does some occurrence of one of keys[0..n) in d meet its condition
+ * (inside a string too: a false yes only costs a parse)? One pass over
+ * d's '"' bytes. */
+bool llm_keys_in(const char *d, size_t n, const struct llm_key *keys, size_t nk);
+
 /* Keeps [A-Za-z0-9_.:/@-] and cuts at outlen - 1; "" stays "". Label-safe copy. */
 void llm_label_copy(char *out, size_t outlen, const char *in, size_t n);
 /* True for strings shaped like credentials (sk-..., AIza..., long base64/hex runs). */
