@@ -106,8 +106,9 @@ static const struct {
 			     "their later requests are not counted. A lower bound, per census.",
 			     NULL },
 	[F_CONN_IGNORED] = { "biothings_observer_connections_ignored_total", METRIC_COUNTER,
-			     "Connections (and TLS sessions) the kernel left alone because their "
-			     "process matched a capture.ignore rule.",
+			     "Connections (and TLS sessions) left alone because their process "
+			     "matched a capture.ignore rule: by the kernel, or not seeded from "
+			     "/proc at start.",
 			     NULL },
 	[F_IGNORED_CGROUPS] = { "biothings_observer_ignored_cgroups", METRIC_GAUGE,
 				"cgroups the capture.ignore globs matched at the last scan "
