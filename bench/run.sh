@@ -286,9 +286,9 @@ wrk_run() {
 }
 
 # run_one MODE TAG CONNS [env...]: one measured wrk run in MODE
-# off|on|on-b|on-syscall|on-ignore|peer|floor|floor-hybrid|floor-sock
+# off|on|on-b|on-syscall|on-ignore|on-boundary|peer|floor|floor-hybrid|floor-sock
 # (on-ignore: capture.ignore leaves wrk's connections alone, as if the
-# load came from another host);
+# load came from another host; on-boundary: capture.framing boundary);
 # writes RAW/TAG.wrk and RAW/TAG.kv.
 run_one() {
 	local mode=$1 tag=$2 c=$3 p0 p1
@@ -298,6 +298,7 @@ run_one() {
 	on-b) OBS=$OBS_B obs_start ;;
 	on-syscall) OBS=$OBS_A obs_start --capture-hooks syscall ;;
 	on-ignore) OBS=$OBS_A obs_start --config "$TMP/ignore-wrk.yaml" ;;
+	on-boundary) OBS=$OBS_A obs_start --capture-framing boundary ;;
 	peer) peer_start ;;
 	floor*) floor_start "$mode" ;;
 	*) sleep 1 ;;
@@ -359,8 +360,10 @@ EOF
 }
 
 rounds_pass() {
-	local r i k modes=(off on on-syscall on-ignore peer floor floor-hybrid floor-sock) order
-	[ -n "$HAVE_PEER" ] || modes=(off on on-syscall on-ignore floor floor-hybrid floor-sock)
+	local r i k modes=(off on on-syscall on-ignore on-boundary peer floor floor-hybrid floor-sock) order
+	[ -n "$HAVE_PEER" ] || modes=(off on on-syscall on-ignore on-boundary floor floor-hybrid floor-sock)
+	# BENCH_MODES: a subset, when developing
+	[ -n "${BENCH_MODES:-}" ] && read -ra modes <<<"$BENCH_MODES"
 	printf 'capture:\n  ignore: [{comm: wrk}]\n' >"$TMP/ignore-wrk.yaml"
 	[ -n "${OBS_B:-}" ] && modes=(off on on-b)
 	rm -f "$RAW"/round[0-9]*-* # a run's rounds are never mixed with an earlier run's
@@ -392,6 +395,7 @@ bpf_stats_pass() {
 	log "BPF run time pass: $mode"
 	case $mode in
 	on) obs_start ;;
+	on-boundary) obs_start --capture-framing boundary ;;
 	peer) python3 bench/bpfstats.py snapshot >"$TMP/progs-before-peer.json"; peer_start ;;
 	floor) python3 bench/bpfstats.py snapshot >"$TMP/progs-before-peer.json"; floor_start ;;
 	esac
@@ -400,7 +404,7 @@ bpf_stats_pass() {
 	wrk_run "$RAW/bpfstats-$mode.wrk" "$CONNS" "$DUR"
 	python3 bench/bpfstats.py snapshot >"$TMP/progs1.json"
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
-	if [ "$mode" = on ]; then
+	if [ "${mode%%-*}" = on ]; then
 		python3 bench/bpfstats.py delta "$TMP/progs0.json" "$TMP/progs1.json" --map-id "$OBS_MAP"
 	else
 		python3 bench/bpfstats.py delta "$TMP/progs-before-peer.json" "$TMP/progs1.json" --new |
@@ -419,7 +423,7 @@ d["weighted_mean_ns"] = round(d["tracepoint_run_time_ns"] / d["tracepoint_runs"]
 json.dump(d, sys.stdout, indent=1)' "$TMP/progs0.json"
 	fi >"$RAW/bpfstats-$mode.json"
 	case $mode in
-	on) obs_stop ;;
+	on*) obs_stop ;;
 	peer | floor) peer_stop ;;
 	esac
 }
@@ -586,6 +590,7 @@ else
 	[[ $PASSES == *" rounds "* ]] && rounds_pass
 	if [[ $PASSES == *" bpf "* ]]; then
 		bpf_stats_pass on
+		bpf_stats_pass on-boundary
 		[ -n "$HAVE_PEER" ] && bpf_stats_pass peer
 		bpf_stats_pass floor
 	fi

@@ -93,12 +93,9 @@ static __always_inline void h1_begin_message(struct h1_dir *d, __u64 ts)
 	d->path_end = 0;
 }
 
-/* Method token to enum, from the first 8 bytes kept in tok. */
-static __always_inline __u8 h1_method_id(const struct h1_dir *d)
+/* Method token of n bytes at t to enum. */
+static __always_inline __u8 h1_method_of(const __u8 *t, __u32 n)
 {
-	const __u8 *t = d->tok;
-	__u8 n = d->tok_len;
-
 	if (n == 3 && t[0] == 'G' && t[1] == 'E' && t[2] == 'T')
 		return BT_M_GET;
 	if (n == 3 && t[0] == 'P' && t[1] == 'U' && t[2] == 'T')
@@ -121,6 +118,12 @@ static __always_inline __u8 h1_method_id(const struct h1_dir *d)
 	    t[5] == 'C' && t[6] == 'T')
 		return BT_M_CONNECT;
 	return BT_M_OTHER;
+}
+
+/* Method of the request line being read, from the first 8 bytes kept in tok. */
+static __always_inline __u8 h1_method_id(const struct h1_dir *d)
+{
+	return h1_method_of(d->tok, d->tok_len);
 }
 
 /* "HTTP/1." followed by one digit, kept in tok. */

@@ -18,6 +18,7 @@
 
 #define H1_FN __attribute__((noinline)) /* global: verified once */
 #include "h1_parse.h"
+#include "h1_boundary.h"
 #include "maps.bpf.h"
 #include "conn_track.bpf.h"
 #include "http_pair.bpf.h"

@@ -13,6 +13,7 @@
 #include "scan.bpf.h"
 #include "db_probes.bpf.h"
 #include "flow_probes.bpf.h"
+#include "boundary.bpf.h"
 
 #define BT_MSG_PEEK 2
 #define BT_EINPROGRESS 115
@@ -54,8 +55,14 @@ static __always_inline void bt_io_done(struct bt_conn *c, struct bt_inflight *in
 		bt_db_io(c, in, ret, now);
 		return;
 	}
-	if (ret == 0 && in->ingress && c->role == BT_ROLE_CLIENT)
+	if (bt_boundary_on(c)) {
+		if (ret == 0 && in->ingress && c->role == BT_ROLE_CLIENT)
+			bt_bnd_close(c);
+		if (ret <= 0 || !bt_boundary(c, in, ret, now))
+			return;
+	} else if (ret == 0 && in->ingress && c->role == BT_ROLE_CLIENT) {
 		bt_on_eof(c, now);
+	}
 	if (ret > 0)
 		bt_walk(c, in, ret, now);
 }
@@ -157,6 +164,8 @@ static __always_inline void bt_conn_ended(struct bt_conn *c)
 		return;
 	if (c->flags & BT_CONN_DB)
 		bt_db_emit(c, NULL, 0, BT_DBIO_CLOSE, bpf_ktime_get_ns());
+	else if (bt_boundary_on(c))
+		bt_bnd_close(c);
 	else
 		bt_on_close(c);
 }

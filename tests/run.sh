@@ -153,6 +153,20 @@ for base in $SYSCALL_HOOK_TESTS; do
 	BT_CAPTURE_HOOKS=syscall run_one e2e "$name" "$E2E_TIMEOUT" bash "tests/e2e/$base.sh"
 done
 
+# capture.framing: boundary, run again as test_NAME@boundary: served and
+# client counts against nginx's log and curl's (status codes, HEAD, 100
+# Continue, sendfile, chunked, closes), wrk's totals, the detectors'
+# request heads, LLM calls over TLS, captured plain-HTTP LLM calls
+# turning their connection over to the full framer (test_llm_shed), other
+# protocols left alone, and connections met mid-stream.
+BOUNDARY_TESTS="test_nginx_curl test_nginx_wrk test_security test_llm_curl test_llm_shed
+	test_not_http test_preexisting_conn"
+for base in $BOUNDARY_TESTS; do
+	name=$base@boundary
+	wanted "$name" || continue
+	BT_CAPTURE_FRAMING=boundary run_one e2e "$name" "$E2E_TIMEOUT" bash "tests/e2e/$base.sh"
+done
+
 # Formatting (clang-format) and static analysis (cppcheck), as `make check`.
 if wanted make_check; then
 	run_one static make_check "$UNIT_TIMEOUT" make -s check

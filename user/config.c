@@ -52,14 +52,19 @@ const struct config_opt config_opts[] = {
 	  86400 * SEC, false, "10s", "DURATION", "period of the stale-connection sweep" },
 	{ "capture.ignore", NULL, 0, OT_IGNORE, 0, 0, 0, 0, false, NULL, NULL,
 	  "processes left alone in the kernel: list of {comm, cgroup} rules" },
-	{ "capture.sched_policy", "sched-policy", 0, OT_SCHED, FIELD(sched_policy), 0, 0, false,
-	  "batch", "POLICY",
+	{ "capture.sched_policy", "sched-policy", 0, OT_CHOICE, FIELD(sched_policy), 0, 0, false,
+	  "batch", "batch|normal",
 	  "scheduling of the daemon's threads: batch (never preempts the observed processes "
 	  "when it wakes) or normal" },
-	{ "capture.hooks", "capture-hooks", 0, OT_HOOKS, FIELD(capture_hooks), 0, 0, false,
-	  "socket", "HOOKS",
+	{ "capture.hooks", "capture-hooks", 0, OT_CHOICE, FIELD(capture_hooks), 0, 0, false,
+	  "socket", "socket|syscall",
 	  "socket (socket-layer tracepoints: only socket I/O pays) or syscall (syscall "
 	  "tracepoints: adds setuid and pre-SYN connect() probes, every syscall pays)" },
+	{ "capture.framing", "capture-framing", 0, OT_CHOICE, FIELD(capture_framing), 0, 0, false,
+	  "full", "full|boundary",
+	  "full (every message framed to its end: exact sizes, pipelining) or boundary (a "
+	  "call's first bytes only: a request is reported when the next one starts; less "
+	  "kernel work per call)" },
 	{ "http.max_routes_per_service", "max-routes-per-service", 0, OT_U32,
 	  FIELD(max_routes_per_service), 0, 100000, false, "100", "N",
 	  "distinct http_route values per service before " ROUTE_OVERFLOW },
@@ -98,8 +103,8 @@ const struct config_opt config_opts[] = {
 	  "rules turning served HTTP requests into business events" },
 	{ "business.weights", NULL, 0, OT_BIZ_WEIGHTS, 0, 0, 0, 0, false, NULL, NULL,
 	  "productivity score weight per category (experiment, publication, discovery, other)" },
-	{ "log_format", "log-format", 0, OT_FORMAT, FIELD(log_format), 0, 0, false, "json",
-	  "FORMAT", "json (one object per line), ecs (Elastic Common Schema) or text" },
+	{ "log_format", "log-format", 0, OT_CHOICE, FIELD(log_format), 0, 0, false, "json",
+	  "json|ecs|text", "json (one object per line), ecs (Elastic Common Schema) or text" },
 	{ "log_file", "log-file", 0, OT_PATH, FIELD(log_file), 0, 0, false, NULL, "FILE",
 	  "append log lines to FILE instead of stdout" },
 	{ "logs.retention", "log-retention", 0, OT_DURATION, FIELD(log_retention_ns), 3600 * SEC,
@@ -202,8 +207,8 @@ const struct config_opt config_opts[] = {
 	  false, "2s", "DURATION", "longest wait before a partial batch is sent" },
 	{ "api.token_file", "api-token-file", 0, OT_PATH, FIELD(api_token_file), 0, 0, false, NULL,
 	  "FILE", "bearer token required by the API (also $BIOTHINGS_API_TOKEN)" },
-	{ "api.auth_scope", "api-auth-scope", 0, OT_SCOPE, FIELD(api_auth_scope), 0, 0, false,
-	  "all", "SCOPE", "with a token: all endpoints, or only writes (POST)" },
+	{ "api.auth_scope", "api-auth-scope", 0, OT_CHOICE, FIELD(api_auth_scope), 0, 0, false,
+	  "all", "all|writes", "with a token: all endpoints, or only writes (POST)" },
 	{ "api.tls_cert", "api-tls-cert", 0, OT_PATH, FIELD(api_tls_cert), 0, 0, false, NULL,
 	  "FILE", "PEM certificate: serve the API over HTTPS (with api.tls_key)" },
 	{ "api.tls_key", "api-tls-key", 0, OT_PATH, FIELD(api_tls_key), 0, 0, false, NULL, "FILE",
@@ -339,6 +344,32 @@ static int set_double(const struct config_opt *o, struct obs_config *c, const ch
 	return 0;
 }
 
+/* val is one of the '|'-separated words of choices; else "'x' is not a, b or c". */
+static int check_choice(const char *val, const char *choices, char *why, size_t whylen)
+{
+	char list[128], v[64];
+	size_t len = strlen(val), at = 0;
+	const char *p = choices;
+
+	for (;;) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (n == len && !strncmp(p, val, n))
+			return 0;
+		at += snprintf(list + at, sizeof(list) - at, "%s%.*s",
+			       p == choices ? "" :
+			       bar	    ? ", " :
+					      " or ",
+			       (int)n, p);
+		if (!bar || at >= sizeof(list))
+			break;
+		p = bar + 1;
+	}
+	return config_say(-EINVAL, why, whylen, "'%s' is not %s", config_shown(val, v, sizeof(v)),
+			  list);
+}
+
 /* Zone names as the tz database spells them; whether the zone exists is checked at start. */
 static bool zone_name_ok(const char *z)
 {
@@ -368,26 +399,8 @@ static int check_text(const struct config_opt *o, const char *val, char *why, si
 					  "'%s' is not HOST:PORT, [IPV6]:PORT or :PORT",
 					  config_shown(val, v, sizeof(v)));
 		return 0;
-	case OT_FORMAT:
-		if (strcmp(val, "json") && strcmp(val, "text") && strcmp(val, "ecs"))
-			return config_say(-EINVAL, why, whylen, "'%s' is not json, ecs or text",
-					  config_shown(val, v, sizeof(v)));
-		return 0;
-	case OT_SCOPE:
-		if (strcmp(val, "all") && strcmp(val, "writes"))
-			return config_say(-EINVAL, why, whylen, "'%s' is not all or writes",
-					  config_shown(val, v, sizeof(v)));
-		return 0;
-	case OT_HOOKS:
-		if (strcmp(val, "syscall") && strcmp(val, "socket"))
-			return config_say(-EINVAL, why, whylen, "'%s' is not syscall or socket",
-					  config_shown(val, v, sizeof(v)));
-		return 0;
-	case OT_SCHED:
-		if (strcmp(val, "batch") && strcmp(val, "normal"))
-			return config_say(-EINVAL, why, whylen, "'%s' is not batch or normal",
-					  config_shown(val, v, sizeof(v)));
-		return 0;
+	case OT_CHOICE:
+		return check_choice(val, o->metavar, why, whylen);
 	case OT_URL:
 		if ((strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) || strchr(val, ' '))
 			return config_say(-EINVAL, why, whylen,
@@ -430,10 +443,7 @@ int config_opt_set(const struct config_opt *o, struct obs_config *c, const char 
 		return set_double(o, c, val, why, whylen);
 	case OT_STR:
 	case OT_ZONE:
-	case OT_FORMAT:
-	case OT_SCOPE:
-	case OT_HOOKS:
-	case OT_SCHED:
+	case OT_CHOICE:
 	case OT_URL:
 	case OT_PATH:
 	case OT_LISTEN:

@@ -76,6 +76,7 @@ struct obs_config {
 	uint64_t poll_interval_ns; /* capture.poll_interval / --poll-interval */
 	uint64_t gc_interval_ns; /* capture.gc_interval / --gc-interval: stale-connection sweep */
 	char capture_hooks[8]; /* capture.hooks / --capture-hooks: syscall or socket */
+	char capture_framing[16]; /* capture.framing / --capture-framing: full or boundary */
 	char sched_policy[8]; /* capture.sched_policy / --sched-policy: batch or normal */
 	uint32_t max_routes_per_service; /* http.max_routes_per_service / --max-routes-per-service */
 	uint32_t max_series; /* metrics.max_series / --max-series */

@@ -35,16 +35,13 @@ enum opt_type {
 	OT_BIZ_EVENTS, /* config file only: business.events */
 	OT_BIZ_WEIGHTS, /* config file only: business.weights */
 	OT_FACTOR, /* a positive number such as 5 */
-	OT_FORMAT, /* json or text */
 	OT_SEC_DISABLED, /* config file only: list of security event types */
 	OT_SEC_ALLOW, /* config file only: list of client addresses */
 	OT_CIDRS, /* config file only: list of networks */
 	OT_CHECKS, /* config file only: list of active checks */
 	OT_DB_PORTS, /* config file only: mapping port -> database system */
 	OT_IGNORE, /* config file only: capture.ignore rules */
-	OT_SCOPE, /* all or writes */
-	OT_HOOKS, /* syscall or socket */
-	OT_SCHED, /* batch or normal */
+	OT_CHOICE, /* one of the '|'-separated words in the option's metavar */
 	OT_URL, /* http:// or https:// URL */
 	OT_CONFIG,
 	OT_CHECK,

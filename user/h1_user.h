@@ -14,5 +14,6 @@
 #endif
 #define H1_FN static inline
 #include "h1_parse.h"
+#include "h1_boundary.h"
 
 #endif

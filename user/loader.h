@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "biothings/conn.h"
 #include "biothings/counters.h"
 
 struct db_port;
@@ -78,6 +79,8 @@ int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n);
 /* First bytes of each served request sent as bt_reqhead_record (0: none;
  * at most BT_INSPECT_MAX). */
 int loader__set_inspect_bytes(struct loader *l, uint32_t bytes);
+/* capture.framing: how plain-socket HTTP connections made from now on are framed. */
+int loader__set_framing(struct loader *l, enum bt_framing framing);
 /* capture.ignore: the rules' names and masks into bt_ignore_comms and
  * bt_config (rules off while the names change). */
 int loader__set_ignore(struct loader *l, const struct ignore_plan *p);

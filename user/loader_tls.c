@@ -223,6 +223,17 @@ int loader__set_inspect_bytes(struct loader *l, uint32_t bytes)
 	return config_write(l, &cfg);
 }
 
+int loader__set_framing(struct loader *l, enum bt_framing framing)
+{
+	struct bt_config cfg;
+	int err = config_read(l, &cfg);
+
+	if (err)
+		return err;
+	cfg.framing = framing;
+	return config_write(l, &cfg);
+}
+
 /* Empties a hash map; key is room for one of its keys. */
 static int map_clear(int fd, void *key)
 {

@@ -198,6 +198,13 @@ static int configure_bpf(struct loader *l, void *arg)
 		log_error("cannot set request inspection err=%d", e);
 		return e;
 	}
+	e = loader__set_framing(l, strcmp(o->cfg.capture_framing, "boundary") ?
+					   BT_FRAMING_FULL :
+					   BT_FRAMING_BOUNDARY);
+	if (e) {
+		log_error("cannot set the framing err=%d", e);
+		return e;
+	}
 	e = loader__set_db_ports(l, o->cfg.db_ports, o->cfg.n_db_ports);
 	if (e) {
 		log_error("cannot write the database ports err=%d", e);

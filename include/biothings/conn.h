@@ -105,6 +105,8 @@ enum bt_conn_flags {
 	BT_CONN_HOLE_REQ = 1 << 8, /* captured request bytes were lost and the reader
 				    * was not told yet (BT_DATA_LOST on the next record) */
 	BT_CONN_HOLE_RESP = 1 << 9, /* the same for response bytes */
+	BT_CONN_FRAMED = 1 << 10, /* framed in full under boundary framing: a request
+				   * on it is captured */
 };
 #define BT_CONN_DB (BT_CONN_DB_REDIS | BT_CONN_DB_POSTGRESQL)
 
@@ -163,12 +165,24 @@ struct bt_capture_path {
 #define BT_SOCK_LAYER_PROG_PREFIX "bt_sk_"
 #define BT_SYSCALL_TP_SECTION "tracepoint/syscalls/"
 
+/* bt_config.framing (capture.framing). Boundary framing (bpf/h1_boundary.h)
+ * reads a call's first bytes only: a request starts at a request line, its
+ * response at the next status line, and ends where the next request starts
+ * or the connection closes. TLS sessions and captured exchanges are always
+ * framed in full. */
+enum bt_framing {
+	BT_FRAMING_FULL = 0,
+	BT_FRAMING_BOUNDARY = 1,
+};
+
 /* Daemon -> BPF configuration, array map of one entry. */
 struct bt_config {
 	__u32 self_tgid; /* the observer itself: never tracked */
 	__u32 enabled; /* 0 pauses tracking of new connections */
 	__u32 n_capture_paths; /* used slots of bt_capture_paths */
 	__u32 inspect_bytes; /* first bytes of each served request sent as BT_EV_REQHEAD; 0: none */
+	__u32 framing; /* enum bt_framing: how plain-socket HTTP connections are framed */
+	__u32 _pad;
 	/* bit c set: some capture path ends with byte c. Lets most requests
 	 * be turned down on one byte, before any suffix comparison. */
 	__u64 capture_last[4];

@@ -16,6 +16,7 @@
 #   BT_READY_TIMEOUT    seconds to wait for /metrics to answer (default 10)
 #   BT_SETTLE           seconds to wait for metrics to match (default 5)
 #   BT_CAPTURE_HOOKS    observer --capture-hooks (default: the observer's own)
+#   BT_CAPTURE_FRAMING  observer --capture-framing (default: the observer's own)
 
 BT_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BT_ROOT=$(cd "$BT_E2E_DIR/../.." && pwd)
@@ -227,7 +228,8 @@ bt_observer_start() {
 	"$BT_OBSERVER" --listen "127.0.0.1:$port" --pin-dir "$BT_PIN_DIR" \
 		--state-dir "$BT_STATE_DIR" --log-level "${BT_OBS_LOG_LEVEL:-info}" \
 		--log-format "${BT_OBS_LOG_FORMAT:-text}" \
-		${BT_CAPTURE_HOOKS:+--capture-hooks "$BT_CAPTURE_HOOKS"} "$@" \
+		${BT_CAPTURE_HOOKS:+--capture-hooks "$BT_CAPTURE_HOOKS"} \
+		${BT_CAPTURE_FRAMING:+--capture-framing "$BT_CAPTURE_FRAMING"} "$@" \
 		>"$BT_OBS_LOG" 2>&1 &
 	BT_OBS_PID=$!
 	bt_track "$BT_OBS_PID" observer

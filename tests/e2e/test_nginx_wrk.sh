@@ -88,7 +88,14 @@ run_wrk() { # label args...
 
 run_wrk keepalive -t2 -c16 -d"${DUR}s" "$BASE/small.txt"
 run_wrk mix -t2 -c16 -d"${DUR}s" -s "$BT_TMP/mix.lua" "$BASE/"
-run_wrk pipeline -t2 -c8 -d"${DUR}s" -s "$BT_TMP/pipeline.lua" "$BASE/"
+# Boundary framing (capture.framing: boundary) takes one request at a
+# time per connection by design: pipelined requests are its documented
+# limit, not something to count exactly.
+if [ "${BT_CAPTURE_FRAMING:-full}" = boundary ]; then
+	bt_log "wrk pipeline: not run with capture.framing boundary (no pipelining, docs/capture.md)"
+else
+	run_wrk pipeline -t2 -c8 -d"${DUR}s" -s "$BT_TMP/pipeline.lua" "$BASE/"
+fi
 # The slow requests come from curl, not wrk: every one of them completes,
 # so nothing is left in flight for the exact counts of the proxy's side.
 slow_pids=()

@@ -80,6 +80,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.max_connections, 65536);
 	assert_true(c.poll_interval_ns == 10000000ull);
 	assert_string_equal(c.sched_policy, "batch");
+	assert_string_equal(c.capture_framing, "full");
+	assert_string_equal(c.capture_hooks, "socket");
 	assert_true(c.gc_interval_ns == 10000000000ull);
 	assert_int_equal(c.max_routes_per_service, 100);
 	assert_int_equal(c.max_series, 10000);
@@ -173,6 +175,11 @@ static void test_errors(void **state)
 		{ "capture: 5\n", "t.yaml:1:10: capture: expected a mapping, not a value" },
 		{ "capture:\n  sched_policy: fifo\n",
 		  "t.yaml:2:17: capture.sched_policy: 'fifo' is not batch or normal" },
+		{ "capture:\n  framing: bound\n",
+		  "t.yaml:2:12: capture.framing: 'bound' is not full or boundary" },
+		{ "capture:\n  framing: boundaryx\n",
+		  "t.yaml:2:12: capture.framing: 'boundaryx' is not full or boundary" },
+		{ "log_format: xml\n", "t.yaml:1:13: log_format: 'xml' is not json, ecs or text" },
 		{ "capture:\n  poll_interval: 5x\n",
 		  "t.yaml:2:18: capture.poll_interval: '5x' is not a duration" },
 		{ "capture:\n  poll_interval: 50\n",
