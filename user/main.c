@@ -305,7 +305,7 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 		log_error("cannot set up aggregation err=\"%s\"", strerror(errno));
 		return -ENOMEM;
 	}
-	selfmon__set_hooks(o->selfmon, hooks_name(o->loader));
+	selfmon__set_hooks(o->selfmon, hooks_name(o->loader), o->cfg.capture_framing);
 	e = obs_start_cost(o);
 	if (!e)
 		e = obs_start_security(o);

@@ -44,6 +44,7 @@ enum {
 	F_RUNS,
 	F_BUILD,
 	F_HOOKS,
+	F_FRAMING,
 	F_PROBE_UP,
 	F_CONN_TRACKED,
 	F_CONN_EVICTED,
@@ -92,6 +93,10 @@ static const struct {
 		      "Always 1; the hooks label says which capture hooks feed the kernel side "
 		      "(socket or syscall, capture.hooks).",
 		      "hooks" },
+	[F_FRAMING] = { "biothings_observer_capture_framing_info", METRIC_GAUGE,
+			"Always 1; the framing label says how plain-socket HTTP is framed in "
+			"the kernel (full or boundary, capture.framing).",
+			"framing" },
 	[F_PROBE_UP] = { "biothings_observer_probe_up", METRIC_GAUGE,
 			 "1 when the hook is attached, 0 when it failed (logged once): each "
 			 "tracepoint program, and the TLS probes on each library file (tls:PATH).",
@@ -149,11 +154,13 @@ struct selfmon *selfmon__new(struct metrics *m, const char *version)
 	return s;
 }
 
-void selfmon__set_hooks(struct selfmon *s, const char *hooks)
+void selfmon__set_hooks(struct selfmon *s, const char *hooks, const char *framing)
 {
 	const char *lv[] = { hooks, NULL };
+	const char *fv[] = { framing, NULL };
 
 	metrics__set(s->m, s->fam[F_HOOKS], lv, 1);
+	metrics__set(s->m, s->fam[F_FRAMING], fv, 1);
 }
 
 void selfmon__free(struct selfmon *s)

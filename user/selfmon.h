@@ -36,8 +36,9 @@ struct selfmon;
 
 struct selfmon *selfmon__new(struct metrics *m, const char *version);
 void selfmon__free(struct selfmon *s);
-/* The capture hooks in use ("socket" or "syscall"), set once the BPF side is up. */
-void selfmon__set_hooks(struct selfmon *s, const char *hooks);
+/* The capture hooks ("socket" or "syscall") and framing ("full" or
+ * "boundary") in use, set once the BPF side is up. */
+void selfmon__set_hooks(struct selfmon *s, const char *hooks, const char *framing);
 int selfmon__update(struct selfmon *s, const struct selfmon_input *in);
 /* Export name of a drop reason, NULL for counters that are not drops. */
 const char *selfmon_drop_reason(unsigned counter);

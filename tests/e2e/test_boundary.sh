@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # capture.framing: boundary end to end. The kernel is told (bt_config as
-# bpftool dumps it). One raw client connection to nginx carries GET, a
+# bpftool dumps it) and /metrics says so. One raw client connection to nginx carries GET, a
 # 200 KB POST that nginx answers before reading it all, 404s with and
 # without a body, HEAD, 204, PUT and a query, then is held open: the last
 # request is not reported yet (boundary framing reports a request when
@@ -27,6 +27,9 @@ bt_observer_start "$OBS_PORT" --capture-framing boundary
 framing=$(bpftool -j map dump pinned "$BT_PIN_DIR/bt_config" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["formatted"]["value"]["framing"])')
 [ "$framing" = 1 ] || bt_fail "bt_config.framing is $framing in the kernel, expected 1 (boundary)"
+bt_scrape "$M" || bt_fail "scrape failed"
+[ "$(bt_promq sum "$M" biothings_observer_capture_framing_info framing=boundary)" = 1 ] ||
+	bt_check_fail "biothings_observer_capture_framing_info{framing=\"boundary\"} is not 1"
 
 "$BT_PY" "$BT_E2E_DIR/boundary_client.py" "$NGX_PORT" "$HELD" "$RELEASE" 2>"$BT_ART/client.err" &
 CLIENT=$!

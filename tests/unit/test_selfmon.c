@@ -133,7 +133,7 @@ static void test_connection_figures(void **state)
 	free(out);
 }
 
-/* No series until the BPF side is up, then one, for the hooks in use. */
+/* No series until the BPF side is up, then one each, for the hooks and framing in use. */
 static void test_capture_hooks(void **state)
 {
 	struct fixture *f = *state;
@@ -141,11 +141,14 @@ static void test_capture_hooks(void **state)
 
 	out = render(f->m);
 	assert_null(strstr(out, "biothings_observer_capture_hooks_info{"));
+	assert_null(strstr(out, "biothings_observer_capture_framing_info{"));
 	free(out);
-	selfmon__set_hooks(f->s, "socket");
+	selfmon__set_hooks(f->s, "socket", "boundary");
 	out = render(f->m);
 	assert_line(out, "biothings_observer_capture_hooks_info{hooks=\"socket\"} 1");
+	assert_line(out, "biothings_observer_capture_framing_info{framing=\"boundary\"} 1");
 	assert_null(strstr(out, "hooks=\"syscall\""));
+	assert_null(strstr(out, "framing=\"full\""));
 	free(out);
 }
 
