@@ -98,6 +98,17 @@ def fmt(v, unit=""):
     return s + (f" {unit}" if unit else "")
 
 
+# The observer run another way than its defaults, in the same rounds:
+# (mode, how, what the ratio says).
+REFERENCE_MODES = (
+    ("on-syscall", "capture.hooks: syscall", "every syscall of every task takes the traced path"),
+    ("on-ignore", "wrk ignored (capture.ignore)",
+     "the load generator's connections left alone in the kernel: what observing nginx alone costs"),
+    ("on-boundary", "capture.framing: boundary",
+     "a call's first bytes only: no header walk, a request reported when the next one starts"),
+)
+
+
 def main_figures(raw):
     runs = load_runs(raw, "round")
     on = [r for r in runs if r["mode"] == "on"]
@@ -117,28 +128,14 @@ def main_figures(raw):
     figs.append(figure("bpftrace peer p99 on/off", "ours <= peer", "ratio", pp99,
                        None if pp99["median"] is None else p99["median"] <= pp99["median"],
                        f"ours {fmt(p99['median'])}"))
-    stput = stats(paired(runs, "on-syscall", "rps", ratio))
-    if stput["n"]:
-        figs.append(figure("nginx throughput on/off, capture.hooks: syscall", "(reference)", "ratio",
-                           stput, None, "every syscall of every task takes the traced path"))
-        figs.append(figure("nginx p99 latency on/off, capture.hooks: syscall", "(reference)",
-                           "ratio", stats(paired(runs, "on-syscall", "p99", ratio)), None, ""))
-    itput = stats(paired(runs, "on-ignore", "rps", ratio))
-    if itput["n"]:
-        figs.append(figure("nginx throughput on/off, wrk ignored (capture.ignore)", "(reference)",
-                           "ratio", itput, None,
-                           "the load generator's connections left alone in the kernel: "
-                           "what observing nginx alone costs"))
-        figs.append(figure("nginx p99 latency on/off, wrk ignored (capture.ignore)", "(reference)",
-                           "ratio", stats(paired(runs, "on-ignore", "p99", ratio)), None, ""))
-    btput = stats(paired(runs, "on-boundary", "rps", ratio))
-    if btput["n"]:
-        figs.append(figure("nginx throughput on/off, capture.framing: boundary", "(reference)",
-                           "ratio", btput, None,
-                           "a call's first bytes only: no header walk, a request reported "
-                           "when the next one starts"))
-        figs.append(figure("nginx p99 latency on/off, capture.framing: boundary", "(reference)",
-                           "ratio", stats(paired(runs, "on-boundary", "p99", ratio)), None, ""))
+    for mode, what, note in REFERENCE_MODES:
+        t = stats(paired(runs, mode, "rps", ratio))
+        if not t["n"]:
+            continue
+        figs.append(figure(f"nginx throughput on/off, {what}", "(reference)", "ratio", t, None,
+                           note))
+        figs.append(figure(f"nginx p99 latency on/off, {what}", "(reference)", "ratio",
+                           stats(paired(runs, mode, "p99", ratio)), None, ""))
     figs += floor_figures(raw, runs)
     bt = stats(paired(runs, "on-b", "rps", ratio, base="on"))
     if bt["n"]:
