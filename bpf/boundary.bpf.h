@@ -10,8 +10,9 @@
  * are its body; the first response-direction call carries the status,
  * the later ones are counted until the next request or the close. So a
  * served request is reported when its connection's next request arrives
- * (or at the close, or a client's end of file), its end the return of its
- * answer's last send. A client request marked for capture turns its
+ * (or at the close, a client's end of file, or by the daemon's sweep once
+ * the connection has been quiet for capture.framing_idle), its end the
+ * return of its answer's last send. A client request marked for capture turns its
  * connection over to the full framer for good (BT_CONN_FRAMED): captured
  * bytes need exact message ends.
  */
@@ -33,6 +34,15 @@ static __always_inline int bt_boundary_on(const struct bt_conn *c)
 
 	return cfg && cfg->framing == BT_FRAMING_BOUNDARY &&
 	       !(c->flags & (BT_CONN_FRAMED | BT_CONN_TLS));
+}
+
+/* Take the held answer for reporting: 1 for exactly one of the reporters
+ * racing for it (this connection's calls, the daemon's sweep). */
+static __always_inline int bt_bnd_claim(struct bt_conn *c)
+{
+	__u64 h = c->bnd_held;
+
+	return h && __sync_val_compare_and_swap(&c->bnd_held, h, 0) == h;
 }
 
 /* The first bytes of the call's first segment into w (at most max, a power
@@ -89,6 +99,8 @@ static __always_inline int bt_bnd_open(struct bt_conn *c, const struct bt_inflig
 	c->resp.phase = H1_IDLE;
 	c->head = 0;
 	c->count = 1;
+	c->bnd_seq++;
+	c->bnd_held = 0;
 	c->resp.status = 0;
 	c->resp.msg_bytes = 0;
 	c->resp.last_ns = now;
@@ -149,7 +161,7 @@ static __always_inline int bt_bnd_request(struct bt_conn *c, const struct bt_inf
 			bt_on_error(c);
 		return 0;
 	}
-	if (c->count) /* the answer before is over */
+	if (c->count && bt_bnd_claim(c)) /* the answer before is over */
 		bt_emit(c, p, &c->resp, c->resp.last_ns, 0);
 	return bt_bnd_open(c, in, bytes, now, w, n, addr, &s);
 }
@@ -192,11 +204,13 @@ static __always_inline void bt_bnd_response(struct bt_conn *c, const struct bt_i
 			return; /* interim answer: the final one is still to come */
 		c->resp.status = status;
 		p->done = 1;
+		c->bnd_held = c->bnd_seq ?: 1;
 	}
 	c->resp.msg_bytes += bytes;
 	c->resp.last_ns = now;
 	if (c->resp.status == 101) {
-		bt_emit(c, p, &c->resp, now, BT_REQ_UPGRADED);
+		if (bt_bnd_claim(c))
+			bt_emit(c, p, &c->resp, now, BT_REQ_UPGRADED);
 		c->count = 0;
 		c->req.phase = H1_OFF;
 		c->resp.phase = H1_OFF;
@@ -229,11 +243,55 @@ static __always_inline void bt_bnd_close(struct bt_conn *c)
 
 	if (!c->count)
 		return;
-	if (c->resp.status)
-		bt_emit(c, p, &c->resp, c->resp.last_ns, 0);
-	else
+	if (!c->resp.status)
 		bt_emit(c, p, &c->resp, bpf_ktime_get_ns(), BT_REQ_NO_RESPONSE);
+	else if (bt_bnd_claim(c))
+		bt_emit(c, p, &c->resp, c->resp.last_ns, 0);
 	c->count = 0;
+}
+
+/*
+ * The daemon's sweep (capture.framing_idle): an answered request whose
+ * connection has been quiet for bt_config.bnd_idle_ns is reported now,
+ * with the owner's identity, instead of at the next request or the close.
+ * The record is filled before the held answer is taken, and dropped if
+ * the connection took it first: the owner may be opening the next request
+ * in pend[] meanwhile, and a record taken after that would mix the two.
+ * Bytes the answer still sends after this go unreported.
+ */
+SEC("iter/bpf_map_elem")
+int bt_bnd_sweep(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct bt_conn *c = ctx->value;
+	struct bt_http_record *r;
+	struct bt_config *cfg;
+	__u32 zero = 0;
+	__u64 h;
+
+	cfg = bpf_map_lookup_elem(&bt_config, &zero);
+	if (!c || !cfg || cfg->framing != BT_FRAMING_BOUNDARY || !cfg->bnd_idle_ns)
+		return 0;
+	h = c->bnd_held;
+	/* boundary framing keeps its one request in pend[0] (an iterator may
+	 * not index a map value with a variable) */
+	if (!h || !c->owner_tgid || c->head || (c->flags & (BT_CONN_FRAMED | BT_CONN_TLS)) ||
+	    bpf_ktime_get_ns() - c->resp.last_ns < cfg->bnd_idle_ns)
+		return 0;
+	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
+	if (!r) {
+		bt_count(BT_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	bt_fill_owner_hdr(&r->hdr, r->comm, BT_EV_HTTP, sizeof(*r), c->resp.last_ns, c);
+	bt_fill_http(r, c, &c->pend[0], &c->resp, c->resp.last_ns, 0);
+	if (__sync_val_compare_and_swap(&c->bnd_held, h, 0) != h) {
+		bpf_ringbuf_discard(r, 0);
+		return 0;
+	}
+	bpf_ringbuf_submit(r, 0);
+	bt_count(BT_CNT_RECORDS);
+	bt_count(BT_CNT_BND_SWEPT);
+	return 0;
 }
 
 #endif

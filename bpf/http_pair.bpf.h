@@ -14,17 +14,11 @@
 
 #define BT_PIPE_MASK (BT_PIPELINE_MAX - 1)
 
-static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, struct h1_dir *resp,
-				    __u64 end_ns, __u8 flags)
+/* The record of request p on c, header aside. */
+static __always_inline void bt_fill_http(struct bt_http_record *r, const struct bt_conn *c,
+					 const struct bt_pending *p, const struct h1_dir *resp,
+					 __u64 end_ns, __u8 flags)
 {
-	struct bt_http_record *r;
-
-	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
-	if (!r) {
-		bt_count(BT_DROP_RINGBUF_FULL);
-		return;
-	}
-	bt_fill_conn_hdr(&r->hdr, r->comm, BT_EV_HTTP, sizeof(*r), end_ns, c);
 	r->conn_id = c->conn_id;
 	r->start_ns = p->start_ns;
 	r->end_ns = end_ns;
@@ -42,6 +36,20 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 	bt_copy16(r->laddr, c->laddr);
 	bt_copy16(r->raddr, c->raddr);
 	__builtin_memcpy(r->path, p->path, sizeof(r->path));
+}
+
+static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, struct h1_dir *resp,
+				    __u64 end_ns, __u8 flags)
+{
+	struct bt_http_record *r;
+
+	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
+	if (!r) {
+		bt_count(BT_DROP_RINGBUF_FULL);
+		return;
+	}
+	bt_fill_conn_hdr(&r->hdr, r->comm, BT_EV_HTTP, sizeof(*r), end_ns, c);
+	bt_fill_http(r, c, p, resp, end_ns, flags);
 	bpf_ringbuf_submit(r, bt_wake_flag());
 	bt_count(BT_CNT_RECORDS);
 }

@@ -246,6 +246,21 @@ static __always_inline void bt_fill_conn_hdr(struct bt_event_hdr *h, char *comm,
 	}
 }
 
+/* The same, all from the owner's stamp: for a record sent where no task
+ * of the connection runs (an iterator run by the daemon). */
+static __always_inline void bt_fill_owner_hdr(struct bt_event_hdr *h, char *comm, __u16 type,
+					      __u16 size, __u64 ts_ns, const struct bt_conn *c)
+{
+	h->type = type;
+	h->size = size;
+	h->tgid = c->owner_tgid;
+	h->tid = c->owner_tid;
+	h->_pad = 0;
+	h->ts_ns = ts_ns;
+	h->cgroup_id = c->owner_cgroup;
+	__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
+}
+
 static __always_inline void bt_count(__u32 which)
 {
 	__u64 *v = bpf_map_lookup_elem(&bt_counters, &which);

@@ -63,8 +63,12 @@ const struct config_opt config_opts[] = {
 	{ "capture.framing", "capture-framing", 0, OT_CHOICE, FIELD(capture_framing), 0, 0, false,
 	  "full", "full|boundary",
 	  "full (every message framed to its end: exact sizes, pipelining) or boundary (a "
-	  "call's first bytes only: a request is reported when the next one starts; less "
-	  "kernel work per call)" },
+	  "call's first bytes only: a request is reported when the next one starts or its "
+	  "connection is quiet; less kernel work per call)" },
+	{ "capture.framing_idle", "framing-idle", 0, OT_DURATION, FIELD(framing_idle_ns), 100 * MS,
+	  3600 * SEC, false, "2s", "DURATION",
+	  "boundary framing: an answered request whose connection has been quiet this long is "
+	  "reported then, not at its connection's next request or close" },
 	{ "http.max_routes_per_service", "max-routes-per-service", 0, OT_U32,
 	  FIELD(max_routes_per_service), 0, 100000, false, "100", "N",
 	  "distinct http_route values per service before " ROUTE_OVERFLOW },

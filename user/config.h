@@ -74,6 +74,7 @@ struct obs_config {
 	uint64_t ringbuf_bytes; /* capture.ringbuf_size / --ringbuf-size: power of two >= 64KiB */
 	uint32_t max_connections; /* capture.max_connections / --max-connections */
 	uint64_t poll_interval_ns; /* capture.poll_interval / --poll-interval */
+	uint64_t framing_idle_ns; /* capture.framing_idle: boundary framing's sweep */
 	uint64_t gc_interval_ns; /* capture.gc_interval / --gc-interval: stale-connection sweep */
 	char capture_hooks[8]; /* capture.hooks / --capture-hooks: syscall or socket */
 	char capture_framing[16]; /* capture.framing / --capture-framing: full or boundary */

@@ -145,16 +145,28 @@ const char *loader_release_libbpf(void)
 	return held_msg[0] ? held_msg : "unknown";
 }
 
+/* An iterator program walks one map: bt_bnd_sweep, the socket hooks'
+ * connections. It runs when the daemon reads it (loader__sweep_held). */
+static struct bpf_link *attach_iter(struct loader *l, struct bpf_program *p)
+{
+	union bpf_iter_link_info info = { .map.map_fd = bpf_map__fd(l->skel->maps.bt_sk_conns) };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+
+	l->sweep = bpf_program__attach_iter(p, &opts);
+	return l->sweep;
+}
+
 /* One line per hook that failed, with libbpf's reason; the program stays
  * loaded and unattached, and everything else goes on. */
-static struct bpf_link *attach_one(struct bpf_program *p)
+static struct bpf_link *attach_one(struct loader *l, struct bpf_program *p)
 {
 	struct bpf_link *link;
 	char why[300];
 	int e;
 
 	loader_hold_libbpf();
-	link = bpf_program__attach(p);
+	link = bpf_program__expected_attach_type(p) == BPF_TRACE_ITER ? attach_iter(l, p) :
+									bpf_program__attach(p);
 	e = link ? 0 : -errno;
 	logfmt_quote(loader_release_libbpf(), why, sizeof(why));
 	if (!link)
@@ -176,7 +188,7 @@ static int attach_all(struct loader *l)
 		l->progs[l->n_progs] = p;
 		/* uprobes need a binary: loader__attach_tls() does them */
 		l->links[l->n_progs++] =
-			bpf_program__type(p) == BPF_PROG_TYPE_KPROBE ? NULL : attach_one(p);
+			bpf_program__type(p) == BPF_PROG_TYPE_KPROBE ? NULL : attach_one(l, p);
 	}
 	return 0;
 }
@@ -386,6 +398,24 @@ void loader__close(struct loader *l)
 int loader__ringbuf_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.bt_events);
+}
+
+int loader__sweep_held(struct loader *l)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (!l->sweep)
+		return -ENOENT;
+	fd = bpf_iter_create(bpf_link__fd(l->sweep));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
 }
 
 int loader__conns_fd(const struct loader *l)

@@ -79,8 +79,13 @@ int loader__set_capture_paths(struct loader *l, char *const *paths, size_t n);
 /* First bytes of each served request sent as bt_reqhead_record (0: none;
  * at most BT_INSPECT_MAX). */
 int loader__set_inspect_bytes(struct loader *l, uint32_t bytes);
-/* capture.framing: how plain-socket HTTP connections made from now on are framed. */
-int loader__set_framing(struct loader *l, enum bt_framing framing);
+/* capture.framing: how plain-socket HTTP connections are framed, and
+ * (boundary) how long an answered request's connection stays quiet
+ * before loader__sweep_held reports it. */
+int loader__set_framing(struct loader *l, enum bt_framing framing, uint64_t idle_ns);
+/* Runs the sweep of quiet boundary-framed connections once; -ENOENT when
+ * it could not be attached. */
+int loader__sweep_held(struct loader *l);
 /* capture.ignore: the rules' names and masks into bt_ignore_comms and
  * bt_config (rules off while the names change). */
 int loader__set_ignore(struct loader *l, const struct ignore_plan *p);

@@ -40,6 +40,7 @@ struct loader {
 	char pin_dir[PATH_MAX];
 	int pinned;
 	int socket_hooks; /* the socket-layer hooks are in use (else the syscall ones) */
+	struct bpf_link *sweep; /* bt_bnd_sweep's iterator over bt_sk_conns (in links[]) */
 	/* uprobe links on TLS libraries, and the files they are on */
 	struct bpf_link *tls_links[MAX_TLS_LINKS];
 	struct bpf_program *tls_progs[MAX_TLS_LINKS];

@@ -223,7 +223,7 @@ int loader__set_inspect_bytes(struct loader *l, uint32_t bytes)
 	return config_write(l, &cfg);
 }
 
-int loader__set_framing(struct loader *l, enum bt_framing framing)
+int loader__set_framing(struct loader *l, enum bt_framing framing, uint64_t idle_ns)
 {
 	struct bt_config cfg;
 	int err = config_read(l, &cfg);
@@ -231,6 +231,7 @@ int loader__set_framing(struct loader *l, enum bt_framing framing)
 	if (err)
 		return err;
 	cfg.framing = framing;
+	cfg.bnd_idle_ns = idle_ns;
 	return config_write(l, &cfg);
 }
 

@@ -146,6 +146,11 @@ static void obs_cgroup_paths(struct observer_ctx *o)
 		log_warn("cgroup paths unavailable err=%d", errno);
 }
 
+static int obs_boundary(const struct observer_ctx *o)
+{
+	return !strcmp(o->cfg.capture_framing, "boundary");
+}
+
 /* Connections seeded from /proc (syscall hooks) were made before the
  * kernel could check capture.ignore at their accept or connect: the
  * daemon checks their process instead, by its main thread's name. */
@@ -198,9 +203,8 @@ static int configure_bpf(struct loader *l, void *arg)
 		log_error("cannot set request inspection err=%d", e);
 		return e;
 	}
-	e = loader__set_framing(l, strcmp(o->cfg.capture_framing, "boundary") ?
-					   BT_FRAMING_FULL :
-					   BT_FRAMING_BOUNDARY);
+	e = loader__set_framing(l, obs_boundary(o) ? BT_FRAMING_BOUNDARY : BT_FRAMING_FULL,
+				o->cfg.framing_idle_ns);
 	if (e) {
 		log_error("cannot set the framing err=%d", e);
 		return e;
@@ -354,6 +358,19 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 	return 0;
 }
 
+/* Boundary framing's sweep of quiet connections; a failure is said once
+ * (held requests then wait for their connection's next request or close). */
+static void sweep_held(struct observer_ctx *o)
+{
+	static int said;
+	int e = loader__sweep_held(o->loader);
+
+	if (e && !said++)
+		log_warn("boundary framing sweep failed err=%d: held requests wait for their "
+			 "connection's next request or close",
+			 e);
+}
+
 static int run(struct observer_ctx *o)
 {
 	int timeout_ms = o->cfg.poll_interval_ns / 1000000;
@@ -370,6 +387,8 @@ static int run(struct observer_ctx *o)
 		}
 		tls_watch__tick(o->tls, t);
 		if (t >= next_self) {
+			if (obs_boundary(o))
+				sweep_held(o);
 			update_selfmon(o);
 			obs_update_db(o, t);
 			cost_engine__tick(o->cost);

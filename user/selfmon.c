@@ -35,6 +35,7 @@ enum {
 	F_REC_KERNEL,
 	F_REC_USER,
 	F_RESYNC,
+	F_BND_SWEPT,
 	F_TRUNC,
 	F_SEEDED,
 	F_SWEPT,
@@ -71,6 +72,10 @@ static const struct {
 			 "Records the daemon read from the ringbuf.", NULL },
 	[F_RESYNC] = { "biothings_observer_resyncs_total", METRIC_COUNTER,
 		       "Connections that found a message start after losing framing.", NULL },
+	[F_BND_SWEPT] = { "biothings_observer_boundary_swept_total", METRIC_COUNTER,
+			  "Requests boundary framing reported once their connection was quiet "
+			  "for capture.framing_idle, before its next request or close.",
+			  NULL },
 	[F_TRUNC] = { "biothings_observer_paths_truncated_total", METRIC_COUNTER,
 		      "Request targets longer than the captured prefix.", NULL },
 	[F_SEEDED] = { "biothings_observer_connections_seeded_total", METRIC_COUNTER,
@@ -226,6 +231,7 @@ int selfmon__update(struct selfmon *s, const struct selfmon_input *in)
 	set1(s, F_CONN_CLOSE, in->kernel[BT_CNT_CONN_CLOSED]);
 	set1(s, F_REC_KERNEL, in->kernel[BT_CNT_RECORDS]);
 	set1(s, F_RESYNC, in->kernel[BT_CNT_RESYNCED]);
+	set1(s, F_BND_SWEPT, in->kernel[BT_CNT_BND_SWEPT]);
 	set1(s, F_NOT_HTTP, in->kernel[BT_CNT_NOT_HTTP]);
 	set1(s, F_TRUNC, in->kernel[BT_CNT_PATH_TRUNCATED]);
 	set1(s, F_REC_USER, in->records_received);

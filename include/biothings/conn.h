@@ -127,6 +127,12 @@ struct bt_conn {
 	__u8 count; /* pending requests */
 	__u32 flags; /* enum bt_conn_flags */
 	__u32 inspect_left; /* bytes of the served request still to send as BT_EV_REQHEAD */
+	/* Boundary framing: sequence number of the request opened last, and
+	 * that number while its answer is held unreported (0: none). Whoever
+	 * reports it (the next request, the close, the daemon's sweep of quiet
+	 * connections) first takes it with a compare-and-swap to 0. */
+	__u64 bnd_seq;
+	__u64 bnd_held; /* 64 bits: the width BPF's compare-and-swap takes */
 	/* Socket-layer hooks (bt_sk_conns): the process met at the socket's
 	 * first send or receive, for records sent from another task (a child
 	 * dropping the last reference, the kernel freeing the socket). 0 until
@@ -183,6 +189,9 @@ struct bt_config {
 	__u32 inspect_bytes; /* first bytes of each served request sent as BT_EV_REQHEAD; 0: none */
 	__u32 framing; /* enum bt_framing: how plain-socket HTTP connections are framed */
 	__u32 _pad;
+	/* Boundary framing: an answered request whose connection has been quiet
+	 * this long is reported by the daemon's sweep (bt_bnd_sweep). */
+	__u64 bnd_idle_ns;
 	/* bit c set: some capture path ends with byte c. Lets most requests
 	 * be turned down on one byte, before any suffix comparison. */
 	__u64 capture_last[4];

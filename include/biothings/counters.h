@@ -39,7 +39,8 @@ enum bt_counter {
 	BT_CNT_DBIO = 23, /* bt_dbio_record emitted */
 	BT_CNT_CONN_ADOPTED = 24, /* socket-layer hooks: connections first met mid-stream */
 	BT_CNT_CONN_IGNORED_RULE = 25, /* connections left alone by a capture.ignore rule */
-	BT_CNT__COUNT = 26,
+	BT_CNT_BND_SWEPT = 26, /* boundary framing: held answers reported by the sweep */
+	BT_CNT__COUNT = 27,
 };
 
 #endif

@@ -7,9 +7,11 @@
 # without a body, HEAD, 204, PUT and a query, then is held open: the last
 # request is not reported yet (boundary framing reports a request when
 # the next one starts or the connection closes), every other one is, on
-# both sides. Released and closed: every request is reported with its
-# status, and the request and response bytes of both sides equal exactly
-# what the client sent and read. Nothing dropped, no parse error.
+# both sides; quiet for capture.framing_idle, the sweep reports the last
+# one too, once per side. Closed: nothing is reported twice, every
+# request is there with its status, and the request and response bytes
+# of both sides equal exactly what the client sent and read. Nothing
+# dropped, no parse error.
 set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +24,8 @@ HELD=$BT_TMP/held.json
 RELEASE=$BT_TMP/release
 
 bt_nginx_start "$NGX_PORT"
-bt_observer_start "$OBS_PORT" --capture-framing boundary
+IDLE=3
+bt_observer_start "$OBS_PORT" --capture-framing boundary --framing-idle "${IDLE}s"
 
 framing=$(bpftool -j map dump pinned "$BT_PIN_DIR/bt_config" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["formatted"]["value"]["framing"])')
@@ -57,6 +60,21 @@ done
 bt_log "held open after $N requests: server side $server, client side $client reported"
 [ "$server" = $((N - 1)) ] || bt_check_fail "server side reported $server of $N while the last is held, expected $((N - 1))"
 [ "$client" = $((N - 1)) ] || bt_check_fail "client side reported $client of $N while the last is held, expected $((N - 1))"
+
+# Quiet for capture.framing_idle: the daemon's sweep reports the held
+# answer on each side, once, with the connection still open.
+for _ in $(seq $((IDLE * 5 + 15))); do
+	bt_scrape "$M" || bt_fail "scrape failed"
+	server=$(count http_server_request_duration_seconds_count service_name=nginx)
+	client=$(count http_client_request_duration_seconds_count server_port="$NGX_PORT")
+	[ "$server" = "$N" ] && [ "$client" = "$N" ] && break
+	sleep 0.2
+done
+swept=$(count biothings_observer_boundary_swept_total)
+bt_log "quiet for ${IDLE}s, still open: server side $server, client side $client reported, swept $swept"
+[ "$server" = "$N" ] || bt_check_fail "server side reported $server of $N after ${IDLE}s quiet, expected $N"
+[ "$client" = "$N" ] || bt_check_fail "client side reported $client of $N after ${IDLE}s quiet, expected $N"
+[ "$swept" = 2 ] || bt_check_fail "boundary_swept_total is $swept, expected 2 (one held answer per side)"
 
 touch "$RELEASE"
 wait "$CLIENT" || bt_check_fail "client failed: $(cat "$BT_ART/client.err")"
