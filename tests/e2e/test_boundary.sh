@@ -44,32 +44,32 @@ for _ in $(seq 100); do
 done
 [ -f "$HELD" ] || bt_fail "client did not finish its exchanges: $(cat "$BT_ART/client.err")"
 cp "$HELD" "$BT_ART/client.json"
-N=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests"])' "$HELD")
+read -r N sent received < <(python3 -c 'import json,sys
+j = json.load(open(sys.argv[1])); print(j["requests"], j["sent"], j["received"])' "$HELD")
 python3 -c 'import json,sys
 for k, v in sorted(json.load(open(sys.argv[1]))["counts"].items()): print(k, v)' "$HELD" >"$BT_TMP/expected.txt"
 
 count() { bt_promq sum "$M" "$@"; }
-server=0 client=0
-for _ in $(seq 25); do
-	bt_scrape "$M" || bt_fail "scrape failed"
-	server=$(count http_server_request_duration_seconds_count service_name=nginx)
-	client=$(count http_client_request_duration_seconds_count server_port="$NGX_PORT")
-	[ "$server" = $((N - 1)) ] && [ "$client" = $((N - 1)) ] && break
-	sleep 0.2
-done
+# wait_reported WANT TRIES: scrape until both sides report WANT requests
+# or TRIES scrapes 0.2 s apart have passed; leaves server and client set.
+wait_reported() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		bt_scrape "$M" || bt_fail "scrape failed"
+		server=$(count http_server_request_duration_seconds_count service_name=nginx)
+		client=$(count http_client_request_duration_seconds_count server_port="$NGX_PORT")
+		[ "$server" = "$1" ] && [ "$client" = "$1" ] && return
+		sleep 0.2
+	done
+}
+wait_reported $((N - 1)) 25
 bt_log "held open after $N requests: server side $server, client side $client reported"
 [ "$server" = $((N - 1)) ] || bt_check_fail "server side reported $server of $N while the last is held, expected $((N - 1))"
 [ "$client" = $((N - 1)) ] || bt_check_fail "client side reported $client of $N while the last is held, expected $((N - 1))"
 
 # Quiet for capture.framing_idle: the daemon's sweep reports the held
 # answer on each side, once, with the connection still open.
-for _ in $(seq $((IDLE * 5 + 15))); do
-	bt_scrape "$M" || bt_fail "scrape failed"
-	server=$(count http_server_request_duration_seconds_count service_name=nginx)
-	client=$(count http_client_request_duration_seconds_count server_port="$NGX_PORT")
-	[ "$server" = "$N" ] && [ "$client" = "$N" ] && break
-	sleep 0.2
-done
+wait_reported "$N" $((IDLE * 5 + 15))
 swept=$(count biothings_observer_boundary_swept_total)
 bt_log "quiet for ${IDLE}s, still open: server side $server, client side $client reported, swept $swept"
 [ "$server" = "$N" ] || bt_check_fail "server side reported $server of $N after ${IDLE}s quiet, expected $N"
@@ -87,8 +87,6 @@ bt_wait_counts "client" "$BT_TMP/expected.txt" \
 
 bt_scrape "$M"
 cp "$M" "$BT_ART/metrics-final.prom"
-sent=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$HELD")
-received=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["received"])' "$HELD")
 for role in server client; do
 	if [ $role = server ]; then f=(service_name=nginx); else f=('service_name=~python.*'); fi
 	rq=$(count biothings_http_request_bytes_total role=$role "${f[@]}")
