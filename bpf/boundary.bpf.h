@@ -69,7 +69,9 @@ static __always_inline __u32 bt_bnd_load(struct h1_window *w, const struct bt_in
 }
 
 /* A client's target into c->target with its path's end, as the full
- * framer leaves them for bt_capture_wanted. */
+ * framer leaves them for bt_capture_wanted. A second walk of the target:
+ * finding the '?' inside h1b_request's walk keeps one more varying value
+ * in its loop, and the verifier then runs past its budget (E2BIG). */
 static __always_inline void bt_bnd_client_target(struct bt_conn *c, const struct bt_pending *p)
 {
 	__u32 i;

@@ -219,6 +219,18 @@ static __always_inline void bt_copy16(__u8 *dst, const __u8 *src)
 	d[1] = s[1];
 }
 
+/* The header and comm of a record about c, all from the owner's stamp:
+ * for a record sent where another task runs (the kernel freeing the
+ * socket, a child, or an iterator the daemon runs). */
+static __always_inline void bt_fill_owner_hdr(struct bt_event_hdr *h, char *comm, __u16 type,
+					      __u16 size, __u64 ts_ns, const struct bt_conn *c)
+{
+	bt_fill_hdr_cg(h, type, size, ts_ns, c->owner_cgroup);
+	__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
+	h->tgid = c->owner_tgid;
+	h->tid = c->owner_tid;
+}
+
 /*
  * The header and comm of a record about connection c, stamped ts_ns. The
  * process it is about: the current task, except for a record sent where
@@ -244,21 +256,6 @@ static __always_inline void bt_fill_conn_hdr(struct bt_event_hdr *h, char *comm,
 		h->tgid = c->owner_tgid;
 		h->tid = c->owner_tid;
 	}
-}
-
-/* The same, all from the owner's stamp: for a record sent where no task
- * of the connection runs (an iterator run by the daemon). */
-static __always_inline void bt_fill_owner_hdr(struct bt_event_hdr *h, char *comm, __u16 type,
-					      __u16 size, __u64 ts_ns, const struct bt_conn *c)
-{
-	h->type = type;
-	h->size = size;
-	h->tgid = c->owner_tgid;
-	h->tid = c->owner_tid;
-	h->_pad = 0;
-	h->ts_ns = ts_ns;
-	h->cgroup_id = c->owner_cgroup;
-	__builtin_memcpy(comm, c->owner_comm, BT_COMM_LEN);
 }
 
 static __always_inline void bt_count(__u32 which)
