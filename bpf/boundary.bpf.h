@@ -253,6 +253,23 @@ static __always_inline void bt_bnd_close(struct bt_conn *c)
 }
 
 /*
+ * A send or receive seen by the socket hooks: 1 when boundary framing took
+ * it, 0 when the full framer is to (bt_io_done). Only the socket hooks
+ * call this: in the nine syscall exit programs the boundary framer would
+ * cost start-up seconds of verification for a mode the daemon turns on
+ * with the socket hooks only.
+ */
+static __always_inline int bt_bnd_call(struct bt_conn *c, const struct bt_inflight *in, long ret,
+				       __u64 now)
+{
+	if ((c->flags & BT_CONN_DB) || !bt_boundary_on(c))
+		return 0;
+	if (ret == 0 && in->ingress && c->role == BT_ROLE_CLIENT)
+		bt_bnd_close(c);
+	return ret <= 0 || !bt_boundary(c, in, ret, now);
+}
+
+/*
  * The daemon's sweep (capture.framing_idle): an answered request whose
  * connection has been quiet for bt_config.bnd_idle_ns is reported now,
  * with the owner's identity, instead of at the next request or the close.

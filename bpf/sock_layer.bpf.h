@@ -185,7 +185,8 @@ static __always_inline void bt_sk_io(struct sock *sk, long ret, __u8 ingress)
 		return;
 	bt_sk_args(&in);
 	in.enter_ns = bpf_ktime_get_ns();
-	bt_io_done(c, &in, ret, in.enter_ns);
+	if (!bt_bnd_call(c, &in, ret, in.enter_ns))
+		bt_io_done(c, &in, ret, in.enter_ns);
 	if (c->flags & BT_CONN_NOT_HTTP)
 		bt_sk_remember(sk);
 }

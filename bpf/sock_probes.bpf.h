@@ -55,14 +55,8 @@ static __always_inline void bt_io_done(struct bt_conn *c, struct bt_inflight *in
 		bt_db_io(c, in, ret, now);
 		return;
 	}
-	if (bt_boundary_on(c)) {
-		if (ret == 0 && in->ingress && c->role == BT_ROLE_CLIENT)
-			bt_bnd_close(c);
-		if (ret <= 0 || !bt_boundary(c, in, ret, now))
-			return;
-	} else if (ret == 0 && in->ingress && c->role == BT_ROLE_CLIENT) {
+	if (ret == 0 && in->ingress && c->role == BT_ROLE_CLIENT)
 		bt_on_eof(c, now);
-	}
 	if (ret > 0)
 		bt_walk(c, in, ret, now);
 }

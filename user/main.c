@@ -203,6 +203,10 @@ static int configure_bpf(struct loader *l, void *arg)
 		log_error("cannot set request inspection err=%d", e);
 		return e;
 	}
+	if (obs_boundary(o) && !loader__socket_hooks(l)) {
+		log_warn("capture.framing boundary needs capture.hooks socket: framing in full");
+		snprintf(o->cfg.capture_framing, sizeof(o->cfg.capture_framing), "full");
+	}
 	e = loader__set_framing(l, obs_boundary(o) ? BT_FRAMING_BOUNDARY : BT_FRAMING_FULL,
 				o->cfg.framing_idle_ns);
 	if (e) {
