@@ -58,9 +58,12 @@ all: deps $(BIN)
 deps:
 	$(Q)deploy/install-deps.sh
 
+# Under make -j, nothing is compiled before the packages it needs are in.
+$(BPF_OBJS) $(USER_OBJS) $(UNIT_BINS) $(TEST_BPF_OBJS) $(VMLINUX): | deps
+
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror $(BPF_DEFS) \
 		-Iinclude -Ibpf -Ivmlinux/$(ARCH) -c $< -o $@
 
 $(OUT)/observer.bpf.o: $(BPF_OBJS)

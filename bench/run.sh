@@ -365,7 +365,7 @@ rounds_pass() {
 	# BENCH_MODES: a subset, when developing
 	[ -n "${BENCH_MODES:-}" ] && read -ra modes <<<"$BENCH_MODES"
 	printf 'capture:\n  ignore: [{comm: wrk}]\n' >"$TMP/ignore-wrk.yaml"
-	[ -n "${OBS_B:-}" ] && modes=(off on on-b)
+	[ -n "${OBS_B:-}" ] && [ -z "${BENCH_MODES:-}" ] && modes=(off on on-b)
 	rm -f "$RAW"/round[0-9]*-* # a run's rounds are never mixed with an earlier run's
 	log "warm-up"
 	wrk_run "$RAW/warmup.wrk" "$CONNS" 3
@@ -589,10 +589,11 @@ else
 	[[ $PASSES == *" rounds "* || $PASSES == *" bpf "* ]] && floor_derive
 	[[ $PASSES == *" rounds "* ]] && rounds_pass
 	if [[ $PASSES == *" bpf "* ]]; then
-		bpf_stats_pass on
-		bpf_stats_pass on-boundary
-		[ -n "$HAVE_PEER" ] && bpf_stats_pass peer
-		bpf_stats_pass floor
+		# BENCH_BPF_MODES: a subset, when developing
+		for m in ${BENCH_BPF_MODES:-on on-boundary peer floor}; do
+			[ "$m" = peer ] && [ -z "$HAVE_PEER" ] && continue
+			bpf_stats_pass "$m"
+		done
 	fi
 	[[ $PASSES == *" series "* ]] && series_pass "$SERIES"
 	[[ $PASSES == *" llm "* ]] && llm_pass

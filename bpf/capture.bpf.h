@@ -229,7 +229,7 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h
 	if (n > BT_REQHEAD_MAX)
 		n = BT_REQHEAD_MAX;
 	x->limit -= n;
-	r = bt_payload_reserve(sizeof(*r), BT_PAYLOAD_HEADROOM_SHIFT);
+	r = bt_payload_reserve_est(sizeof(*r), BT_PAYLOAD_HEADROOM_SHIFT);
 	if (!r) {
 		x->flags |= BT_DATA_LOST;
 		bt_cursor_advance(&x->k, n);
@@ -245,7 +245,7 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h
 		bpf_ringbuf_discard(r, 0);
 		x->flags |= BT_DATA_LOST;
 	} else {
-		bpf_ringbuf_submit(r, bt_wake_flag());
+		bpf_ringbuf_submit(r, bt_wake_flag(sizeof(*r)));
 		x->flags &= ~(BT_DATA_LOST | BT_DATA_FIRST);
 	}
 	bt_cursor_advance(&x->k, n);

@@ -50,7 +50,7 @@ static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, str
 	}
 	bt_fill_conn_hdr(&r->hdr, r->comm, BT_EV_HTTP, sizeof(*r), end_ns, c);
 	bt_fill_http(r, c, p, resp, end_ns, flags);
-	bpf_ringbuf_submit(r, bt_wake_flag());
+	bpf_ringbuf_submit(r, bt_wake_flag(sizeof(*r)));
 	bt_count(BT_CNT_RECORDS);
 }
 

@@ -155,20 +155,65 @@ struct {
 } bt_scratch SEC(".maps");
 
 /*
+ * What one CPU knows of the ring without reading its positions: the bytes
+ * waiting when it last looked, and what it has sent since. Those positions
+ * sit on lines every producer CPU and the reader write, and under load
+ * reading them for each record cost ~100 ns a call (docs/performance.md),
+ * so the hot path (HTTP records, request heads) looks once per quarter
+ * wake-up batch this CPU sends. What other CPUs sent meanwhile is not
+ * seen: the estimate is low by at most that much per CPU.
+ */
+struct bt_ring_view {
+	__u64 waiting; /* at the last look */
+	__u64 sent; /* by this CPU since */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_ring_view);
+} bt_ring_views SEC(".maps");
+
+/*
  * Wake the reader only once a batch waits: waking per record is the
  * expensive part of a ringbuf (PERF_NOTES). A batch is a quarter of the
  * ring, at most BT_WAKEUP_BYTES, so a small ring is drained long before it
  * fills. The reader also polls on a short timer, so nothing waits long.
  */
 #define BT_WAKEUP_BYTES (256u << 10)
-static __always_inline __u64 bt_wake_flag(void)
+static __always_inline __u64 bt_ring_batch(void)
 {
 	__u64 batch = bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE) / 4;
 
-	if (batch > BT_WAKEUP_BYTES)
-		batch = BT_WAKEUP_BYTES;
-	return bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) > batch ? BPF_RB_FORCE_WAKEUP :
-									  BPF_RB_NO_WAKEUP;
+	return batch < BT_WAKEUP_BYTES ? batch : BT_WAKEUP_BYTES;
+}
+
+/* Bytes waiting as this CPU sees them, counting `size` more it sends; it
+ * looks every quarter batch it sends. */
+static __always_inline __u64 bt_ring_waiting(struct bt_ring_view *v, __u64 size, __u64 batch)
+{
+	v->sent += size;
+	if (v->sent >= batch / 4) {
+		v->waiting = bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA);
+		v->sent = 0;
+	}
+	return v->waiting + v->sent;
+}
+
+/* The wake-up flag for a record of `size` bytes about to be submitted. */
+static __always_inline __u64 bt_wake_flag(__u64 size)
+{
+	__u64 batch = bt_ring_batch();
+	__u32 zero = 0;
+	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &zero);
+
+	if (!v)
+		return 0; /* the kernel's own rule: wake a reader that has caught up */
+	if (bt_ring_waiting(v, size, batch) <= batch)
+		return BPF_RB_NO_WAKEUP;
+	v->waiting = 0; /* woken, the reader drains what waits */
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /*
@@ -274,26 +319,53 @@ static __always_inline void bt_count_n(__u32 which, __u64 n)
 		*v += n;
 }
 
-/*
- * A payload record (captured bytes, a request head to inspect), or NULL,
- * counted. Payload comes in bursts (an answer read at loopback speed) that
- * would otherwise fill the ring and crowd out what says a call happened at
- * all (bt_http_record): the record is not written while less than
- * 1/2^shift of the ring is free (BT_*_HEADROOM_SHIFT).
- */
-static __always_inline void *bt_payload_reserve(__u64 size, __u32 shift)
+/* Whether a payload record may be written with `waiting` bytes in the
+ * ring: not while less than 1/2^shift of it is free. */
+static __always_inline int bt_payload_room(__u64 waiting, __u32 shift)
 {
 	__u64 ring = bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE);
-	void *r;
 
-	if (bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) + (ring >> shift) >= ring) {
-		bt_count(BT_DROP_PAYLOAD_SHED);
-		return NULL;
-	}
-	r = bpf_ringbuf_reserve(&bt_events, size, 0);
+	if (waiting + (ring >> shift) < ring)
+		return 1;
+	bt_count(BT_DROP_PAYLOAD_SHED);
+	return 0;
+}
+
+static __always_inline void *bt_reserve_counted(__u64 size)
+{
+	void *r = bpf_ringbuf_reserve(&bt_events, size, 0);
+
 	if (!r)
 		bt_count(BT_DROP_RINGBUF_FULL);
 	return r;
+}
+
+/*
+ * A payload record (captured bytes), or NULL, counted. Payload comes in
+ * bursts (an answer read at loopback speed) that would otherwise fill the
+ * ring and crowd out what says a call happened at all (bt_http_record):
+ * the record is not written while less than 1/2^shift of the ring is free
+ * (BT_*_HEADROOM_SHIFT), as read from the ring itself.
+ */
+static __always_inline void *bt_payload_reserve(__u64 size, __u32 shift)
+{
+	if (!bt_payload_room(bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA), shift))
+		return NULL;
+	return bt_reserve_counted(size);
+}
+
+/* The same for a record of the hot path (a served request's head), by
+ * this CPU's estimate of the ring (bt_ring_views). */
+static __always_inline void *bt_payload_reserve_est(__u64 size, __u32 shift)
+{
+	__u32 zero = 0;
+	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &zero);
+
+	if (!v)
+		return bt_payload_reserve(size, shift);
+	if (!bt_payload_room(bt_ring_waiting(v, 0, bt_ring_batch()), shift))
+		return NULL;
+	return bt_reserve_counted(size);
 }
 
 #endif
