@@ -5,6 +5,7 @@
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   make fuzz       every libFuzzer harness for FUZZ_SECONDS (default 60)
 #   make bench      observer cost on nginx/wrk, on vs off (BENCH_ARGS=--quick|--sweep)
+#   BPF_DEFS=...    extra clang flags for the BPF objects (measurement builds)
 #   make check      clang-format and cppcheck
 #   make install    binary, systemd unit, config, prices (PREFIX, DESTDIR)
 #   V=1             show full commands
