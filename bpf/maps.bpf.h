@@ -182,11 +182,9 @@ struct {
  * fills. The reader also polls on a short timer, so nothing waits long.
  */
 #define BT_WAKEUP_BYTES (256u << 10)
-static __always_inline __u64 bt_ring_batch(void)
+static __always_inline __u64 bt_ring_batch(__u64 ring)
 {
-	__u64 batch = bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE) / 4;
-
-	return batch < BT_WAKEUP_BYTES ? batch : BT_WAKEUP_BYTES;
+	return ring / 4 < BT_WAKEUP_BYTES ? ring / 4 : BT_WAKEUP_BYTES;
 }
 
 /* Bytes waiting as this CPU sees them, counting `size` more it sends; it
@@ -204,7 +202,7 @@ static __always_inline __u64 bt_ring_waiting(struct bt_ring_view *v, __u64 size,
 /* The wake-up flag for a record of `size` bytes about to be submitted. */
 static __always_inline __u64 bt_wake_flag(__u64 size)
 {
-	__u64 batch = bt_ring_batch();
+	__u64 batch = bt_ring_batch(bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE));
 	__u32 zero = 0;
 	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &zero);
 
@@ -319,12 +317,10 @@ static __always_inline void bt_count_n(__u32 which, __u64 n)
 		*v += n;
 }
 
-/* Whether a payload record may be written with `waiting` bytes in the
- * ring: not while less than 1/2^shift of it is free. */
-static __always_inline int bt_payload_room(__u64 waiting, __u32 shift)
+/* Whether a payload record may be written with `waiting` bytes in a ring
+ * of `ring` bytes: not while less than 1/2^shift of it is free. */
+static __always_inline int bt_payload_room(__u64 waiting, __u64 ring, __u32 shift)
 {
-	__u64 ring = bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE);
-
 	if (waiting + (ring >> shift) < ring)
 		return 1;
 	bt_count(BT_DROP_PAYLOAD_SHED);
@@ -349,7 +345,8 @@ static __always_inline void *bt_reserve_counted(__u64 size)
  */
 static __always_inline void *bt_payload_reserve(__u64 size, __u32 shift)
 {
-	if (!bt_payload_room(bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA), shift))
+	if (!bt_payload_room(bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA),
+			     bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE), shift))
 		return NULL;
 	return bt_reserve_counted(size);
 }
@@ -358,12 +355,13 @@ static __always_inline void *bt_payload_reserve(__u64 size, __u32 shift)
  * this CPU's estimate of the ring (bt_ring_views). */
 static __always_inline void *bt_payload_reserve_est(__u64 size, __u32 shift)
 {
+	__u64 ring = bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE);
 	__u32 zero = 0;
 	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &zero);
 
 	if (!v)
 		return bt_payload_reserve(size, shift);
-	if (!bt_payload_room(bt_ring_waiting(v, 0, bt_ring_batch()), shift))
+	if (!bt_payload_room(bt_ring_waiting(v, 0, bt_ring_batch(ring)), ring, shift))
 		return NULL;
 	return bt_reserve_counted(size);
 }
