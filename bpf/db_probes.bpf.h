@@ -102,7 +102,6 @@ static __always_inline void bt_db_emit(struct bt_conn *c, const struct bt_inflig
 	__u32 zero = 0, hl, tl;
 	struct bt_db_scratch *sc = bpf_map_lookup_elem(&bt_db_scratch, &zero);
 	struct bt_dbio_record *r;
-	__u64 wake;
 
 	if (!sc)
 		return;
@@ -128,10 +127,7 @@ static __always_inline void bt_db_emit(struct bt_conn *c, const struct bt_inflig
 		r->flags |= BT_DBIO_LOST;
 		bt_count(BT_DROP_READ_USER);
 	}
-	wake = bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA) > BT_WAKEUP_BYTES ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&bt_events, r, sizeof(*r), wake))
+	if (bpf_ringbuf_output(&bt_events, r, sizeof(*r), bt_wake_flag(sizeof(*r))))
 		bt_count(BT_DROP_RINGBUF_FULL);
 	else
 		bt_count(BT_CNT_DBIO);
