@@ -285,6 +285,7 @@ int bt_bnd_sweep(struct bpf_iter__bpf_map_elem *ctx)
 	struct bt_http_record *r;
 	struct bt_config *cfg;
 	__u32 zero = 0;
+	void *ring;
 	__u64 h;
 
 	cfg = bpf_map_lookup_elem(&bt_config, &zero);
@@ -296,11 +297,11 @@ int bt_bnd_sweep(struct bpf_iter__bpf_map_elem *ctx)
 	if (!h || !c->owner_tgid || c->head || (c->flags & (BT_CONN_FRAMED | BT_CONN_TLS)) ||
 	    bpf_ktime_get_ns() - c->resp.last_ns < cfg->bnd_idle_ns)
 		return 0;
-	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
-	if (!r) {
-		bt_count(BT_DROP_RINGBUF_FULL);
+	/* the connection's ring, as its next head's (the held answer's
+	 * record was its first: c->ring is set) */
+	ring = bt_ring_at(c->ring);
+	if (!ring || !(r = bt_reserve_counted(ring, sizeof(*r))))
 		return 0;
-	}
 	bt_fill_owner_hdr(&r->hdr, r->comm, BT_EV_HTTP, sizeof(*r), c->resp.last_ns, c);
 	bt_fill_http(r, c, &c->pend[0], &c->resp, c->resp.last_ns, 0);
 	if (__sync_val_compare_and_swap(&c->bnd_held, h, 0) != h) {

@@ -95,7 +95,7 @@ struct bt_copy {
 	__u64 cgroup_id; /* for the records' headers */
 	__u64 win_addr; /* user address the framer's window was loaded from */
 	__u32 win_len; /* bytes of it; 0: none */
-	__u32 _pad;
+	__u32 ring; /* slot in bt_rings of the connection's records */
 	__u32 io_len;
 	__u32 offset; /* bytes of the call already passed */
 	__u32 skip; /* bytes to pass over before copying */
@@ -218,6 +218,7 @@ static __always_inline long bt_copy_bytes(struct bt_copy *x, const struct h1_win
 __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h1_window *w)
 {
 	struct bt_reqhead_record *r;
+	void *ring;
 	long a;
 	__u64 n;
 
@@ -229,7 +230,9 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h
 	if (n > BT_REQHEAD_MAX)
 		n = BT_REQHEAD_MAX;
 	x->limit -= n;
-	r = bt_payload_reserve_est(sizeof(*r), BT_PAYLOAD_HEADROOM_SHIFT);
+	ring = bt_ring_at(x->ring);
+	r = ring ? bt_payload_reserve_est(ring, x->ring, sizeof(*r), BT_PAYLOAD_HEADROOM_SHIFT) :
+		   NULL;
 	if (!r) {
 		x->flags |= BT_DATA_LOST;
 		bt_cursor_advance(&x->k, n);
@@ -245,7 +248,7 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h
 		bpf_ringbuf_discard(r, 0);
 		x->flags |= BT_DATA_LOST;
 	} else {
-		bpf_ringbuf_submit(r, bt_wake_flag(sizeof(*r)));
+		bpf_ringbuf_submit(r, bt_wake_flag(ring, x->ring, sizeof(*r)));
 		x->flags &= ~(BT_DATA_LOST | BT_DATA_FIRST);
 	}
 	bt_cursor_advance(&x->k, n);
@@ -286,6 +289,7 @@ static __always_inline int bt_copy_init(struct bt_copy *x, struct bt_conn *c,
 	if (bt_cursor_init(&x->k, in, bytes))
 		return -1;
 	x->conn_id = c->conn_id;
+	x->ring = bt_conn_ring(c);
 	x->cgroup_id = bt_owner_runs(c) ? c->owner_cgroup : bpf_get_current_cgroup_id();
 	x->io_len = bytes;
 	x->skip = from;

@@ -127,7 +127,8 @@ static __always_inline void bt_db_emit(struct bt_conn *c, const struct bt_inflig
 		r->flags |= BT_DBIO_LOST;
 		bt_count(BT_DROP_READ_USER);
 	}
-	if (bpf_ringbuf_output(&bt_events, r, sizeof(*r), bt_wake_flag(sizeof(*r))))
+	if (bpf_ringbuf_output(&bt_events, r, sizeof(*r),
+			       bt_wake_flag(&bt_events, BT_RING_SHARED, sizeof(*r))))
 		bt_count(BT_DROP_RINGBUF_FULL);
 	else
 		bt_count(BT_CNT_DBIO);

@@ -38,19 +38,20 @@ static __always_inline void bt_fill_http(struct bt_http_record *r, const struct 
 	__builtin_memcpy(r->path, p->path, sizeof(r->path));
 }
 
+/* A captured exchange's record follows its bytes into the shared ring;
+ * the rest go to the connection's ring (biothings/events.h). */
 static __always_inline void bt_emit(struct bt_conn *c, struct bt_pending *p, struct h1_dir *resp,
 				    __u64 end_ns, __u8 flags)
 {
+	__u32 idx = (p->flags & BT_REQ_CAPTURED) ? BT_RING_SHARED : bt_conn_ring(c);
+	void *ring = bt_ring_at(idx);
 	struct bt_http_record *r;
 
-	r = bpf_ringbuf_reserve(&bt_events, sizeof(*r), 0);
-	if (!r) {
-		bt_count(BT_DROP_RINGBUF_FULL);
+	if (!ring || !(r = bt_reserve_counted(ring, sizeof(*r))))
 		return;
-	}
 	bt_fill_conn_hdr(&r->hdr, r->comm, BT_EV_HTTP, sizeof(*r), end_ns, c);
 	bt_fill_http(r, c, p, resp, end_ns, flags);
-	bpf_ringbuf_submit(r, bt_wake_flag(sizeof(*r)));
+	bpf_ringbuf_submit(r, bt_wake_flag(ring, idx, sizeof(*r)));
 	bt_count(BT_CNT_RECORDS);
 }
 

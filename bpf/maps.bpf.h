@@ -127,10 +127,21 @@ struct {
 	__type(value, __u64);
 } bt_retransmits SEC(".maps");
 
-struct {
+struct bt_ring_map {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BT_RINGBUF_BYTES);
 } bt_events SEC(".maps");
+
+/* The rings records travel in (BT_RING_SHARED in biothings/events.h):
+ * the loader sizes it to 1 + possible CPUs and fills the CPUs' slots. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct bt_ring_map);
+} bt_rings SEC(".maps") = {
+	.values = { [BT_RING_SHARED] = &bt_events },
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -138,6 +149,22 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } bt_counters SEC(".maps");
+
+static __always_inline void bt_count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&bt_counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void bt_count_n(__u32 which, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&bt_counters, &which);
+
+	if (v)
+		*v += n;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -155,13 +182,15 @@ struct {
 } bt_scratch SEC(".maps");
 
 /*
- * What one CPU knows of the ring without reading its positions: the bytes
- * waiting when it last looked, and what it has sent since. Those positions
- * sit on lines every producer CPU and the reader write, and under load
- * reading them for each record cost ~100 ns a call (docs/performance.md),
- * so the hot path (HTTP records, request heads) looks once per quarter
- * wake-up batch this CPU sends. What other CPUs sent meanwhile is not
- * seen: the estimate is low by at most that much per CPU.
+ * What one CPU knows of a ring without reading its positions: the bytes
+ * waiting when it last looked, and what it has sent since. Those
+ * positions sit on lines every producer and the reader write, and under
+ * load reading them for each record cost ~100 ns a call
+ * (docs/performance.md), so the hot path (HTTP records, request heads)
+ * looks once per quarter wake-up batch it sends. Per CPU and per slot of
+ * bt_rings: a CPU writes its own ring but for connections that moved to
+ * it, and its views stay in its cache. What other CPUs sent to the same
+ * ring meanwhile is not seen: the estimate is low by at most that much.
  */
 struct bt_ring_view {
 	__u64 waiting; /* at the last look */
@@ -170,10 +199,29 @@ struct bt_ring_view {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 1); /* as bt_rings, set by the loader */
 	__type(key, __u32);
 	__type(value, struct bt_ring_view);
 } bt_ring_views SEC(".maps");
+
+/* Slot idx of bt_rings (BT_RING_SHARED, or 1 + a CPU), NULL and counted
+ * when the loader left it empty. */
+static __always_inline void *bt_ring_at(__u32 idx)
+{
+	void *ring = bpf_map_lookup_elem(&bt_rings, &idx);
+
+	if (!ring)
+		bt_count(BT_DROP_RINGBUF_FULL); /* no ring is as good as a full one */
+	return ring;
+}
+
+/* The slot of c's records: the ring of the CPU that sent its first. */
+static __always_inline __u32 bt_conn_ring(struct bt_conn *c)
+{
+	if (!c->ring)
+		c->ring = bpf_get_smp_processor_id() + 1;
+	return c->ring;
+}
 
 /*
  * Wake the reader only once a batch waits: waking per record is the
@@ -187,28 +235,29 @@ static __always_inline __u64 bt_ring_batch(__u64 ring)
 	return ring / 4 < BT_WAKEUP_BYTES ? ring / 4 : BT_WAKEUP_BYTES;
 }
 
-/* Bytes waiting as this CPU sees them, counting `size` more it sends; it
- * looks every quarter batch it sends. */
-static __always_inline __u64 bt_ring_waiting(struct bt_ring_view *v, __u64 size, __u64 batch)
+/* Bytes waiting in ring as its view v sees them, counting `size` more
+ * being sent; it looks every quarter batch sent. */
+static __always_inline __u64 bt_ring_waiting(void *ring, struct bt_ring_view *v, __u64 size,
+					     __u64 batch)
 {
 	v->sent += size;
 	if (v->sent >= batch / 4) {
-		v->waiting = bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA);
+		v->waiting = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 		v->sent = 0;
 	}
 	return v->waiting + v->sent;
 }
 
-/* The wake-up flag for a record of `size` bytes about to be submitted. */
-static __always_inline __u64 bt_wake_flag(__u64 size)
+/* The wake-up flag for a record of `size` bytes about to be submitted to
+ * ring, slot idx of bt_rings. */
+static __always_inline __u64 bt_wake_flag(void *ring, __u32 idx, __u64 size)
 {
-	__u64 batch = bt_ring_batch(bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE));
-	__u32 zero = 0;
-	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &zero);
+	__u64 batch = bt_ring_batch(bpf_ringbuf_query(ring, BPF_RB_RING_SIZE));
+	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &idx);
 
 	if (!v)
 		return 0; /* the kernel's own rule: wake a reader that has caught up */
-	if (bt_ring_waiting(v, size, batch) <= batch)
+	if (bt_ring_waiting(ring, v, size, batch) <= batch)
 		return BPF_RB_NO_WAKEUP;
 	v->waiting = 0; /* woken, the reader drains what waits */
 	return BPF_RB_FORCE_WAKEUP;
@@ -301,22 +350,6 @@ static __always_inline void bt_fill_conn_hdr(struct bt_event_hdr *h, char *comm,
 	}
 }
 
-static __always_inline void bt_count(__u32 which)
-{
-	__u64 *v = bpf_map_lookup_elem(&bt_counters, &which);
-
-	if (v)
-		*v += 1;
-}
-
-static __always_inline void bt_count_n(__u32 which, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&bt_counters, &which);
-
-	if (v)
-		*v += n;
-}
-
 /* Whether a payload record may be written with `waiting` bytes in a ring
  * of `ring` bytes: not while less than 1/2^shift of it is free. */
 static __always_inline int bt_payload_room(__u64 waiting, __u64 ring, __u32 shift)
@@ -327,9 +360,9 @@ static __always_inline int bt_payload_room(__u64 waiting, __u64 ring, __u32 shif
 	return 0;
 }
 
-static __always_inline void *bt_reserve_counted(__u64 size)
+static __always_inline void *bt_reserve_counted(void *ring, __u64 size)
 {
-	void *r = bpf_ringbuf_reserve(&bt_events, size, 0);
+	void *r = bpf_ringbuf_reserve(ring, size, 0);
 
 	if (!r)
 		bt_count(BT_DROP_RINGBUF_FULL);
@@ -337,33 +370,32 @@ static __always_inline void *bt_reserve_counted(__u64 size)
 }
 
 /*
- * A payload record (captured bytes), or NULL, counted. Payload comes in
- * bursts (an answer read at loopback speed) that would otherwise fill the
- * ring and crowd out what says a call happened at all (bt_http_record):
- * the record is not written while less than 1/2^shift of the ring is free
- * (BT_*_HEADROOM_SHIFT), as read from the ring itself.
+ * A payload record (captured bytes) on the shared ring, or NULL, counted.
+ * Payload comes in bursts (an answer read at loopback speed) that would
+ * otherwise fill the ring and crowd out what says a call happened at all
+ * (bt_http_record): the record is not written while less than 1/2^shift
+ * of the ring is free (BT_*_HEADROOM_SHIFT), as read from the ring itself.
  */
 static __always_inline void *bt_payload_reserve(__u64 size, __u32 shift)
 {
 	if (!bt_payload_room(bpf_ringbuf_query(&bt_events, BPF_RB_AVAIL_DATA),
 			     bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE), shift))
 		return NULL;
-	return bt_reserve_counted(size);
+	return bt_reserve_counted(&bt_events, size);
 }
 
-/* The same for a record of the hot path (a served request's head), by
- * this CPU's estimate of the ring (bt_ring_views). */
-static __always_inline void *bt_payload_reserve_est(__u64 size, __u32 shift)
+/* The same for a record of the hot path (a served request's head) on
+ * ring, slot idx, by its view's estimate (bt_ring_views). */
+static __always_inline void *bt_payload_reserve_est(void *ring, __u32 idx, __u64 size, __u32 shift)
 {
-	__u64 ring = bpf_ringbuf_query(&bt_events, BPF_RB_RING_SIZE);
-	__u32 zero = 0;
-	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &zero);
+	__u64 n = bpf_ringbuf_query(ring, BPF_RB_RING_SIZE);
+	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &idx);
 
 	if (!v)
-		return bt_payload_reserve(size, shift);
-	if (!bt_payload_room(bt_ring_waiting(v, 0, bt_ring_batch(ring)), ring, shift))
 		return NULL;
-	return bt_reserve_counted(size);
+	if (!bt_payload_room(bt_ring_waiting(ring, v, 0, bt_ring_batch(n)), n, shift))
+		return NULL;
+	return bt_reserve_counted(ring, size);
 }
 
 #endif

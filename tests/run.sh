@@ -158,10 +158,11 @@ done
 # Continue, sendfile, chunked, closes), wrk's totals, the detectors'
 # request heads, LLM calls over TLS, captured plain-HTTP LLM calls
 # turning their connection over to the full framer (test_llm_shed), other
-# protocols left alone, connections met mid-stream, and the ring's
-# wake-ups for records and request heads sent from the same call.
+# protocols left alone, connections met mid-stream, the rings' wake-ups
+# for records and request heads sent from the same call, and a
+# connection's records kept in order when its server changes CPU.
 BOUNDARY_TESTS="test_nginx_curl test_nginx_wrk test_security test_llm_curl test_llm_shed
-	test_not_http test_preexisting_conn test_ring_wakeup"
+	test_not_http test_preexisting_conn test_ring_wakeup test_cpu_rings"
 for base in $BOUNDARY_TESTS; do
 	name=$base@boundary
 	wanted "$name" || continue

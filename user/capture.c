@@ -1,23 +1,31 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Ringbuf reader. The BPF side wakes us only when a batch is waiting, so
- * every poll also drains whatever arrived without a wake-up. Validates
- * the common header before anything downstream sees a record. Its
- * counters are read from the API thread, hence the atomics.
+ * every poll drains every ring, woken or not, whatever arrived without a
+ * wake-up. The rings are drained as one, oldest record first by the
+ * kernel's timestamps: the handlers were written for one shared ring,
+ * where a server's record comes after the client calls it made (traces)
+ * and a client's requests come in time order (the detectors' windows).
+ * Validates the common header before anything downstream sees a record.
+ * Its counters are read from the API thread, hence the atomics.
  */
 #include "capture.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 
 #include "ring_reader.h"
 
 struct capture {
-	struct ring_reader *rb;
 	struct capture_handlers h;
 	uint64_t records;
 	uint64_t malformed;
-	uint64_t lost_seen; /* the reader's skipped samples already counted */
+	uint64_t lost_seen; /* the readers' skipped samples already counted */
+	size_t n;
+	struct pollfd *pfd;
+	struct ring_source *src;
+	struct ring_reader *rb[];
 };
 
 /* The one size each record type has; 0 = not a type we know. */
@@ -99,50 +107,74 @@ static void on_sample(void *ctx, const void *data, size_t size)
 	}
 }
 
-struct capture *capture__new(int ringbuf_fd, const struct capture_handlers *h)
+struct capture *capture__new(const int *fds, size_t n, const struct capture_handlers *h)
 {
-	struct capture *c = calloc(1, sizeof(*c));
+	struct capture *c = calloc(1, sizeof(*c) + n * sizeof(c->rb[0]));
+	int e = ENOMEM;
 
-	if (!c)
-		return NULL;
+	if (!c || !(c->pfd = calloc(n, sizeof(*c->pfd))) || !(c->src = calloc(n, sizeof(*c->src))))
+		goto fail;
 	c->h = *h;
-	c->rb = ring_reader__new(ringbuf_fd, largest_record(), on_sample, c);
-	if (!c->rb) {
-		int e = errno;
-
-		free(c);
-		errno = e;
-		return NULL;
+	for (; c->n < n; c->n++) {
+		c->rb[c->n] = ring_reader__new(fds[c->n], largest_record(), on_sample, c);
+		if (!c->rb[c->n]) {
+			e = errno;
+			goto fail;
+		}
+		c->pfd[c->n] = (struct pollfd){ .fd = fds[c->n], .events = POLLIN };
+		ring_reader__source(c->rb[c->n], &c->src[c->n]);
 	}
 	return c;
+fail:
+	capture__free(c);
+	errno = e;
+	return NULL;
 }
 
 void capture__free(struct capture *c)
 {
 	if (!c)
 		return;
-	ring_reader__free(c->rb);
+	for (size_t i = 0; i < c->n; i++)
+		ring_reader__free(c->rb[i]);
+	free(c->pfd);
+	free(c->src);
 	free(c);
 }
 
-/* Samples the reader had to skip (too big to be ours, or a broken ring). */
+/* Samples the readers had to skip (too big to be ours, or a broken ring). */
 static void count_lost(struct capture *c)
 {
-	struct ring_walk_stats st = ring_reader__stats(c->rb);
-	uint64_t lost = st.oversize + st.desync;
+	uint64_t lost = 0;
 
+	for (size_t i = 0; i < c->n; i++) {
+		struct ring_walk_stats st = ring_reader__stats(c->rb[i]);
+
+		lost += st.oversize + st.desync;
+	}
 	if (lost != c->lost_seen) {
 		__atomic_fetch_add(&c->malformed, lost - c->lost_seen, __ATOMIC_RELAXED);
 		c->lost_seen = lost;
 	}
 }
 
+/* The merge's key: a record's kernel timestamp (0 for one too short to
+ * have one: on_sample counts it). */
+static uint64_t record_ts(const void *sample, size_t len)
+{
+	return len >= sizeof(struct bt_event_hdr) ? ((const struct bt_event_hdr *)sample)->ts_ns :
+						    0;
+}
+
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	int n = ring_reader__poll(c->rb, timeout_ms);
+	size_t n;
 
+	if (poll(c->pfd, c->n, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	n = ring_walk_merge(c->src, c->n, record_ts, on_sample, c);
 	count_lost(c);
-	return n;
+	return (int)n;
 }
 
 uint64_t capture__records(const struct capture *c)

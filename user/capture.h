@@ -7,6 +7,7 @@
 #ifndef BT_CAPTURE_H
 #define BT_CAPTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "biothings/events.h"
@@ -32,7 +33,8 @@ struct capture_handlers {
 
 struct capture;
 
-struct capture *capture__new(int ringbuf_fd, const struct capture_handlers *h);
+/* One reader over the rings fds[0..n), drained in that order. */
+struct capture *capture__new(const int *fds, size_t n, const struct capture_handlers *h);
 void capture__free(struct capture *c);
 /* Wait up to timeout_ms for data, then drain. Returns records handled or -errno. */
 int capture__poll(struct capture *c, int timeout_ms);

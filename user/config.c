@@ -28,6 +28,7 @@
 #define FIELD(f) offsetof(struct obs_config, f), sizeof(((struct obs_config *)0)->f)
 #define MS 1000000ull
 #define SEC 1000000000ull
+#define RINGBUF_MIN (64u << 10)
 
 const struct config_opt config_opts[] = {
 	{ "listen", "listen", 0, OT_LISTEN, FIELD(listen), 0, 0, false, "127.0.0.1:9464",
@@ -42,8 +43,12 @@ const struct config_opt config_opts[] = {
 	  "validate FILE, print \"FILE: ok\" or the error and exit 0 or 1" },
 	{ "log_level", "log-level", 0, OT_LEVEL, FIELD(log_level), 0, 0, false, "info", "LEVEL",
 	  "debug, info, warn or error" },
-	{ "capture.ringbuf_size", "ringbuf-size", 0, OT_SIZE, FIELD(ringbuf_bytes), 64 << 10,
+	{ "capture.ringbuf_size", "ringbuf-size", 0, OT_SIZE, FIELD(ringbuf_bytes), RINGBUF_MIN,
 	  1ull << 30, true, "32MiB", "SIZE", "kernel->daemon ring buffer, a power of two" },
+	{ "capture.ringbuf_per_cpu", "ringbuf-per-cpu", 0, OT_SIZE, FIELD(ringbuf_per_cpu_bytes), 0,
+	  1ull << 30, true, "2MiB", "SIZE",
+	  "each CPU's ring buffer for HTTP records and request heads, a power of two >= 64KiB; "
+	  "0: all records on the shared one" },
 	{ "capture.max_connections", "max-connections", 0, OT_U32, FIELD(max_connections), 1,
 	  1 << 24, false, "65536", "N", "connections tracked at once in the kernel" },
 	{ "capture.poll_interval", "poll-interval", 0, OT_DURATION, FIELD(poll_interval_ns), MS,
@@ -529,6 +534,9 @@ int obs_config_validate(const struct obs_config *c, char *err, size_t errlen)
 		return config_say(-EINVAL, err, errlen, "budgets: %s", why);
 	if (detect_cfg_check(&c->detect, why, sizeof(why)))
 		return config_say(-EINVAL, err, errlen, "security: %s", why);
+	if (c->ringbuf_per_cpu_bytes && c->ringbuf_per_cpu_bytes < RINGBUF_MIN)
+		return config_say(-EINVAL, err, errlen,
+				  "capture.ringbuf_per_cpu: 0 or at least 64KiB");
 	if (!c->api_tls_cert[0] != !c->api_tls_key[0])
 		return config_say(-EINVAL, err, errlen,
 				  "api: tls_cert and tls_key go together (one is missing)");

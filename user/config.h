@@ -72,6 +72,7 @@ struct obs_config {
 	char config_path[256]; /* --config (flag only) */
 	char log_level[16]; /* log_level / --log-level: debug|info|warn|error */
 	uint64_t ringbuf_bytes; /* capture.ringbuf_size / --ringbuf-size: power of two >= 64KiB */
+	uint64_t ringbuf_per_cpu_bytes; /* capture.ringbuf_per_cpu / --ringbuf-per-cpu: 0 or as above */
 	uint32_t max_connections; /* capture.max_connections / --max-connections */
 	uint64_t poll_interval_ns; /* capture.poll_interval / --poll-interval */
 	uint64_t framing_idle_ns; /* capture.framing_idle: boundary framing's sweep */

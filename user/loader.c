@@ -43,6 +43,7 @@ static struct bpf_map *pinned_map(struct observer *s, size_t i)
 		s->maps.bt_events,	 s->maps.bt_tls_conns,	  s->maps.bt_capture_paths,
 		s->maps.bt_db_ports,	 s->maps.bt_retransmits,  s->maps.bt_sk_conns,
 		s->maps.bt_listen_ports, s->maps.bt_ignore_comms, s->maps.bt_ignore_cgroups,
+		s->maps.bt_rings,
 	};
 
 	return i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : NULL;
@@ -193,11 +194,39 @@ static int attach_all(struct loader *l)
 	return 0;
 }
 
+/* A ring slot per possible CPU (one that comes online later has its own). */
+static int size_rings(struct observer *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int err;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	err = bpf_map__set_max_entries(s->maps.bt_rings, 1 + (__u32)ncpu);
+	if (!err)
+		err = bpf_map__set_max_entries(s->maps.bt_ring_views, 1 + (__u32)ncpu);
+	return err;
+}
+
+/* The slots' template, a ring of one page dropped after load: libbpf
+ * would make one of bt_events' declared size. The first map made, so the
+ * first to fail without the privileges. */
+static int make_ring_template(struct loader *l)
+{
+	l->ring_template = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bt_ring_tmpl", 0, 0,
+					  (__u32)sysconf(_SC_PAGESIZE), NULL);
+	if (l->ring_template < 0)
+		return -errno;
+	return bpf_map__set_inner_map_fd(l->skel->maps.bt_rings, l->ring_template);
+}
+
 static int size_maps(struct observer *s, const struct loader_opts *o)
 {
 	int err;
 
 	err = bpf_map__set_max_entries(s->maps.bt_events, o->ringbuf_bytes);
+	if (!err)
+		err = size_rings(s);
 	if (!err)
 		err = bpf_map__set_max_entries(s->maps.bt_conns, o->max_connections);
 	if (!err)
@@ -279,6 +308,13 @@ static void load_error(int e, char *err, size_t errlen)
 	snprintf(err, errlen, "cannot load BPF programs: %s (libbpf: %s)", strerror(-e), why);
 }
 
+static void close_template(struct loader *l)
+{
+	if (l->ring_template >= 0)
+		close(l->ring_template);
+	l->ring_template = -1;
+}
+
 struct loader *loader__open(const struct loader_opts *o, char *err, size_t errlen)
 {
 	struct loader *l = calloc(1, sizeof(*l));
@@ -289,6 +325,7 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 		return NULL;
 	}
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", o->pin_dir);
+	l->ring_template = -1;
 	if ((e = ensure_fs("/sys/fs/bpf", BPF_FS_MAGIC_NR, "bpf"))) {
 		snprintf(err, errlen, "cannot mount bpffs on /sys/fs/bpf: %s", strerror(-e));
 		goto fail;
@@ -315,12 +352,23 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 		goto fail;
 	}
 	loader_hold_libbpf();
-	e = observer__load(l->skel);
+	e = make_ring_template(l);
+	if (!e)
+		e = observer__load(l->skel);
 	if (e)
 		load_error(e, err, errlen); /* still held: its BTF probe stays quiet too */
 	loader_release_libbpf();
+	close_template(l);
 	if (e)
 		goto fail;
+	l->rings = ring_set__new(bpf_map__fd(l->skel->maps.bt_rings),
+				 bpf_map__fd(l->skel->maps.bt_events), libbpf_num_possible_cpus(),
+				 o->ringbuf_per_cpu_bytes, &e);
+	if (!l->rings) {
+		snprintf(err, errlen, "cannot make the per-CPU rings (capture.ringbuf_per_cpu): %s",
+			 strerror(-e));
+		goto fail;
+	}
 	if ((e = write_config(l, o->self_tgid)) || (e = pin_maps(l)) ||
 	    (o->before_attach && (e = o->before_attach(l, o->before_attach_arg))) ||
 	    (e = attach_all(l))) {
@@ -392,12 +440,14 @@ void loader__close(struct loader *l)
 	if (l->skel)
 		unpin_maps(l);
 	observer__destroy(l->skel);
+	ring_set__free(l->rings);
+	close_template(l);
 	free(l);
 }
 
-int loader__ringbuf_fd(const struct loader *l)
+size_t loader__ring_fds(const struct loader *l, const int **fds)
 {
-	return bpf_map__fd(l->skel->maps.bt_events);
+	return ring_set__fds(l->rings, fds);
 }
 
 int loader__sweep_held(struct loader *l)

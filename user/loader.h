@@ -21,6 +21,7 @@ struct loader;
 struct loader_opts {
 	const char *pin_dir;
 	uint64_t ringbuf_bytes;
+	uint64_t ringbuf_per_cpu_bytes; /* 0: every CPU on the shared ring */
 	uint32_t max_connections;
 	uint32_t self_tgid;
 	int socket_hooks; /* capture.hooks: socket */
@@ -60,7 +61,8 @@ struct loader;
 /* NULL on failure with a message in err. */
 struct loader *loader__open(const struct loader_opts *o, char *err, size_t errlen);
 void loader__close(struct loader *l);
-int loader__ringbuf_fd(const struct loader *l);
+/* The rings to read (the shared one first, then each CPU's): their count. */
+size_t loader__ring_fds(const struct loader *l, const int **fds);
 int loader__conns_fd(const struct loader *l);
 /* 1 when the socket-layer hooks are in use: asked for (socket_hooks) and
  * supported by this kernel; 0 for the syscall hooks. */

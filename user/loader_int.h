@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "loader.h"
+#include "ring_set.h"
 
 struct bpf_link;
 struct bpf_program;
@@ -41,6 +42,8 @@ struct loader {
 	int pinned;
 	int socket_hooks; /* the socket-layer hooks are in use (else the syscall ones) */
 	struct bpf_link *sweep; /* bt_bnd_sweep's iterator over bt_sk_conns (in links[]) */
+	struct ring_set *rings; /* the slots of bt_rings */
+	int ring_template; /* their inner map template until load; -1 */
 	/* uprobe links on TLS libraries, and the files they are on */
 	struct bpf_link *tls_links[MAX_TLS_LINKS];
 	struct bpf_program *tls_progs[MAX_TLS_LINKS];

@@ -273,11 +273,13 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 						   .on_flow = obs_on_flow,
 						   .on_dbio = obs_on_dbio };
 	const struct api_route *routes;
-	size_t n_routes;
+	size_t n_routes, n_rings;
+	const int *rings;
 	char err[512] = "";
 	struct loader_opts lo = {
 		.pin_dir = o->cfg.pin_dir,
 		.ringbuf_bytes = o->cfg.ringbuf_bytes,
+		.ringbuf_per_cpu_bytes = o->cfg.ringbuf_per_cpu_bytes,
 		.max_connections = o->cfg.max_connections,
 		.self_tgid = getpid(),
 		.socket_hooks = !strcmp(o->cfg.capture_hooks, "socket"),
@@ -325,7 +327,8 @@ static int start(struct observer_ctx *o, struct api_opts *ao)
 	if (!o->tls)
 		return -ENOMEM;
 	tls_watch__scan_all(o->tls);
-	o->capture = capture__new(loader__ringbuf_fd(o->loader), &handlers);
+	n_rings = loader__ring_fds(o->loader, &rings);
+	o->capture = capture__new(rings, n_rings, &handlers);
 	if (!o->capture) {
 		log_error("cannot read the ringbuf err=\"%s\"", strerror(errno));
 		return -EIO;

@@ -112,3 +112,8 @@ struct ring_walk_stats ring_reader__stats(const struct ring_reader *r)
 {
 	return r->stats;
 }
+
+void ring_reader__source(struct ring_reader *r, struct ring_source *s)
+{
+	*s = (struct ring_source){ .v = &r->view, .st = &r->stats };
+}

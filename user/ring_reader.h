@@ -26,5 +26,7 @@ int ring_reader__drain(struct ring_reader *r);
 uint64_t ring_reader__size(const struct ring_reader *r);
 /* Counters; only the reading thread may call this. */
 struct ring_walk_stats ring_reader__stats(const struct ring_reader *r);
+/* This ring as a source of ring_walk_merge (its view and counters). */
+void ring_reader__source(struct ring_reader *r, struct ring_source *s);
 
 #endif

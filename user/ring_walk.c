@@ -47,41 +47,117 @@ static void desync(const struct ring_view *v, uint64_t prod, struct ring_walk_st
 	__atomic_store_n(v->consumer, prod, __ATOMIC_RELEASE);
 }
 
+void ring_walk_begin(const struct ring_view *v, struct ring_cursor *c, struct ring_walk_stats *st)
+{
+	c->pos = __atomic_load_n(v->consumer, __ATOMIC_ACQUIRE);
+	c->prod = c->pos;
+	c->end = c->pos + v->size;
+	c->len = 0;
+	c->stop = 0;
+	if (c->pos & 7) { /* a header is never read misaligned, nor across the end */
+		uint64_t prod = __atomic_load_n(v->producer, __ATOMIC_ACQUIRE);
+
+		if (prod > c->pos)
+			desync(v, prod, st);
+		c->stop = 1;
+	}
+}
+
+/* Moves the consumer past the record at the cursor, of sample length len. */
+static void skip(const struct ring_view *v, struct ring_cursor *c, uint32_t len)
+{
+	c->pos += round8((uint64_t)len + HDR_SZ);
+	__atomic_store_n(v->consumer, c->pos, __ATOMIC_RELEASE);
+}
+
+const void *ring_walk_peek(const struct ring_view *v, struct ring_cursor *c, size_t *len,
+			   struct ring_walk_stats *st)
+{
+	while (!c->stop && c->pos < c->end) {
+		const uint32_t *hdr = (const uint32_t *)(v->data + (c->pos & (v->size - 1)));
+		uint32_t word, n;
+		const void *s;
+
+		/* the producer's line is the kernel's: read again only when caught up */
+		if (c->pos >= c->prod &&
+		    (c->prod = __atomic_load_n(v->producer, __ATOMIC_ACQUIRE)) <= c->pos)
+			return NULL;
+		word = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		n = word & ~(BUSY_BIT | DISCARD_BIT);
+		if (word & BUSY_BIT)
+			return NULL;
+		if (!header_ok(v, c->pos, c->prod, n)) {
+			desync(v, c->prod, st);
+			c->stop = 1;
+			return NULL;
+		}
+		if (!(word & DISCARD_BIT) &&
+		    (s = sample_at(v, (c->pos + HDR_SZ) & (v->size - 1), n, st))) {
+			c->len = n;
+			*len = n;
+			return s;
+		}
+		skip(v, c, n);
+	}
+	return NULL;
+}
+
+void ring_walk_next(const struct ring_view *v, struct ring_cursor *c, struct ring_walk_stats *st)
+{
+	st->samples++;
+	skip(v, c, c->len);
+	c->len = 0;
+}
+
 size_t ring_walk(const struct ring_view *v, ring_sample_fn fn, void *ctx,
 		 struct ring_walk_stats *st)
 {
-	uint64_t pos = __atomic_load_n(v->consumer, __ATOMIC_ACQUIRE);
-	uint64_t budget = pos + v->size, prod;
-	size_t n = 0;
+	struct ring_cursor c;
+	const void *s;
+	size_t n = 0, len;
 
-	if (pos & 7) { /* a header is never read misaligned, nor across the end */
-		prod = __atomic_load_n(v->producer, __ATOMIC_ACQUIRE);
-		if (prod > pos)
-			desync(v, prod, st);
-		return 0;
-	}
-	while ((prod = __atomic_load_n(v->producer, __ATOMIC_ACQUIRE)) > pos && pos < budget) {
-		while (pos < prod && pos < budget) {
-			const uint32_t *hdr = (const uint32_t *)(v->data + (pos & (v->size - 1)));
-			uint32_t word = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-			uint32_t len = word & ~(BUSY_BIT | DISCARD_BIT);
-			const void *s;
-
-			if (word & BUSY_BIT)
-				return n;
-			if (!header_ok(v, pos, prod, len)) {
-				desync(v, prod, st);
-				return n;
-			}
-			if (!(word & DISCARD_BIT) &&
-			    (s = sample_at(v, (pos + HDR_SZ) & (v->size - 1), len, st))) {
-				fn(ctx, s, len);
-				st->samples++;
-				n++;
-			}
-			pos += round8((uint64_t)len + HDR_SZ);
-			__atomic_store_n(v->consumer, pos, __ATOMIC_RELEASE);
-		}
+	ring_walk_begin(v, &c, st);
+	while ((s = ring_walk_peek(v, &c, &len, st))) {
+		fn(ctx, s, len);
+		ring_walk_next(v, &c, st);
+		n++;
 	}
 	return n;
+}
+
+static void source_peek(struct ring_source *s, ring_key_fn key)
+{
+	s->head = ring_walk_peek(s->v, &s->c, &s->len, s->st);
+	if (s->head)
+		s->key = key(s->head, s->len);
+}
+
+/* The source whose next sample has the least key, or NULL when all are done. */
+static struct ring_source *least(struct ring_source *src, size_t n)
+{
+	struct ring_source *m = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (src[i].head && (!m || src[i].key < m->key))
+			m = &src[i];
+	return m;
+}
+
+size_t ring_walk_merge(struct ring_source *src, size_t n, ring_key_fn key, ring_sample_fn fn,
+		       void *ctx)
+{
+	struct ring_source *s;
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ring_walk_begin(src[i].v, &src[i].c, src[i].st);
+		source_peek(&src[i], key);
+	}
+	while ((s = least(src, n))) {
+		fn(ctx, s->head, s->len);
+		ring_walk_next(s->v, &s->c, s->st);
+		source_peek(s, key);
+		done++;
+	}
+	return done;
 }

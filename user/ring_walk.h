@@ -49,4 +49,46 @@ struct ring_walk_stats {
 size_t ring_walk(const struct ring_view *v, ring_sample_fn fn, void *ctx,
 		 struct ring_walk_stats *st);
 
+/*
+ * The same walk a sample at a time, for a reader that merges several
+ * rings: ring_walk_begin, then ring_walk_peek for the next sample (left
+ * in place, valid until ring_walk_next) and ring_walk_next to move the
+ * consumer past it. Peek returns NULL where ring_walk would stop.
+ */
+struct ring_cursor {
+	uint64_t pos; /* the consumer's position */
+	uint64_t prod; /* the producer's, as last read */
+	uint64_t end; /* one ring's worth past where the walk began */
+	uint32_t len; /* of the sample peeked */
+	int stop; /* the walk gave up (a broken header) */
+};
+
+void ring_walk_begin(const struct ring_view *v, struct ring_cursor *c, struct ring_walk_stats *st);
+const void *ring_walk_peek(const struct ring_view *v, struct ring_cursor *c, size_t *len,
+			   struct ring_walk_stats *st);
+void ring_walk_next(const struct ring_view *v, struct ring_cursor *c, struct ring_walk_stats *st);
+
+/* The order key of a sample (a timestamp in it). */
+typedef uint64_t (*ring_key_fn)(const void *sample, size_t len);
+
+/* One ring of a merge; only v and st are the caller's to set. */
+struct ring_source {
+	const struct ring_view *v;
+	struct ring_walk_stats *st;
+	struct ring_cursor c;
+	const void *head; /* the sample peeked, or NULL */
+	size_t len;
+	uint64_t key;
+};
+
+/*
+ * Walks the rings src[0..n) at once, handing fn the sample of least key
+ * among their next ones each time (the first ring's on a tie), so that
+ * samples keyed by the time they were made come out in about that order
+ * whichever ring they travelled in; each ring's own order is kept. Each
+ * ring stops as ring_walk does. Returns the samples handed over.
+ */
+size_t ring_walk_merge(struct ring_source *src, size_t n, ring_key_fn key, ring_sample_fn fn,
+		       void *ctx);
+
 #endif

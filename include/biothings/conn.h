@@ -127,6 +127,8 @@ struct bt_conn {
 	__u8 count; /* pending requests */
 	__u32 flags; /* enum bt_conn_flags */
 	__u32 inspect_left; /* bytes of the served request still to send as BT_EV_REQHEAD */
+	__u32 ring; /* slot in bt_rings of its records (1 + a CPU); 0 until the first */
+	__u32 _pad_ring;
 	/* Boundary framing: sequence number of the request opened last, and
 	 * that number while its answer is held unreported (0: none). Whoever
 	 * reports it (the next request, the close, the daemon's sweep of quiet

@@ -23,6 +23,19 @@ enum bt_event_type {
 	BT_EV_REQHEAD = 7, /* first bytes of a request this host served (security inspection) */
 };
 
+/*
+ * Map "bt_rings": array of ring buffers, 1 + possible CPUs slots, filled
+ * by the loader. Slot BT_RING_SHARED is "bt_events": process, privilege,
+ * flow and database records, and everything of a captured exchange (its
+ * bytes and its HTTP record, kept in order for the LLM reader). Slot
+ * 1 + n is CPU n's ring (or bt_events again when per-CPU rings are off):
+ * a connection's other records (HTTP records, request heads) all go to
+ * the ring of the CPU that sent its first one (bt_conn.ring), so they stay
+ * in order; between connections the reader may see them out of order by
+ * up to one drain of the rings.
+ */
+#define BT_RING_SHARED 0
+
 enum bt_role {
 	BT_ROLE_UNKNOWN = 0,
 	BT_ROLE_SERVER = 1, /* accepted: requests are read, responses written */

@@ -53,7 +53,7 @@ done
 
 # shellcheck disable=SC2086 # one argument per map name
 python3 - "$BT_ART" "$CONN_H" "$BT_OBS_PID" "$HOLDER" "$BT_PYS_PID" "$PY_PORT" "$(bt_conns_map)" $maps <<'EOF' || bt_check_fail "map dumps (see above)"
-import json, os, re, sys
+import json, os, re, subprocess, sys
 
 art, conn_h, obs, holder, server, port, CONNS = sys.argv[1:8]
 maps = sys.argv[8:]
@@ -91,6 +91,29 @@ def fail(msg):
     fails += 1
     print("    FAIL:", msg)
 
+def possible_cpus():
+    n = 0
+    for part in open("/sys/devices/system/cpu/possible").read().strip().split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi or lo) - int(lo) + 1
+    return n
+
+# bt_rings (biothings/events.h): slot 0 the shared ring bt_events, then a
+# ring of its own per possible CPU (capture.ringbuf_per_cpu, 2MiB)
+def check_rings(m, dump):
+    ids = [int.from_bytes(bytes(int(b, 16) for b in e["value"]), "little") for e in dump]
+    shared = json.load(open(os.path.join(art, "show-bt_events.json")))["id"]
+    print(f"      slots: {ids} (bt_events is {shared})")
+    if len(ids) != 1 + possible_cpus():
+        fail(f"{m}: {len(ids)} slots, want 1 + {possible_cpus()} possible CPUs")
+    if not ids or ids[0] != shared or len(set(ids)) != len(ids):
+        fail(f"{m}: slot 0 is not bt_events or CPUs share a ring: {ids}")
+    for i in ids[1:]:
+        show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
+                                         capture_output=True, text=True).stdout or "{}")
+        if show.get("type") != "ringbuf" or show.get("max_entries") != 2 << 20:
+            fail(f"{m}: slot's map {i} is not a 2MiB ring buffer: {show}")
+
 for m in maps:
     show = json.load(open(os.path.join(art, f"show-{m}.json")))
     dump = json.load(open(os.path.join(art, f"dump-{m}.json")))
@@ -99,6 +122,9 @@ for m in maps:
     if kind == "ringbuf":
         if dump:
             fail(f"{m}: a ringbuf dumped entries")
+        continue
+    if kind == "array_of_maps":
+        check_rings(m, dump)
         continue
     if not show.get("btf_id"):
         fail(f"{m}: no BTF, so no field names")

@@ -3,7 +3,7 @@
 #
 # Overload, provoked for real against nginx (named bt-overload-web by a
 # port rule, so other nginx on the host never mix in):
-#   1. ring buffer overrun: a 64 KiB ring, wrk at full speed, and the
+#   1. ring buffer overrun: 64 KiB rings (shared and per CPU), wrk at full speed, and the
 #      observer stopped (SIGSTOP) for 1.5 s mid-burst, as a host too busy to
 #      schedule it would: ringbuf_full drops are counted, /metrics answers
 #      during the burst, only "GET 200" is ever counted for a burst of
@@ -84,8 +84,8 @@ exact_after() {
 bt_nginx_start "$NGX"
 
 # ---------------------------------------------------------------- 1. ring buffer
-bt_log "---- 1. a burst through a 64 KiB ring buffer, the observer stopped mid-burst"
-bt_observer_start "$OBS" --config "$BT_TMP/observer.yaml" --ringbuf-size 64KiB
+bt_log "---- 1. a burst through 64 KiB ring buffers, the observer stopped mid-burst"
+bt_observer_start "$OBS" --config "$BT_TMP/observer.yaml" --ringbuf-size 64KiB --ringbuf-per-cpu 64KiB
 : >"$BT_NGX_ACCESS"
 wrk -t2 -c64 -d4s --timeout 2s "$BASE/small.txt" >"$BT_ART/wrk-burst.txt" 2>&1 &
 WRK=$!

@@ -77,6 +77,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.config_path, "");
 	assert_string_equal(c.log_level, "info");
 	assert_true(c.ringbuf_bytes == 32u << 20);
+	assert_true(c.ringbuf_per_cpu_bytes == 2u << 20);
 	assert_int_equal(c.max_connections, 65536);
 	assert_true(c.poll_interval_ns == 10000000ull);
 	assert_string_equal(c.sched_policy, "batch");
@@ -158,6 +159,30 @@ static void test_capture_ignore(void **state)
 	assert_int_not_equal(load(&c, "capture:\n  ignore: [{comm: b}, {port: 1}]\n"), 0);
 	assert_int_equal(c.n_ignore, 1);
 	assert_string_equal(c.ignore[0].comm, "a");
+	obs_config_free(&c);
+}
+
+/* capture.ringbuf_per_cpu: 0 (all on the shared ring) or a ring's size */
+static void test_ringbuf_per_cpu(void **state)
+{
+	struct obs_config c;
+
+	(void)state;
+	obs_config_defaults(&c);
+	assert_int_equal(load(&c, "capture:\n  ringbuf_per_cpu: 0\n"), 0);
+	assert_true(c.ringbuf_per_cpu_bytes == 0);
+	assert_int_equal(obs_config_validate(&c, err, sizeof(err)), 0);
+	assert_int_equal(load(&c, "capture:\n  ringbuf_per_cpu: 1MiB\n"), 0);
+	assert_true(c.ringbuf_per_cpu_bytes == 1u << 20);
+	assert_int_equal(obs_config_validate(&c, err, sizeof(err)), 0);
+	/* too small for a ring: refused, the value before kept until then */
+	assert_int_equal(load(&c, "capture:\n  ringbuf_per_cpu: 4KiB\n"), 0);
+	assert_int_equal(obs_config_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "capture.ringbuf_per_cpu: 0 or at least 64KiB");
+	assert_int_not_equal(load(&c, "capture:\n  ringbuf_per_cpu: 3MiB\n"), 0);
+	assert_non_null(strstr(err, "not a power of two"));
+	assert_int_not_equal(load(&c, "capture:\n  ringbuf_per_cpu: 2GiB\n"), 0);
+	assert_non_null(strstr(err, "out of range"));
 	obs_config_free(&c);
 }
 
@@ -698,12 +723,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_example),
-		cmocka_unit_test(test_capture_ignore), cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_empty_and_null), cmocka_unit_test(test_all_or_nothing),
-		cmocka_unit_test(test_hostile_input),  cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_flags),	       cmocka_unit_test(test_flag_errors),
-		cmocka_unit_test(test_actions),	       cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_usage),	       cmocka_unit_test(test_split_listen),
+		cmocka_unit_test(test_capture_ignore), cmocka_unit_test(test_ringbuf_per_cpu),
+		cmocka_unit_test(test_errors),	       cmocka_unit_test(test_empty_and_null),
+		cmocka_unit_test(test_all_or_nothing), cmocka_unit_test(test_hostile_input),
+		cmocka_unit_test(test_load_file),      cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_flag_errors),    cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_precedence),     cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_split_listen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
