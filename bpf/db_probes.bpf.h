@@ -95,15 +95,17 @@ static __always_inline int bt_db_copy(struct bt_db_scratch *sc, const struct bt_
 	return 0;
 }
 
-/* One bt_dbio_record; in is NULL for BT_DBIO_CLOSE. */
+/* One bt_dbio_record, in the connection's ring (the reader parses its
+ * bytes in order); in is NULL for BT_DBIO_CLOSE. */
 static __always_inline void bt_db_emit(struct bt_conn *c, const struct bt_inflight *in, __u32 bytes,
 				       __u8 dir, __u64 ts)
 {
-	__u32 zero = 0, hl, tl;
+	__u32 zero = 0, hl, tl, idx = bt_conn_ring(c);
 	struct bt_db_scratch *sc = bpf_map_lookup_elem(&bt_db_scratch, &zero);
+	void *ring = bt_ring_at(idx);
 	struct bt_dbio_record *r;
 
-	if (!sc)
+	if (!sc || !ring)
 		return;
 	r = &sc->r;
 	hl = bytes < BT_DBIO_HEAD ? bytes : BT_DBIO_HEAD;
@@ -127,8 +129,7 @@ static __always_inline void bt_db_emit(struct bt_conn *c, const struct bt_inflig
 		r->flags |= BT_DBIO_LOST;
 		bt_count(BT_DROP_READ_USER);
 	}
-	if (bpf_ringbuf_output(&bt_events, r, sizeof(*r),
-			       bt_wake_flag(&bt_events, BT_RING_SHARED, sizeof(*r))))
+	if (bpf_ringbuf_output(ring, r, sizeof(*r), bt_wake_flag(ring, idx, sizeof(*r))))
 		bt_count(BT_DROP_RINGBUF_FULL);
 	else
 		bt_count(BT_CNT_DBIO);

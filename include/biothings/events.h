@@ -25,14 +25,13 @@ enum bt_event_type {
 
 /*
  * Map "bt_rings": array of ring buffers, 1 + possible CPUs slots, filled
- * by the loader. Slot BT_RING_SHARED is "bt_events": process, privilege,
- * flow and database records, and everything of a captured exchange (its
- * bytes and its HTTP record, kept in order for the LLM reader). Slot
- * 1 + n is CPU n's ring (or bt_events again when per-CPU rings are off):
- * a connection's other records (HTTP records, request heads) all go to
- * the ring of the CPU that sent its first one (bt_conn.ring), so they stay
- * in order; between connections the reader may see them out of order by
- * up to one drain of the rings.
+ * by the loader. Slot BT_RING_SHARED is "bt_events": process, privilege
+ * and flow records, and everything of a captured exchange (its bytes and
+ * its HTTP record). Slot 1 + n is CPU n's ring (or bt_events again when
+ * per-CPU rings are off): a connection's other records (HTTP records,
+ * request heads, database bytes) all go to the ring of the CPU that sent
+ * its first one (bt_conn.ring), so they stay in order. The reader merges
+ * the rings by the records' timestamps (user/ring_walk.h).
  */
 #define BT_RING_SHARED 0
 
