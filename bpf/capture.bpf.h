@@ -214,10 +214,41 @@ static __always_inline long bt_copy_bytes(struct bt_copy *x, const struct h1_win
 	return bpf_probe_read_user(dst, n, (void *)a);
 }
 
-/* Up to BT_REQHEAD_MAX bytes of a served request, within its budget. Global. */
+/*
+ * n bytes of a served request as one bt_reqhead_record with room for cap
+ * (BT_REQHEAD_SMALL or BT_REQHEAD_MAX: a constant at each call, as the
+ * ring's reservation needs), into ring, slot x->ring.
+ */
+static __always_inline void bt_head_send(struct bt_copy *x, const struct h1_window *w, void *ring,
+					 __u64 n, __u32 cap)
+{
+	__u32 size = __builtin_offsetof(struct bt_reqhead_record, data) + cap;
+	struct bt_reqhead_record *r;
+
+	r = bt_payload_reserve_est(ring, x->ring, size, BT_PAYLOAD_HEADROOM_SHIFT);
+	if (!r) {
+		x->flags |= BT_DATA_LOST;
+		return;
+	}
+	bt_fill_hdr_cg(&r->hdr, BT_EV_REQHEAD, size, x->io_ns, x->cgroup_id);
+	r->conn_id = x->conn_id;
+	r->len = n;
+	r->flags = x->flags;
+	r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
+	if (bt_copy_bytes(x, w, r->data, n & (cap - 1) ?: cap)) {
+		bt_count(BT_DROP_READ_USER);
+		bpf_ringbuf_discard(r, 0);
+		x->flags |= BT_DATA_LOST;
+	} else {
+		bpf_ringbuf_submit(r, bt_wake_flag(ring, x->ring, size));
+		x->flags &= ~(BT_DATA_LOST | BT_DATA_FIRST);
+	}
+}
+
+/* Up to BT_REQHEAD_MAX bytes of a served request, within its budget, in
+ * a record cut to BT_REQHEAD_SMALL when they fit. Global. */
 __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h1_window *w)
 {
-	struct bt_reqhead_record *r;
 	void *ring;
 	long a;
 	__u64 n;
@@ -231,26 +262,12 @@ __attribute__((noinline)) int bt_inspect_chunk(struct bt_copy *x, const struct h
 		n = BT_REQHEAD_MAX;
 	x->limit -= n;
 	ring = bt_ring_at(x->ring);
-	r = ring ? bt_payload_reserve_est(ring, x->ring, sizeof(*r), BT_PAYLOAD_HEADROOM_SHIFT) :
-		   NULL;
-	if (!r) {
+	if (!ring)
 		x->flags |= BT_DATA_LOST;
-		bt_cursor_advance(&x->k, n);
-		return 0;
-	}
-	bt_fill_hdr_cg(&r->hdr, BT_EV_REQHEAD, sizeof(*r), x->io_ns, x->cgroup_id);
-	r->conn_id = x->conn_id;
-	r->len = n;
-	r->flags = x->flags;
-	r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
-	if (bt_copy_bytes(x, w, r->data, n & (BT_REQHEAD_MAX - 1) ?: BT_REQHEAD_MAX)) {
-		bt_count(BT_DROP_READ_USER);
-		bpf_ringbuf_discard(r, 0);
-		x->flags |= BT_DATA_LOST;
-	} else {
-		bpf_ringbuf_submit(r, bt_wake_flag(ring, x->ring, sizeof(*r)));
-		x->flags &= ~(BT_DATA_LOST | BT_DATA_FIRST);
-	}
+	else if (n <= BT_REQHEAD_SMALL)
+		bt_head_send(x, w, ring, n, BT_REQHEAD_SMALL);
+	else
+		bt_head_send(x, w, ring, n, BT_REQHEAD_MAX);
 	bt_cursor_advance(&x->k, n);
 	return 0;
 }

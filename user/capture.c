@@ -49,8 +49,18 @@ static int lengths_ok(const struct bt_event_hdr *h)
 	if (h->type == BT_EV_DBIO)
 		return d->head_len <= BT_DBIO_HEAD && d->tail_len <= BT_DBIO_TAIL;
 	if (h->type == BT_EV_REQHEAD)
-		return ((const struct bt_reqhead_record *)h)->len <= BT_REQHEAD_MAX;
+		return ((const struct bt_reqhead_record *)h)->len <=
+		       h->size - offsetof(struct bt_reqhead_record, data);
 	return 1;
+}
+
+/* A known type at its size (a request head may come cut short). */
+static int size_ok(const struct bt_event_hdr *h)
+{
+	if (h->type >= sizeof(record_size) / sizeof(record_size[0]) || !record_size[h->type])
+		return 0;
+	return h->size == record_size[h->type] ||
+	       (h->type == BT_EV_REQHEAD && h->size == BT_REQHEAD_SMALL_SIZE);
 }
 
 static size_t largest_record(void)
@@ -72,8 +82,7 @@ static void on_sample(void *ctx, const void *data, size_t size)
 		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	if (h->type >= sizeof(record_size) / sizeof(record_size[0]) || !record_size[h->type] ||
-	    h->size != record_size[h->type] || !lengths_ok(h)) {
+	if (!size_ok(h) || !lengths_ok(h)) {
 		__atomic_fetch_add(&c->malformed, 1, __ATOMIC_RELAXED);
 		return;
 	}

@@ -157,7 +157,8 @@ enum bt_data_flags {
  * The first bytes of a request served on this host (server role), for the
  * request detectors: start line, headers and the beginning of the body,
  * at most bt_config.inspect_bytes per request, in records of at most
- * BT_REQHEAD_MAX. Concatenating a conn_id's records from the one flagged
+ * BT_REQHEAD_MAX; a record of at most BT_REQHEAD_SMALL bytes ends after
+ * BT_REQHEAD_SMALL bytes of data[] (hdr.size tells). Concatenating a conn_id's records from the one flagged
  * BT_DATA_FIRST gives the request from its first byte; they reach the
  * reader before the bt_http_record (flagged BT_REQ_INSPECTED) of the same
  * request. Bytes past the request (pipelining) may follow in the last
@@ -173,6 +174,8 @@ struct bt_reqhead_record {
 };
 _Static_assert(sizeof(struct bt_reqhead_record) == 32 + 16 + BT_REQHEAD_MAX,
 	       "bt_reqhead_record layout");
+#define BT_REQHEAD_SMALL_SIZE \
+	(__builtin_offsetof(struct bt_reqhead_record, data) + BT_REQHEAD_SMALL)
 
 /* A process image changed (sched_process_exec); hdr.tgid is the process. */
 struct bt_exec_record {

@@ -38,6 +38,10 @@
 /* Bytes per BT_EV_REQHEAD record, and the most the daemon may ask for
  * per served request (bt_config.inspect_bytes). Powers of two. */
 #define BT_REQHEAD_MAX 1024
+/* A request head record holding at most this many bytes is cut after
+ * them: the ring's room is what a record reserves, and most heads are a
+ * few hundred bytes. */
+#define BT_REQHEAD_SMALL 256
 #define BT_INSPECT_MAX 8192
 /* Request-path suffixes that mark an exchange for payload capture. */
 #define BT_CAPTURE_PATHS_MAX 32
