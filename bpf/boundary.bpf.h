@@ -297,8 +297,8 @@ int bt_bnd_sweep(struct bpf_iter__bpf_map_elem *ctx)
 	if (!h || !c->owner_tgid || c->head || (c->flags & (BT_CONN_FRAMED | BT_CONN_TLS)) ||
 	    bpf_ktime_get_ns() - c->resp.last_ns < cfg->bnd_idle_ns)
 		return 0;
-	/* the connection's ring, as its next head's (the held answer's
-	 * record was its first: c->ring is set) */
+	/* the connection's ring, where its next request's records go (the
+	 * shared one if it has sent none yet: the reader merges by time) */
 	ring = bt_ring_at(c->ring);
 	if (!ring || !(r = bt_reserve_counted(ring, sizeof(*r))))
 		return 0;

@@ -385,15 +385,16 @@ static __always_inline void *bt_payload_reserve(__u64 size, __u32 shift)
 }
 
 /* The same for a record of the hot path (a served request's head) on
- * ring, slot idx, by its view's estimate (bt_ring_views). */
+ * ring, slot idx, by this CPU's estimate of it (bt_ring_views; the ring
+ * itself if there is none). */
 static __always_inline void *bt_payload_reserve_est(void *ring, __u32 idx, __u64 size, __u32 shift)
 {
 	__u64 n = bpf_ringbuf_query(ring, BPF_RB_RING_SIZE);
 	struct bt_ring_view *v = bpf_map_lookup_elem(&bt_ring_views, &idx);
+	__u64 waiting = v ? bt_ring_waiting(ring, v, 0, bt_ring_batch(n)) :
+			    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 
-	if (!v)
-		return NULL;
-	if (!bt_payload_room(bt_ring_waiting(ring, v, 0, bt_ring_batch(n)), n, shift))
+	if (!bt_payload_room(waiting, n, shift))
 		return NULL;
 	return bt_reserve_counted(ring, size);
 }
