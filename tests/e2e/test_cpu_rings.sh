@@ -7,9 +7,12 @@
 # answers, so a request's head is sent on one CPU and its record on the
 # other. The daemon's poll timer is at its 10 s maximum and the traffic is
 # far below a wake-up batch: every record waits in its ring and the next
-# poll drains all the rings at once, one after the other. Were a record
-# written to the ring of the CPU it was made on, every request answered
-# from a lower CPU than it was read on would reach the daemon before its
+# poll drains all the rings at once. Two things keep a request's head
+# before its record: the connection's records all go to one ring (that of
+# the CPU that sent its first), and the daemon merges the rings by the
+# records' timestamps. With neither (records in the ring of the CPU they
+# were made on, rings drained one after the other) every request answered
+# from a lower CPU than it was read on reached the daemon before its
 # head: counted "no_bytes", or given the head of the request before it.
 # Every other request carries SQL injection in its body (the rest are
 # harmless). Checked: every request inspected, none without its bytes,
