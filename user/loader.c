@@ -361,8 +361,10 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 	close_template(l);
 	if (e)
 		goto fail;
+	/* the CPUs' slots, as size_rings() sized the map */
 	l->rings = ring_set__new(bpf_map__fd(l->skel->maps.bt_rings),
-				 bpf_map__fd(l->skel->maps.bt_events), libbpf_num_possible_cpus(),
+				 bpf_map__fd(l->skel->maps.bt_events),
+				 bpf_map__max_entries(l->skel->maps.bt_rings) - 1,
 				 o->ringbuf_per_cpu_bytes, &e);
 	if (!l->rings) {
 		snprintf(err, errlen, "cannot make the per-CPU rings (capture.ringbuf_per_cpu): %s",
