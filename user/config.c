@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "biothings/limits.h"
+#include "ring_set.h"
 #include "route.h"
 #include "units.h"
 
@@ -46,9 +47,10 @@ const struct config_opt config_opts[] = {
 	{ "capture.ringbuf_size", "ringbuf-size", 0, OT_SIZE, FIELD(ringbuf_bytes), RINGBUF_MIN,
 	  1ull << 30, true, "32MiB", "SIZE", "kernel->daemon ring buffer, a power of two" },
 	{ "capture.ringbuf_per_cpu", "ringbuf-per-cpu", 0, OT_SIZE, FIELD(ringbuf_per_cpu_bytes), 0,
-	  1ull << 30, true, "2MiB", "SIZE",
-	  "each CPU's ring buffer for HTTP records and request heads, a power of two >= 64KiB; "
-	  "0: all records on the shared one" },
+	  1ull << 30, true, "auto", "SIZE|auto",
+	  "each online CPU's ring buffer for HTTP records and request heads, a power of two >= "
+	  "64KiB; auto: 2MiB up to 16 CPUs, then 32MiB shared out, 512KiB at least; 0: all "
+	  "records on the shared one" },
 	{ "capture.max_connections", "max-connections", 0, OT_U32, FIELD(max_connections), 1,
 	  1 << 24, false, "65536", "N", "connections tracked at once in the kernel" },
 	{ "capture.poll_interval", "poll-interval", 0, OT_DURATION, FIELD(poll_interval_ns), MS,
@@ -293,6 +295,12 @@ static const char *fmt_bound(const struct config_opt *o, uint64_t v, char *buf, 
 	return buf;
 }
 
+/* A size whose metavar offers "auto" (a 64-bit field) takes the word. */
+static bool takes_auto(const struct config_opt *o)
+{
+	return o->size == sizeof(uint64_t) && strstr(o->metavar, "|auto");
+}
+
 static int set_number(const struct config_opt *o, struct obs_config *c, const char *val, char *why,
 		      size_t whylen)
 {
@@ -303,6 +311,10 @@ static int set_number(const struct config_opt *o, struct obs_config *c, const ch
 	uint64_t n;
 	int err;
 
+	if (o->type == OT_SIZE && takes_auto(o) && !strcmp(val, "auto")) {
+		*(uint64_t *)field(o, c) = RING_SET_AUTO;
+		return 0;
+	}
 	if (o->type == OT_SIZE)
 		err = units_parse_size(val, &n);
 	else if (o->type == OT_DURATION)
@@ -310,8 +322,9 @@ static int set_number(const struct config_opt *o, struct obs_config *c, const ch
 	else
 		err = config_parse_u64(val, &n);
 	if (err == -EINVAL)
-		return config_say(-EINVAL, why, whylen, "'%s' is not %s",
-				  config_shown(val, v, sizeof(v)), want[o->type]);
+		return config_say(-EINVAL, why, whylen, "'%s' is not %s%s",
+				  config_shown(val, v, sizeof(v)), want[o->type],
+				  o->type == OT_SIZE && takes_auto(o) ? ", or auto" : "");
 	if (err || n < o->min || n > o->max)
 		return config_say(-EINVAL, why, whylen, "'%s' is out of range (%s to %s)",
 				  config_shown(val, v, sizeof(v)),
@@ -536,7 +549,7 @@ int obs_config_validate(const struct obs_config *c, char *err, size_t errlen)
 		return config_say(-EINVAL, err, errlen, "security: %s", why);
 	if (c->ringbuf_per_cpu_bytes && c->ringbuf_per_cpu_bytes < RINGBUF_MIN)
 		return config_say(-EINVAL, err, errlen,
-				  "capture.ringbuf_per_cpu: 0 or at least 64KiB");
+				  "capture.ringbuf_per_cpu: 0, auto or at least 64KiB");
 	if (!c->api_tls_cert[0] != !c->api_tls_key[0])
 		return config_say(-EINVAL, err, errlen,
 				  "api: tls_cert and tls_key go together (one is missing)");

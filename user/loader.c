@@ -31,6 +31,7 @@
 #include "loader_int.h"
 #include "logfmt.h"
 #include "observer.skel.h"
+#include "units.h"
 
 /* The maps a user may want to inspect; scratch maps stay unpinned. */
 #define BPF_FS_MAGIC_NR 0xcafe4a11
@@ -208,6 +209,19 @@ static int size_rings(struct observer *s)
 	return err;
 }
 
+/* What the rings cost in kernel memory, said once at start. */
+static void log_rings(const struct loader *l)
+{
+	char shared[UNITS_FMT_MAX], each[UNITS_FMT_MAX];
+	const int *fds;
+	size_t n = ring_set__fds(l->rings, &fds);
+
+	units_format_size(bpf_map__max_entries(l->skel->maps.bt_events), shared, sizeof(shared));
+	units_format_size(ring_set__ring_bytes(l->rings), each, sizeof(each));
+	log_info("rings shared=%s per_cpu=%s cpu_rings=%zu cpu_slots=%u", shared, each, n - 1,
+		 bpf_map__max_entries(l->skel->maps.bt_rings) - 1);
+}
+
 /* The slots' template, a ring of one page dropped after load: libbpf
  * would make one of bt_events' declared size. The first map made, so the
  * first to fail without the privileges. */
@@ -364,13 +378,14 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 	/* the CPUs' slots, as size_rings() sized the map */
 	l->rings = ring_set__new(bpf_map__fd(l->skel->maps.bt_rings),
 				 bpf_map__fd(l->skel->maps.bt_events),
-				 bpf_map__max_entries(l->skel->maps.bt_rings) - 1,
+				 bpf_map__max_entries(l->skel->maps.bt_rings) - 1, NULL,
 				 o->ringbuf_per_cpu_bytes, &e);
 	if (!l->rings) {
 		snprintf(err, errlen, "cannot make the per-CPU rings (capture.ringbuf_per_cpu): %s",
 			 strerror(-e));
 		goto fail;
 	}
+	log_rings(l);
 	if ((e = write_config(l, o->self_tgid)) || (e = pin_maps(l)) ||
 	    (o->before_attach && (e = o->before_attach(l, o->before_attach_arg))) ||
 	    (e = attach_all(l))) {

@@ -21,7 +21,7 @@ struct loader;
 struct loader_opts {
 	const char *pin_dir;
 	uint64_t ringbuf_bytes;
-	uint64_t ringbuf_per_cpu_bytes; /* 0: every CPU on the shared ring */
+	uint64_t ringbuf_per_cpu_bytes; /* 0: every CPU on the shared ring; RING_SET_AUTO */
 	uint32_t max_connections;
 	uint32_t self_tgid;
 	int socket_hooks; /* capture.hooks: socket */

@@ -91,28 +91,34 @@ def fail(msg):
     fails += 1
     print("    FAIL:", msg)
 
-def possible_cpus():
-    n = 0
-    for part in open("/sys/devices/system/cpu/possible").read().strip().split(","):
+def cpus(name):
+    out = set()
+    for part in open("/sys/devices/system/cpu/" + name).read().strip().split(","):
         lo, _, hi = part.partition("-")
-        n += int(hi or lo) - int(lo) + 1
-    return n
+        out |= set(range(int(lo), int(hi or lo) + 1))
+    return out
 
-# bt_rings (biothings/events.h): slot 0 the shared ring bt_events, then a
-# ring of its own per possible CPU (capture.ringbuf_per_cpu, 2MiB)
+# bt_rings (biothings/events.h): slot 0 the shared ring bt_events, then
+# per possible CPU a ring of its own if it was online at start
+# (capture.ringbuf_per_cpu: auto, 2MiB up to 16 CPUs online), else bt_events
 def check_rings(m, dump):
     ids = [int.from_bytes(bytes(int(b, 16) for b in e["value"]), "little") for e in dump]
     shared = json.load(open(os.path.join(art, "show-bt_events.json")))["id"]
-    print(f"      slots: {ids} (bt_events is {shared})")
-    if len(ids) != 1 + possible_cpus():
-        fail(f"{m}: {len(ids)} slots, want 1 + {possible_cpus()} possible CPUs")
-    if not ids or ids[0] != shared or len(set(ids)) != len(ids):
-        fail(f"{m}: slot 0 is not bt_events or CPUs share a ring: {ids}")
-    for i in ids[1:]:
+    possible, online = cpus("possible"), cpus("online")
+    print(f"      slots: {ids} (bt_events is {shared}; CPUs online {sorted(online)})")
+    if len(ids) != 1 + len(possible):
+        fail(f"{m}: {len(ids)} slots, want 1 + {len(possible)} possible CPUs")
+    own = [i for cpu, i in enumerate(ids[1:]) if cpu in online]
+    if not ids or ids[0] != shared or shared in own or len(set(own)) != len(own):
+        fail(f"{m}: slot 0 is not bt_events or online CPUs share a ring: {ids}")
+    if any(i != shared for cpu, i in enumerate(ids[1:]) if cpu not in online):
+        fail(f"{m}: a CPU offline at start has a ring of its own: {ids}")
+    size = 2 << 20 if len(online) <= 16 else 1 << 20 if len(online) <= 32 else 512 << 10
+    for i in own:
         show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
                                          capture_output=True, text=True).stdout or "{}")
-        if show.get("type") != "ringbuf" or show.get("max_entries") != 2 << 20:
-            fail(f"{m}: slot's map {i} is not a 2MiB ring buffer: {show}")
+        if show.get("type") != "ringbuf" or show.get("max_entries") != size:
+            fail(f"{m}: slot's map {i} is not a ring buffer of {size} bytes: {show}")
 
 for m in maps:
     show = json.load(open(os.path.join(art, f"show-{m}.json")))

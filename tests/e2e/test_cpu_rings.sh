@@ -18,8 +18,8 @@
 # harmless). Checked: every request inspected, none without its bytes,
 # one SQL injection event per attack and each on the attack's own path
 # (GET /logs/security), nothing dropped, and bt_rings' slots as
-# docs/capture.md says, with the rings per CPU and with
-# capture.ringbuf_per_cpu: 0.
+# docs/capture.md says, with the rings per CPU (capture.ringbuf_per_cpu:
+# auto, sized by the CPUs online) and with capture.ringbuf_per_cpu: 0.
 set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -76,16 +76,32 @@ bt_observer_start "$OBS_PORT" --poll-interval 10s
 slots=$(rings)
 shared=$(shared_id)
 bt_log "bt_rings slots: $slots (bt_events $shared)"
-"$BT_PY" - "$shared" $slots <<'EOF' || bt_check_fail "bt_rings is not the shared ring then a ring per possible CPU"
-import os, sys
+# capture.ringbuf_per_cpu: auto is 2MiB a ring up to 16 CPUs online, half
+# that up to 32, 512KiB from 33; a CPU offline at start shares bt_events.
+"$BT_PY" - "$shared" $slots <<'EOF' || bt_check_fail "bt_rings is not the shared ring then a ring per online CPU of the auto size"
+import json, subprocess, sys
 shared, slots = sys.argv[1], sys.argv[2:]
-possible = 0
-for part in open("/sys/devices/system/cpu/possible").read().strip().split(","):
-    lo, _, hi = part.partition("-")
-    possible += int(hi or lo) - int(lo) + 1
-sys.exit(not (len(slots) == 1 + possible and slots[0] == shared
-              and shared not in slots[1:] and len(set(slots)) == len(slots)))
+def cpus(name):
+    out = set()
+    for part in open("/sys/devices/system/cpu/" + name).read().strip().split(","):
+        lo, _, hi = part.partition("-")
+        out |= set(range(int(lo), int(hi or lo) + 1))
+    return out
+possible, online = cpus("possible"), cpus("online")
+size = 2 << 20 if len(online) <= 16 else 1 << 20 if len(online) <= 32 else 512 << 10
+ok = len(slots) == 1 + len(possible) and slots[0] == shared
+own = [s for cpu, s in enumerate(slots[1:]) if cpu in online]
+ok = ok and shared not in own and len(set(own)) == len(own)
+ok = ok and all(s == shared for cpu, s in enumerate(slots[1:]) if cpu not in online)
+for s in own:
+    show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", s],
+                                     capture_output=True, text=True).stdout or "{}")
+    ok = ok and show.get("type") == "ringbuf" and show.get("max_entries") == size
+print("    %d online of %d possible CPUs, rings of %d bytes: %s" % (len(online), len(possible), size, ok))
+sys.exit(not ok)
 EOF
+grep -E "rings shared=32MiB per_cpu=(2MiB|1MiB|512KiB) cpu_rings=[0-9]+" "$BT_OBS_LOG" ||
+	bt_check_fail "the observer did not say what rings it made"
 
 bt_log "$N requests, every other one with SQL injection in its body, the server changing CPU before each answer"
 "$BT_PY" - "$APP_PORT" "$N" <<'EOF' >"$BT_ART/client.log" 2>&1 || bt_fail "client failed: $(tail -3 "$BT_ART/client.log")"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ring_set.h"
 
 static const char example[] =
 	"listen: 127.0.0.1:9464\n"
@@ -77,7 +78,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.config_path, "");
 	assert_string_equal(c.log_level, "info");
 	assert_true(c.ringbuf_bytes == 32u << 20);
-	assert_true(c.ringbuf_per_cpu_bytes == 2u << 20);
+	assert_true(c.ringbuf_per_cpu_bytes == RING_SET_AUTO);
 	assert_int_equal(c.max_connections, 65536);
 	assert_true(c.poll_interval_ns == 10000000ull);
 	assert_string_equal(c.sched_policy, "batch");
@@ -162,13 +163,16 @@ static void test_capture_ignore(void **state)
 	obs_config_free(&c);
 }
 
-/* capture.ringbuf_per_cpu: 0 (all on the shared ring) or a ring's size */
+/* capture.ringbuf_per_cpu: auto (the default), 0 (all on the shared
+ * ring) or a ring's size */
 static void test_ringbuf_per_cpu(void **state)
 {
 	struct obs_config c;
 
 	(void)state;
 	obs_config_defaults(&c);
+	assert_true(c.ringbuf_per_cpu_bytes == RING_SET_AUTO);
+	assert_int_equal(obs_config_validate(&c, err, sizeof(err)), 0);
 	assert_int_equal(load(&c, "capture:\n  ringbuf_per_cpu: 0\n"), 0);
 	assert_true(c.ringbuf_per_cpu_bytes == 0);
 	assert_int_equal(obs_config_validate(&c, err, sizeof(err)), 0);
@@ -178,7 +182,14 @@ static void test_ringbuf_per_cpu(void **state)
 	/* too small for a ring: refused, the value before kept until then */
 	assert_int_equal(load(&c, "capture:\n  ringbuf_per_cpu: 4KiB\n"), 0);
 	assert_int_equal(obs_config_validate(&c, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "capture.ringbuf_per_cpu: 0 or at least 64KiB");
+	assert_string_equal(err, "capture.ringbuf_per_cpu: 0, auto or at least 64KiB");
+	assert_int_equal(load(&c, "capture:\n  ringbuf_per_cpu: auto\n"), 0);
+	assert_true(c.ringbuf_per_cpu_bytes == RING_SET_AUTO);
+	assert_int_not_equal(load(&c, "capture:\n  ringbuf_per_cpu: automatic\n"), 0);
+	assert_non_null(strstr(err, "or auto"));
+	/* only this size takes the word */
+	assert_int_not_equal(load(&c, "capture:\n  ringbuf_size: auto\n"), 0);
+	assert_null(strstr(err, "or auto"));
 	assert_int_not_equal(load(&c, "capture:\n  ringbuf_per_cpu: 3MiB\n"), 0);
 	assert_non_null(strstr(err, "not a power of two"));
 	assert_int_not_equal(load(&c, "capture:\n  ringbuf_per_cpu: 2GiB\n"), 0);
