@@ -11,6 +11,11 @@
  *    from any start position, so many wrap; every committed sample must
  *    arrive once, in order, byte-exact, except wrapping ones larger than
  *    the scratch buffer, which are counted instead.
+ *  - merged: three rings laid out as above, each with its own scratch
+ *    buffer, walked at once by ring_walk_merge with a key read from each
+ *    sample: every ring's samples arrive as they would alone (once, in
+ *    their ring's order, byte-exact), and each one handed over has the
+ *    least key of the rings' next samples, the lowest ring on a tie.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -26,8 +31,10 @@
 #define DISCARD (1u << 30)
 #define MAXREC 64
 
-static uint8_t ring[RING];
-static uint8_t scratch[RING];
+#define MERGED 3 /* rings in the merged mode */
+
+static uint8_t rings[MERGED][RING], scratches[MERGED][RING];
+static uint8_t *const ring = rings[0], *const scratch = scratches[0];
 
 struct rec {
 	uint32_t len, flags;
@@ -74,14 +81,15 @@ static void any_sample(void *ctx, const void *sample, size_t len)
 	(void)sink;
 }
 
-static void put(uint64_t pos, const void *src, size_t n)
+static void put(uint8_t *r, uint64_t pos, const void *src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		ring[(pos + i) & (RING - 1)] = ((const uint8_t *)src)[i];
+		r[(pos + i) & (RING - 1)] = ((const uint8_t *)src)[i];
 }
 
 /* Lays records out from the input; returns how many, sets *prod. */
-static size_t lay_out(const uint8_t *d, size_t n, uint64_t start, struct rec *recs, uint64_t *prod)
+static size_t lay_out(uint8_t *ring, const uint8_t *d, size_t n, uint64_t start, struct rec *recs,
+		      uint64_t *prod)
 {
 	uint64_t pos = start;
 	size_t k = 0;
@@ -98,8 +106,8 @@ static size_t lay_out(const uint8_t *d, size_t n, uint64_t start, struct rec *re
 			r.flags = BUSY; /* the last one still being written */
 		r.wraps = ((pos + 8) & (RING - 1)) + r.len > RING;
 		word = r.len | r.flags;
-		put(pos, &word, 4);
-		put(pos + 4, "\0\0\0\0", 4);
+		put(ring, pos, &word, 4);
+		put(ring, pos + 4, "\0\0\0\0", 4);
 		for (size_t j = 0; j < r.len; j++)
 			ring[(pos + 8 + j) & (RING - 1)] = byte_of(pos, j);
 		recs[k++] = r;
@@ -122,8 +130,8 @@ static void laid_out(const uint8_t *d, size_t n)
 		return;
 	start = ((uint64_t)d[0] << 40 | (uint64_t)d[1] << 3) & ~(uint64_t)7;
 	e.scratch_size = v.scratch_size = (size_t)d[2] * 8;
-	memset(ring, 0xee, sizeof(ring));
-	k = lay_out(d + 3, n - 3, start, recs, &prod);
+	memset(ring, 0xee, RING);
+	k = lay_out(ring, d + 3, n - 3, start, recs, &prod);
 	e.n = k;
 	cons = start;
 	v.consumer = &cons;
@@ -152,12 +160,102 @@ static void raw(const uint8_t *d, size_t n)
 	memcpy(&cons, d, 8);
 	memcpy(&prod, d + 8, 8);
 	v.scratch_size = (size_t)d[16] * 16;
-	memset(ring, 0, sizeof(ring));
+	memset(ring, 0, RING);
 	memcpy(ring, d + 17, n - 17 < RING ? n - 17 : RING);
 	v.consumer = &cons;
 	v.producer = &prod;
 	ring_walk(&v, any_sample, NULL, &st);
 	FUZZ_CHECK(cons <= prod || st.samples == 0);
+}
+
+struct merged {
+	struct expect e[MERGED];
+	uint64_t handed;
+};
+
+/* Few distinct keys, so that ties are common. */
+static uint64_t key_of(const void *sample, size_t len)
+{
+	(void)len;
+	return ((const uint8_t *)sample)[0] >> 5;
+}
+
+/* The next sample ring i will hand over, or NULL at its end. */
+static const struct rec *next_of(struct expect *e)
+{
+	while (e->next < e->n &&
+	       (e->recs[e->next].flags & DISCARD ||
+		(e->recs[e->next].wraps && e->recs[e->next].len > e->scratch_size)))
+		e->next++;
+	return e->next < e->n && !(e->recs[e->next].flags & BUSY) ? &e->recs[e->next] : NULL;
+}
+
+static int in(const void *p, size_t len, const uint8_t *area)
+{
+	const uint8_t *b = p;
+
+	return b >= area && b + len <= area + RING;
+}
+
+static void merged_sample(void *ctx, const void *sample, size_t len)
+{
+	struct merged *m = ctx;
+	const struct rec *head[MERGED];
+	size_t from = MERGED;
+	uint64_t k = key_of(sample, len);
+
+	for (size_t i = 0; i < MERGED; i++) {
+		head[i] = next_of(&m->e[i]);
+		if (in(sample, len, rings[i]) || in(sample, len, scratches[i]))
+			from = i; /* the memory it is in says which ring it came from */
+	}
+	FUZZ_CHECK(from < MERGED && head[from]);
+	for (size_t i = 0; i < MERGED; i++) {
+		if (!head[i])
+			continue;
+		FUZZ_CHECK(byte_of(head[i]->pos, 0) >> 5 >= k);
+		FUZZ_CHECK(i >= from || byte_of(head[i]->pos, 0) >> 5 > k);
+	}
+	check_sample(&m->e[from], sample, len);
+	m->handed++;
+}
+
+static void merged(const uint8_t *d, size_t n)
+{
+	struct rec recs[MERGED][MAXREC];
+	struct ring_walk_stats st[MERGED] = { 0 };
+	struct ring_view v[MERGED];
+	struct ring_source src[MERGED];
+	uint64_t cons[MERGED], prod[MERGED];
+	struct merged m = { 0 };
+	size_t part = n / MERGED, want = 0;
+
+	for (size_t i = 0; i < MERGED; i++) {
+		const uint8_t *p = d + i * part;
+		uint64_t start;
+
+		if (part < 4)
+			return;
+		start = ((uint64_t)p[0] << 40 | (uint64_t)p[1] << 3) & ~(uint64_t)7;
+		v[i] = (struct ring_view){ .data = rings[i],
+					   .size = RING,
+					   .scratch = scratches[i],
+					   .scratch_size = (size_t)p[2] * 8,
+					   .consumer = &cons[i],
+					   .producer = &prod[i] };
+		memset(rings[i], 0xee, RING);
+		m.e[i] = (struct expect){ .recs = recs[i], .scratch_size = v[i].scratch_size };
+		m.e[i].n = lay_out(rings[i], p + 3, part - 3, start, recs[i], &prod[i]);
+		cons[i] = start;
+		src[i] = (struct ring_source){ .v = &v[i], .st = &st[i] };
+	}
+	FUZZ_CHECK(ring_walk_merge(src, MERGED, key_of, merged_sample, &m) == m.handed);
+	for (size_t i = 0; i < MERGED; i++) {
+		FUZZ_CHECK(next_of(&m.e[i]) == NULL); /* all of each ring handed over */
+		FUZZ_CHECK(st[i].desync == 0);
+		want += st[i].samples;
+	}
+	FUZZ_CHECK(want == m.handed);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -166,6 +264,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (data[0] & 1)
 		raw(data + 1, size - 1);
+	else if (data[0] & 2)
+		merged(data + 1, size - 1);
 	else
 		laid_out(data + 1, size - 1);
 	return 0;
