@@ -4,12 +4,12 @@
 # The rings' wake-ups (bt_wake_flag, bpf/maps.bpf.h). With the daemon's
 # poll timer at its 10 s maximum, records reach it early only when the
 # kernel wakes it, which it does once a batch (a quarter of the ring, at
-# most 256 KiB) waits in a ring, by the ring's estimate: the positions
+# most 32 KiB) waits in a ring, by the ring's estimate: the positions
 # are read once per quarter batch sent, not per record. wrk runs against
-# nginx with 2 MiB per-CPU rings (4 MiB shared, for the rest), which ~1 500
-# requests' records and request heads fill (1.3 KiB a request on nginx's
-# side): without the wake-ups the rings would overflow long before the
-# next poll. So: no event dropped, within 2 s of wrk's end every request
+# nginx with 2 MiB per-CPU rings (4 MiB shared, for the rest), which
+# ~3 500 requests' records and request heads fill (0.6 KiB a request on
+# nginx's side): without the wake-ups the rings would overflow long
+# before the next poll. So: no event dropped, within 2 s of wrk's end every request
 # nginx logged counted but at most what a batch per ring holds, and after
 # the next poll every one of them.
 set -uo pipefail
@@ -23,8 +23,8 @@ NGX_PORT=18083
 PY_PORT=18183
 BASE=http://127.0.0.1:$NGX_PORT
 M=$BT_TMP/m.prom
-MIN_REQUESTS=8000 # nginx's 2 MiB ring holds the records of ~1 500
-EARLY_GAP=600 # what a batch of nginx's ring (256 KiB: ~190) holds, and more
+MIN_REQUESTS=8000 # nginx's 2 MiB ring holds the records of ~3 500
+EARLY_GAP=600 # what a batch of nginx's ring (32 KiB: ~50) holds, and more
 
 bt_pyserver_start "$PY_PORT"
 bt_nginx_start "$NGX_PORT" "$PY_PORT"
