@@ -453,13 +453,13 @@ static int check_config(const char *path)
 
 	obs_config_defaults(&c);
 	e = obs_config_load_file(&c, path, err, sizeof(err));
-	if (!e)
-		e = obs_config_validate(&c, err, sizeof(err));
-	obs_config_free(&c);
-	if (e) {
+	if (e) /* the message names the file and the position */
 		fprintf(stderr, "%s\n", err);
+	else if ((e = obs_config_validate(&c, err, sizeof(err))))
+		fprintf(stderr, "%s: %s\n", path, err);
+	obs_config_free(&c);
+	if (e)
 		return 1;
-	}
 	printf("%s: ok\n", path);
 	return 0;
 }

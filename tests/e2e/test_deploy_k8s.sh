@@ -97,6 +97,13 @@ if out=$("$BT_OBSERVER" --check-config "$BT_TMP/observer.yaml" 2>&1); then
 else
 	bt_check_fail "ConfigMap observer.yaml refused by the observer: $out"
 fi
+# An edit the file parses but the daemon refuses: named, exit 1.
+sed 's/ringbuf_per_cpu: auto/ringbuf_per_cpu: 4KiB/' "$BT_TMP/observer.yaml" >"$BT_TMP/small-rings.yaml"
+out=$("$BT_OBSERVER" --check-config "$BT_TMP/small-rings.yaml" 2>&1)
+rc=$?
+bt_log "ringbuf_per_cpu 4KiB: exit $rc, $out"
+[ "$rc" = 1 ] && [ "$out" = "$BT_TMP/small-rings.yaml: capture.ringbuf_per_cpu: 0, auto or at least 64KiB" ] ||
+	bt_check_fail "--check-config did not refuse per-CPU rings of 4KiB naming the file"
 get "$CM" ConfigMap data/model_prices.json >"$BT_TMP/prices.json"
 python3 - "$BT_TMP/prices.json" "$BT_ROOT/deploy/pricing/model_prices.json" <<'EOF' ||
 import json, sys
