@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ring_set.h"
 #include "route.h"
 #include "units.h"
 
@@ -53,6 +54,9 @@ static void check_valid(const struct obs_config *c)
 	FUZZ_CHECK(level_ok(c->log_level));
 	FUZZ_CHECK(obs_config_split_listen(c->listen, host, sizeof(host), &port) == 0);
 	FUZZ_CHECK(c->ringbuf_bytes >= (64u << 10) && !(c->ringbuf_bytes & (c->ringbuf_bytes - 1)));
+	FUZZ_CHECK(c->ringbuf_per_cpu_bytes == RING_SET_AUTO ||
+		   (c->ringbuf_per_cpu_bytes <= (1ull << 30) &&
+		    !(c->ringbuf_per_cpu_bytes & (c->ringbuf_per_cpu_bytes - 1))));
 	FUZZ_CHECK(c->n_routes <= OBS_CONFIG_MAX_ROUTES && (c->routes || !c->n_routes));
 	FUZZ_CHECK(c->n_services <= OBS_CONFIG_MAX_SERVICES && (c->services || !c->n_services));
 	for (size_t i = 0; i < c->n_routes; i++)
@@ -72,6 +76,7 @@ static void check_same(const struct obs_config *a, const struct obs_config *b)
 	FUZZ_CHECK(!strcmp(a->pin_dir, b->pin_dir) && !strcmp(a->log_level, b->log_level));
 	FUZZ_CHECK(!strcmp(a->config_path, b->config_path));
 	FUZZ_CHECK(a->ringbuf_bytes == b->ringbuf_bytes);
+	FUZZ_CHECK(a->ringbuf_per_cpu_bytes == b->ringbuf_per_cpu_bytes);
 	FUZZ_CHECK(a->max_connections == b->max_connections);
 	FUZZ_CHECK(a->poll_interval_ns == b->poll_interval_ns);
 	FUZZ_CHECK(a->gc_interval_ns == b->gc_interval_ns);
