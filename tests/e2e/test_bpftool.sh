@@ -52,7 +52,7 @@ for m in $maps; do
 done
 
 # shellcheck disable=SC2086 # one argument per map name
-python3 - "$BT_ART" "$CONN_H" "$BT_OBS_PID" "$HOLDER" "$BT_PYS_PID" "$PY_PORT" "$(bt_conns_map)" $maps <<'EOF' || bt_check_fail "map dumps (see above)"
+PYTHONPATH=$BT_E2E_DIR python3 - "$BT_ART" "$CONN_H" "$BT_OBS_PID" "$HOLDER" "$BT_PYS_PID" "$PY_PORT" "$(bt_conns_map)" $maps <<'EOF' || bt_check_fail "map dumps (see above)"
 import json, os, re, subprocess, sys
 
 art, conn_h, obs, holder, server, port, CONNS = sys.argv[1:8]
@@ -91,34 +91,13 @@ def fail(msg):
     fails += 1
     print("    FAIL:", msg)
 
-def cpus(name):
-    out = set()
-    for part in open("/sys/devices/system/cpu/" + name).read().strip().split(","):
-        lo, _, hi = part.partition("-")
-        out |= set(range(int(lo), int(hi or lo) + 1))
-    return out
-
-# bt_rings (biothings/events.h): slot 0 the shared ring bt_events, then
-# per possible CPU a ring of its own if it was online at start
-# (capture.ringbuf_per_cpu: auto, 2MiB up to 16 CPUs online), else bt_events
+# bt_rings: the layout docs/capture.md gives (tests/e2e/ring_layout.py)
 def check_rings(m, dump):
+    import ring_layout
     ids = [int.from_bytes(bytes(int(b, 16) for b in e["value"]), "little") for e in dump]
     shared = json.load(open(os.path.join(art, "show-bt_events.json")))["id"]
-    possible, online = cpus("possible"), cpus("online")
-    print(f"      slots: {ids} (bt_events is {shared}; CPUs online {sorted(online)})")
-    if len(ids) != 1 + len(possible):
-        fail(f"{m}: {len(ids)} slots, want 1 + {len(possible)} possible CPUs")
-    own = [i for cpu, i in enumerate(ids[1:]) if cpu in online]
-    if not ids or ids[0] != shared or shared in own or len(set(own)) != len(own):
-        fail(f"{m}: slot 0 is not bt_events or online CPUs share a ring: {ids}")
-    if any(i != shared for cpu, i in enumerate(ids[1:]) if cpu not in online):
-        fail(f"{m}: a CPU offline at start has a ring of its own: {ids}")
-    size = 2 << 20 if len(online) <= 16 else 1 << 20 if len(online) <= 32 else 512 << 10
-    for i in own:
-        show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
-                                         capture_output=True, text=True).stdout or "{}")
-        if show.get("type") != "ringbuf" or show.get("max_entries") != size:
-            fail(f"{m}: slot's map {i} is not a ring buffer of {size} bytes: {show}")
+    for b in ring_layout.problems(ids, shared):
+        fail(f"{m}: {b}")
 
 for m in maps:
     show = json.load(open(os.path.join(art, f"show-{m}.json")))

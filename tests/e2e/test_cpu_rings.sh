@@ -76,30 +76,8 @@ bt_observer_start "$OBS_PORT" --poll-interval 10s
 slots=$(rings)
 shared=$(shared_id)
 bt_log "bt_rings slots: $slots (bt_events $shared)"
-# capture.ringbuf_per_cpu: auto is 2MiB a ring up to 16 CPUs online, half
-# that up to 32, 512KiB from 33; a CPU offline at start shares bt_events.
-"$BT_PY" - "$shared" $slots <<'EOF' || bt_check_fail "bt_rings is not the shared ring then a ring per online CPU of the auto size"
-import json, subprocess, sys
-shared, slots = sys.argv[1], sys.argv[2:]
-def cpus(name):
-    out = set()
-    for part in open("/sys/devices/system/cpu/" + name).read().strip().split(","):
-        lo, _, hi = part.partition("-")
-        out |= set(range(int(lo), int(hi or lo) + 1))
-    return out
-possible, online = cpus("possible"), cpus("online")
-size = 2 << 20 if len(online) <= 16 else 1 << 20 if len(online) <= 32 else 512 << 10
-ok = len(slots) == 1 + len(possible) and slots[0] == shared
-own = [s for cpu, s in enumerate(slots[1:]) if cpu in online]
-ok = ok and shared not in own and len(set(own)) == len(own)
-ok = ok and all(s == shared for cpu, s in enumerate(slots[1:]) if cpu not in online)
-for s in own:
-    show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", s],
-                                     capture_output=True, text=True).stdout or "{}")
-    ok = ok and show.get("type") == "ringbuf" and show.get("max_entries") == size
-print("    %d online of %d possible CPUs, rings of %d bytes: %s" % (len(online), len(possible), size, ok))
-sys.exit(not ok)
-EOF
+"$BT_PY" "$BT_E2E_DIR/ring_layout.py" "$shared" $slots ||
+	bt_check_fail "bt_rings is not the shared ring then a ring per online CPU of the auto size"
 grep -E "rings shared=32MiB per_cpu=(2MiB|1MiB|512KiB) cpu_rings=[0-9]+" "$BT_OBS_LOG" ||
 	bt_check_fail "the observer did not say what rings it made"
 
