@@ -298,7 +298,7 @@ static const char *fmt_bound(const struct config_opt *o, uint64_t v, char *buf, 
 /* A size whose metavar offers "auto" (a 64-bit field) takes the word. */
 static bool takes_auto(const struct config_opt *o)
 {
-	return o->size == sizeof(uint64_t) && strstr(o->metavar, "|auto");
+	return o->type == OT_SIZE && o->size == sizeof(uint64_t) && strstr(o->metavar, "|auto");
 }
 
 static int set_number(const struct config_opt *o, struct obs_config *c, const char *val, char *why,
@@ -311,7 +311,7 @@ static int set_number(const struct config_opt *o, struct obs_config *c, const ch
 	uint64_t n;
 	int err;
 
-	if (o->type == OT_SIZE && takes_auto(o) && !strcmp(val, "auto")) {
+	if (takes_auto(o) && !strcmp(val, "auto")) {
 		*(uint64_t *)field(o, c) = RING_SET_AUTO;
 		return 0;
 	}
@@ -324,7 +324,7 @@ static int set_number(const struct config_opt *o, struct obs_config *c, const ch
 	if (err == -EINVAL)
 		return config_say(-EINVAL, why, whylen, "'%s' is not %s%s",
 				  config_shown(val, v, sizeof(v)), want[o->type],
-				  o->type == OT_SIZE && takes_auto(o) ? ", or auto" : "");
+				  takes_auto(o) ? ", or auto" : "");
 	if (err || n < o->min || n > o->max)
 		return config_say(-EINVAL, why, whylen, "'%s' is out of range (%s to %s)",
 				  config_shown(val, v, sizeof(v)),

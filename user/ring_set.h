@@ -14,7 +14,7 @@
 
 /* capture.ringbuf_per_cpu: auto. RING_SET_AUTO_TOTAL over the CPUs online,
  * rounded down to a power of two, within [RING_SET_AUTO_MIN, _MAX]: 2 MiB
- * up to 16 CPUs, 512 KiB from 64. */
+ * up to 16 CPUs, 1 MiB up to 32, 512 KiB from 33. */
 #define RING_SET_AUTO UINT64_MAX
 #define RING_SET_AUTO_TOTAL (32ull << 20)
 #define RING_SET_AUTO_MIN (512ull << 10)
