@@ -102,6 +102,7 @@ $(OUT)/bpf $(OUT)/user $(OUT)/tests:
 unit: deps $(UNIT_BINS) $(TEST_BPF_OBJS)
 
 test: deps $(BIN) $(UNIT_BINS) $(TEST_BPF_OBJS)
+	$(Q)deploy/install-deps.sh --attack-tools
 	$(Q)OUT=$(OUT) tests/run.sh
 
 # Every fuzzer for FUZZ_SECONDS (make test runs them for 3 s each).

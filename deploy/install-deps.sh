@@ -5,9 +5,13 @@ set -eu
 
 BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libyaml-dev libjansson-dev libcmocka-dev libsqlite3-dev libcurl4-openssl-dev libsodium-dev libclang-rt-14-dev pkg-config make gcc"
 TEST="nginx wrk curl python3 python3-yaml prometheus prometheus-alertmanager systemd iproute2 procps openssl sqlite3 tzdata jq redis-server postgresql"
+# An attack tool the security tests run against their own loopback server:
+# only with --attack-tools (make test, .ci/run), never for a plain build.
+ATTACK="sqlmap"
+[ "${1:-}" = "--attack-tools" ] || ATTACK=""
 
 missing=""
-for p in $BUILD $TEST; do
+for p in $BUILD $TEST $ATTACK; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0

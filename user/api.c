@@ -77,9 +77,13 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, 
 }
 
 /* The endpoint list, so a person with curl can find their way. */
+static const struct api_route *find_route(const struct api *a, const char *url, bool *path_known,
+					  const char *method);
+
 static enum MHD_Result serve_index(struct api *a, struct MHD_Connection *conn)
 {
 	size_t cap = 128, len;
+	bool known;
 	char *body;
 
 	for (size_t i = 0; i < a->n_routes; i++)
@@ -87,9 +91,10 @@ static enum MHD_Result serve_index(struct api *a, struct MHD_Connection *conn)
 	body = malloc(cap);
 	if (!body)
 		return reply_json(conn, 500, "{\"error\":\"out of memory\"}");
+	/* the built-in /health only when no module serves it (then listed once, below) */
 	len = (size_t)snprintf(body, cap,
-			       "{\"endpoints\":[\"GET /metrics\",\"GET /prometheus/metrics\","
-			       "\"GET /health\"");
+			       "{\"endpoints\":[\"GET /metrics\",\"GET /prometheus/metrics\"%s",
+			       find_route(a, "/health", &known, "GET") ? "" : ",\"GET /health\"");
 	for (size_t i = 0; i < a->n_routes; i++)
 		len += (size_t)snprintf(body + len, cap - len, ",\"%s %s\"", a->routes[i].method,
 					a->routes[i].path);

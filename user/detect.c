@@ -17,8 +17,9 @@
  * - scanner: scanner_404_count answers 404, or scanner_distinct_paths
  *   distinct paths (any status; hashes of the path given, in a set of at
  *   most scanner_distinct_paths entries per client; a NULL path is not
- *   counted), within scanner_window_ns. One detector: whichever trips
- *   first fires.
+ *   counted), within scanner_window_ns, or one request whose User-Agent
+ *   names an attack tool. One detector: whichever trips first fires (a
+ *   tool before the counts, so the event names it).
  * - rate_limit_violation: ratelimit_429_count answers 429 to one client
  *   within ratelimit_window_ns.
  * - One alert per window: an alert disarms that detector for that source
@@ -581,7 +582,7 @@ static void paths_see(struct http_state *st, const char *path, uint64_t t, uint6
 }
 
 static int scanner_rule(const struct detect *d, struct source *s, uint64_t t, uint16_t status,
-			const char *path, struct detect_alert *out)
+			const char *path, const char *tool, struct detect_alert *out)
 {
 	struct http_state *st = s->state;
 	uint64_t w = d->c.scanner_window_ns;
@@ -591,6 +592,8 @@ static int scanner_rule(const struct detect *d, struct source *s, uint64_t t, ui
 	paths_see(st, path, t, w);
 	if (!out || !armed(s, DET_SCANNER, t))
 		return 0;
+	if (tool)
+		return raise_alert(s, DET_SCANNER, 1, w, add_sat(t, w), out, "tool=%s", tool);
 	if (ring_tripped(&st->nf, t, w))
 		return raise_alert(s, DET_SCANNER, st->nf.cap, w, add_sat(t, w), out, "404x%u",
 				   st->nf.cap);
@@ -600,15 +603,16 @@ static int scanner_rule(const struct detect *d, struct source *s, uint64_t t, ui
 	return 0;
 }
 
-static bool http_relevant(const struct detect_cfg *c, uint16_t status, const char *path)
+static bool http_relevant(const struct detect_cfg *c, uint16_t status, const char *path,
+			  const char *tool)
 {
 	return (c->enabled[DET_AUTH_FAILURE_BURST] && (status == 401 || status == 403)) ||
-	       (c->enabled[DET_SCANNER] && (status == 404 || path)) ||
+	       (c->enabled[DET_SCANNER] && (status == 404 || path || tool)) ||
 	       (c->enabled[DET_RATE_LIMIT_VIOLATION] && status == 429);
 }
 
 int detect__http(struct detect *d, uint64_t now_ns, const char *client, uint16_t status,
-		 const char *path, struct detect_alert *out)
+		 const char *path, const char *tool, struct detect_alert *out)
 {
 	char key[DETECT_KEY_MAX];
 	const struct detect_cfg *c;
@@ -620,7 +624,7 @@ int detect__http(struct detect *d, uint64_t now_ns, const char *client, uint16_t
 	if (!d || !out)
 		return -EINVAL;
 	c = &d->c;
-	if (!client || !*client || !http_relevant(c, status, path) || allowed(d, client))
+	if (!client || !*client || !http_relevant(c, status, path, tool) || allowed(d, client))
 		return 0;
 	snprintf(key, sizeof(key), "%s", client);
 	rc = source_get(d, K_HTTP, key, now_ns, &s);
@@ -632,7 +636,7 @@ int detect__http(struct detect *d, uint64_t now_ns, const char *client, uint16_t
 		n += count_rule(s, &st->auth, DET_AUTH_FAILURE_BURST, t, c->auth_fail_window_ns,
 				"401/403", out);
 	if (c->enabled[DET_SCANNER])
-		n += scanner_rule(d, s, t, status, path, n ? NULL : out);
+		n += scanner_rule(d, s, t, status, path, tool, n ? NULL : out);
 	if (c->enabled[DET_RATE_LIMIT_VIOLATION] && status == 429)
 		n += count_rule(s, &st->rl, DET_RATE_LIMIT_VIOLATION, t, c->ratelimit_window_ns,
 				"429", n ? NULL : out);

@@ -2,7 +2,8 @@
 /*
  * Detectors that need memory of the recent past, fed one observation at a
  * time with its time: bursts of 401/403 from one client (auth_failure_burst),
- * many 404s or many distinct paths from one client (scanner), bursts of 429
+ * many 404s, many distinct paths or an attack tool's User-Agent from one
+ * client (scanner), bursts of 429
  * (rate_limit_violation), and an agent whose LLM call rate or spend per
  * minute jumps far above its own baseline or that repeats the same request
  * in a tight loop (llm_runaway_loop). Each detector raises one alert per
@@ -63,7 +64,8 @@ struct detect_alert {
 	char source[DETECT_KEY_MAX]; /* client address, or "service/agent_type" */
 	uint64_t count; /* observations in the window that tripped it */
 	uint64_t window_ns;
-	char detail[64]; /* e.g. "401x5", "404x20", "distinct_paths=50", "rate 12.0x baseline", "repeat x10" */
+	char detail[64]; /* e.g. "401x5", "404x20", "distinct_paths=50", "tool=sqlmap",
+			    "rate 12.0x baseline", "repeat x10" */
 };
 
 struct detect;
@@ -72,12 +74,13 @@ void detect__free(struct detect *d);
 
 /*
  * A served request: client address text, status, route or path (the raw
- * path makes the distinct-path count meaningful; NULL: not counted). Returns
- * 1 with *out written, 0 (no alert; also for a NULL or "" client), or
- * -EINVAL (NULL d or out), -ENOMEM.
+ * path makes the distinct-path count meaningful; NULL: not counted), and
+ * the attack tool its User-Agent names (attack_tools.h; NULL: none), which
+ * trips scanner at once. Returns 1 with *out written, 0 (no alert; also
+ * for a NULL or "" client), or -EINVAL (NULL d or out), -ENOMEM.
  */
 int detect__http(struct detect *d, uint64_t now_ns, const char *client, uint16_t status,
-		 const char *path, struct detect_alert *out);
+		 const char *path, const char *tool, struct detect_alert *out);
 /*
  * A finished LLM call: who made it, what it cost, a hash of its request body
  * (0 unknown). Its source is "service/agent" (NULL as ""). Returns as

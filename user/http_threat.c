@@ -17,6 +17,7 @@
  * Only the JSON body parse (jansson) allocates.
  */
 #include "http_threat.h"
+#include "attack_tools.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -973,6 +974,7 @@ const char *threat_type_name(enum threat_type t)
 		[THREAT_XSS] = "xss",
 		[THREAT_PATH_TRAVERSAL] = "path_traversal",
 		[THREAT_SENSITIVE_PATH] = "sensitive_path_access",
+		[THREAT_SCANNER_TOOL] = "scanner",
 	};
 
 	return (unsigned)t < THREAT__COUNT ? names[t] : "unknown";
@@ -982,6 +984,7 @@ size_t http_threat_scan(const struct threat_input *in, struct threat_hit *hits, 
 {
 	struct scan sc = { .found = 0 };
 	size_t n, ps, pe, qs, qe, out = 0;
+	const char *tool;
 
 	if (!in)
 		return 0;
@@ -998,6 +1001,9 @@ size_t http_threat_scan(const struct threat_input *in, struct threat_hit *hits, 
 	}
 	/* headers before the body: a large body must not use up the budget they need */
 	check_headers(&sc, in->header_values);
+	if (in->user_agent &&
+	    (tool = attack_tool_of(in->user_agent, strnlen(in->user_agent, ATTACK_TOOL_UA_MAX))))
+		hit(&sc, THREAT_SCANNER_TOOL, "header", tool);
 	check_body(&sc, in);
 	for (int t = 0; t < THREAT__COUNT; t++)
 		if (sc.seen[t] && hits && out < max)

@@ -4,7 +4,8 @@
  * captured, header values and the first bytes of the body: SQL injection
  * (sqli.h) in each decoded query value and form/JSON string, cross-site
  * scripting, path traversal (encoded and double-encoded forms included) and
- * access to sensitive paths (/.env, /.git/, /etc/passwd, wp-admin ...).
+ * access to sensitive paths (/.env, /.git/, /etc/passwd, wp-admin ...),
+ * and a User-Agent naming an attack tool (attack_tools.h).
  * Decoding is done here once (percent, plus-as-space, double encoding,
  * overlong UTF-8 '/' and '.', HTML entities for xss) so each detector sees
  * what the server would. Pure; bounded work per request.
@@ -23,9 +24,10 @@ enum threat_type {
 	THREAT_XSS,
 	THREAT_PATH_TRAVERSAL,
 	THREAT_SENSITIVE_PATH,
+	THREAT_SCANNER_TOOL, /* one request says it: the caller hands it to the scanner detector */
 	THREAT__COUNT
 };
-/* sql_injection, xss, path_traversal, sensitive_path_access ("unknown" out of range) */
+/* sql_injection, xss, path_traversal, sensitive_path_access, scanner ("unknown" out of range) */
 const char *threat_type_name(enum threat_type t);
 
 struct threat_input {
@@ -36,6 +38,7 @@ struct threat_input {
 	size_t body_len;
 	/* selected header values (User-Agent, Referer, Cookie ...), NULL-terminated or NULL */
 	const char *const *header_values;
+	const char *user_agent; /* its value (also among header_values), NULL when unknown */
 };
 
 struct threat_hit {
@@ -45,7 +48,8 @@ struct threat_hit {
 	 * The rule: the sqli kind ("union"); script_tag, event_handler,
 	 * attr_event, js_uri, data_uri, js_call, dangerous_tag; dotdot,
 	 * dotdot_encoded, dotdot_double, dotdot_overlong, dotdot_unicode,
-	 * null_byte, system_file; the sensitive entry (".env", "etc/passwd", "*.bak").
+	 * null_byte, system_file; the sensitive entry (".env", "etc/passwd", "*.bak");
+	 * the attack tool ("sqlmap").
 	 */
 	char detail[64];
 };

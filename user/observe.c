@@ -53,7 +53,8 @@ static void on_served(struct observer_ctx *o, const struct bt_http_record *r, co
 					    .content_type = v.content_type,
 					    .body = v.body,
 					    .body_len = v.body_len,
-					    .header_values = v.header_values };
+					    .header_values = v.header_values,
+					    .user_agent = v.user_agent };
 	security__http(o->sec, r->end_ns, client, method, (const char *)r->path, len, r->status,
 		       service, seen ? &in : NULL, &p);
 }

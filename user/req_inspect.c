@@ -35,8 +35,9 @@ struct req_inspect {
 	char text[BT_INSPECT_MAX + 2 * (REQ_INSPECT_HEADERS + 1)];
 };
 
+#define UA_INDEX 0 /* of User-Agent in header_names */
 static const char *const header_names[REQ_INSPECT_HEADERS] = {
-	"user-agent", "referer", "cookie", "x-forwarded-for", "x-real-ip", "origin",
+	[UA_INDEX] = "user-agent", "referer", "cookie", "x-forwarded-for", "x-real-ip", "origin",
 };
 
 static void stat_add(struct req_inspect *ri, enum req_inspect_stat s)
@@ -171,6 +172,8 @@ static void view_headers(struct req_inspect *ri, struct req_view *v, size_t *at)
 		copy = text_put(ri, at, val, n);
 		if (copy)
 			v->header_values[k++] = copy;
+		if (i == UA_INDEX)
+			v->user_agent = copy;
 	}
 	v->header_values[k] = NULL;
 	if (llm_msg__header(&ri->msg, "content-type", &val, &n))

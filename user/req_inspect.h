@@ -32,6 +32,7 @@ struct req_view {
 	const char *body; /* NULL when none arrived, or it is encoded in a way not undone */
 	size_t body_len;
 	const char *header_values[REQ_INSPECT_HEADERS + 1]; /* NULL-terminated */
+	const char *user_agent; /* also among header_values; NULL when absent */
 };
 
 enum req_inspect_stat {

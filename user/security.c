@@ -50,10 +50,9 @@ static time_t wall(void)
 }
 
 static const enum sec_type threat_sec[THREAT__COUNT] = {
-	[THREAT_SQL_INJECTION] = SEC_SQL_INJECTION,
-	[THREAT_XSS] = SEC_XSS,
-	[THREAT_PATH_TRAVERSAL] = SEC_PATH_TRAVERSAL,
-	[THREAT_SENSITIVE_PATH] = SEC_SENSITIVE_PATH,
+	[THREAT_SQL_INJECTION] = SEC_SQL_INJECTION,   [THREAT_XSS] = SEC_XSS,
+	[THREAT_PATH_TRAVERSAL] = SEC_PATH_TRAVERSAL, [THREAT_SENSITIVE_PATH] = SEC_SENSITIVE_PATH,
+	[THREAT_SCANNER_TOOL] = SEC_SCANNER, /* through the detector: one per window */
 };
 
 static const enum sec_type detect_sec[DET__COUNT] = {
@@ -117,6 +116,7 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 {
 	struct threat_input in = { .target = target, .target_len = len };
 	struct threat_hit hits[THREAT__COUNT];
+	const char *tool = NULL;
 	struct detect_alert a;
 	char path[BT_PATH_MAX + 1];
 	size_t n;
@@ -133,9 +133,13 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 		if (!n && p)
 			threat_memo__clean(s->memo, &p->fp);
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && i < THREAT__COUNT; i++) {
 		struct sec_event e;
 
+		if (hits[i].type == THREAT_SCANNER_TOOL) {
+			tool = hits[i].detail;
+			continue;
+		}
 		if (!begin(s, &e, threat_sec[hits[i].type], client, service))
 			continue;
 		snprintf(e.method, sizeof(e.method), "%s", method ? method : "");
@@ -145,7 +149,7 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 			 hits[i].where, status);
 		raise_event(s, &e);
 	}
-	if (detect__http(s->det, now_ns, client, status, path, &a) > 0)
+	if (detect__http(s->det, now_ns, client, status, path, tool, &a) > 0)
 		raise_alert(s, &a, service);
 }
 

@@ -101,6 +101,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif p.startswith('/slow/'):
             time.sleep(int(p[6:]) / 1000.0)
             self.body(200, b'slept %s ms\n' % p[6:].encode())
+        elif p.split('?', 1)[0] == '/search':
+            # a page that takes a query (attack tools probe its parameters)
+            self.body(200, b'%d results\n' % (len(p) % 7))
         elif p == '/chunked':
             self.chunked(False)
         elif p == '/chunked-trailer':

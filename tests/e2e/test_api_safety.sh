@@ -120,6 +120,17 @@ api:
 EOF
 BT_OBS_LOG_FORMAT=json bt_observer_start "$OBS" --config "$BT_TMP/limits.yaml"
 
+bt_log "the index: every endpoint once"
+curl -s --max-time 5 "http://127.0.0.1:$OBS/" >"$BT_TMP/index.json"
+"$BT_PY" - "$BT_TMP/index.json" <<'PY' || bt_check_fail "GET / endpoint list"
+import collections, json, sys
+eps = json.load(open(sys.argv[1]))['endpoints']
+twice = [e for e, n in collections.Counter(eps).items() if n > 1]
+assert not twice, twice
+for e in ('GET /metrics', 'GET /health', 'GET /health/sla', 'GET /logs/security', 'GET /costs/summary'):
+    assert e in eps, (e, eps)
+PY
+
 bt_log "request target and header sizes"
 expect_json "9 KiB path" 414 "$URL/costs/$(long 9216)"
 expect_json "9 KiB query" 414 "$URL/costs/summary?from=$(long 9216)"

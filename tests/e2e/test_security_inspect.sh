@@ -9,7 +9,9 @@
 # Cookie, four bodies that arrive in a later read than their headers, SQL
 # injection in X-Forwarded-For and XSS in User-Agent (once 900 bytes into
 # the request, past the framer's window, whose bytes the kernel otherwise
-# reuses), Referer and a JSON body: each must be exactly one event. The harmless corpus sent the same
+# reuses), Referer and a JSON body: each must be exactly one event. nikto's
+# agent (curl) and sqlmap itself each raise exactly one scanner event naming
+# the tool. The harmless corpus sent the same
 # ways (about 2,600 requests) must raise none. A session cookie sent with
 # the attacks never appears in the log, the stores or the API. With
 # inspection off the same attacks raise nothing and nothing is copied.
@@ -96,6 +98,40 @@ bt_log "known_clean $K0 -> $K1, xss events $X0 -> $X1"
 	bt_check_fail "19 of 20 identical clean requests should be known clean: $K0 -> $K1"
 [ $((${X1%.*} - ${X0%.*})) -eq 3 ] ||
 	bt_check_fail "3 identical attacks should raise 3 events: xss $X0 -> $X1"
+
+bt_log "attack tools by their User-Agent: one scanner event per client and window"
+command -v sqlmap >/dev/null || bt_fail "sqlmap missing (deploy/install-deps.sh --attack-tools)"
+bt_scrape "$BT_TMP/t0.prom"
+S0=$(bt_promq sum "$BT_TMP/t0.prom" biothings_security_events_total type=scanner)
+[ "${S0%.*}" = 0 ] || bt_check_fail "scanner events before the tools ran: $S0"
+# nikto's default agent, from a second loopback address (its own client)
+for _ in $(seq 5); do
+	curl -s -o /dev/null --max-time 5 --interface 127.0.0.2 \
+		-A 'Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:Porttest)' \
+		"http://127.0.0.1:$APP/cl/10"
+done
+# sqlmap itself, probing a page's parameter (its own agent, ~100 requests)
+(cd "$BT_TMP" && timeout 120 sqlmap -u "http://127.0.0.1:$APP/search?q=1" --batch \
+	--technique=B --threads=1 --output-dir="$BT_TMP/sqlmap" --disable-coloring) \
+	>"$BT_ART/sqlmap.log" 2>&1 || bt_check_fail "sqlmap failed: $(tail -3 "$BT_ART/sqlmap.log")"
+grep -q 'do not appear to be injectable' "$BT_ART/sqlmap.log" ||
+	bt_check_fail "sqlmap did not finish its tests: $(tail -3 "$BT_ART/sqlmap.log")"
+for _ in $(seq 25); do
+	bt_scrape "$BT_TMP/t1.prom"
+	S1=$(bt_promq sum "$BT_TMP/t1.prom" biothings_security_events_total type=scanner)
+	[ "${S1%.*}" -ge 2 ] && break
+	sleep 0.2
+done
+sleep 0.5 # a third event, if one were coming
+curl -s --max-time 5 "http://127.0.0.1:$OBS/logs/security?limit=1000" >"$BT_ART/tool_events.json"
+"$BT_PY" - "$BT_ART/tool_events.json" <<'PY' || bt_check_fail "scanner events from the tools"
+import collections, json, sys
+ev = [e for e in json.load(open(sys.argv[1]))['events'] if e['type'] == 'scanner']
+got = collections.Counter((e['source'], e['detail']) for e in ev)
+print(sorted(got.items()))
+assert got == {('127.0.0.2', 'tool=nikto'): 1, ('127.0.0.1', 'tool=sqlmap'): 1}, got
+assert all(e['severity'] == 'medium' and e['service'] for e in ev), ev
+PY
 
 cp "$BT_OBS_LOG" "$BT_TMP/obs.log"
 if grep -rqaF -- "$SECRET" "$BT_ART/events.json" "$BT_TMP/obs.log" "$BT_STATE_DIR"; then

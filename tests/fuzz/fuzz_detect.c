@@ -53,6 +53,7 @@ static const int64_t steps[] = {
 };
 static const double factors[] = { 0.5, 1, 2, 5, 100, NAN, 0, 1e300 };
 static const double costs[] = { 0, 0.001, 0.01, 1, 1e308, -1, NAN, INFINITY };
+#define FUZZ_TOOL "sqlmap" /* an attack tool's name, as security.c hands it over */
 static const uint16_t statuses[] = { 200, 401, 403, 404, 429, 500, 0, 65535 };
 
 static const char long_name[] =
@@ -67,7 +68,7 @@ static const char *const agents[] = { "planner", "writer", NULL, "" /* [3] */, l
 
 /* What the harness saw per source: alerts can never run ahead of it. */
 struct seen {
-	uint64_t auth, nf, rl, calls;
+	uint64_t auth, nf, rl, calls, tools;
 	uint64_t hashes[4];
 	uint8_t paths[32]; /* path ids seen, a bit each */
 	uint32_t npaths;
@@ -151,7 +152,8 @@ static void check_alert(struct run *r, const struct detect_alert *a, const char 
 		break;
 	case DET_SCANNER:
 		FUZZ_CHECK((a->count == c->scanner_404_count && s->nf >= a->count) ||
-			   (a->count == c->scanner_distinct_paths && s->npaths >= a->count));
+			   (a->count == c->scanner_distinct_paths && s->npaths >= a->count) ||
+			   (a->count == 1 && s->tools && !strcmp(a->detail, "tool=" FUZZ_TOOL)));
 		break;
 	case DET_RATE_LIMIT_VIOLATION:
 		FUZZ_CHECK(a->count == c->ratelimit_429_count && s->rl >= a->count);
@@ -194,7 +196,25 @@ static void op_time(struct run *r, uint8_t b)
 		r->epoch++;
 }
 
-static void op_http(struct run *r, uint8_t cb, uint16_t status, uint8_t pb)
+/* Must a request naming a tool have raised scanner? Only where the model
+ * knows the source is armed: time has only run forward and nothing was
+ * evicted (a source keeps the latest time it saw across a step back), and
+ * it never alerted or its window is over. */
+static bool tool_due(const struct run *r, const char *client, const struct seen *s)
+{
+	const struct detect_cfg *c = &r->c;
+	uint64_t w = c->scanner_window_ns;
+
+	if (!c->enabled[DET_SCANNER] || !client || !*client ||
+	    !strcmp(client, c->allow_sources[0]) || !strcmp(client, c->allow_sources[15]))
+		return false;
+	if (r->epoch)
+		return false;
+	return !s->alerted[DET_SCANNER] ||
+	       (s->alert_t[DET_SCANNER] <= UINT64_MAX - w && r->now >= s->alert_t[DET_SCANNER] + w);
+}
+
+static void op_http(struct run *r, uint8_t cb, uint16_t status, uint8_t pb, bool tool)
 {
 	const char *client = clients[cb % N_CLIENTS];
 	struct seen *s = &r->http[cb % N_CLIENTS];
@@ -211,13 +231,16 @@ static void op_http(struct run *r, uint8_t cb, uint16_t status, uint8_t pb)
 		s->paths[pb / 8] |= (uint8_t)(1u << pb % 8);
 		s->npaths++;
 	}
+	s->tools += tool;
 	memset(&a, 0x5a, sizeof(a));
-	rc = detect__http(r->d, r->now, client, status, pb == 255 ? NULL : path, &a);
+	rc = detect__http(r->d, r->now, client, status, pb == 255 ? NULL : path,
+			  tool ? FUZZ_TOOL : NULL, &a);
 	FUZZ_CHECK(rc == 0 || rc == 1);
 	if (rc)
 		check_alert(r, &a, client, s);
 	else
 		FUZZ_CHECK(a.type == (enum detect_type)0x5a5a5a5a); /* untouched */
+	FUZZ_CHECK(rc || !tool || !tool_due(r, client, s));
 	check_table(r);
 }
 
@@ -257,7 +280,7 @@ static void op_flood(struct run *r, uint8_t b)
 	for (size_t i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "f%llu", (unsigned long long)r->fresh++);
 		if (http)
-			rc = detect__http(r->d, r->now, name, status, NULL, &a);
+			rc = detect__http(r->d, r->now, name, status, NULL, NULL, &a);
 		else
 			rc = detect__llm(r->d, r->now, name, "f", 0, 0, &a);
 		FUZZ_CHECK(rc == 0 || rc == 1);
@@ -278,7 +301,7 @@ static size_t op(struct run *r, const uint8_t *p, size_t left)
 	case 1:
 		if (left < 4)
 			return 0;
-		op_http(r, p[1], statuses[p[2] % 8], p[3]);
+		op_http(r, p[1], statuses[p[2] % 8], p[3], p[2] & 0x80);
 		return 4;
 	case 2:
 		if (left < 4)
@@ -292,12 +315,12 @@ static size_t op(struct run *r, const uint8_t *p, size_t left)
 		if (p[0] == 3)
 			op_flood(r, p[1]);
 		else
-			op_http(r, p[1], 404, p[0]);
+			op_http(r, p[1], 404, p[0], false);
 		return 2;
 	default:
 		if (left < 3)
 			return 0;
-		op_http(r, p[1], 401, p[2]);
+		op_http(r, p[1], 401, p[2], false);
 		return 3;
 	}
 }

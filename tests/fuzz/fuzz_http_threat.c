@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack_tools.h"
 #include "http_threat.h"
 
 #include "fuzz_util.h"
@@ -88,12 +89,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 2; i < np; i++)
 		headers[nh++] = parts[i];
 	in.header_values = nh ? headers : NULL;
+	in.user_agent = (data[0] & 8) && nh ? headers[0] : NULL; /* the first value, named */
 
 	memset(all, 0x5a, sizeof(all));
 	memset(again, 0xa5, sizeof(again));
 	n_all = http_threat_scan(&in, all, THREAT__COUNT);
 	FUZZ_CHECK(n_all <= THREAT__COUNT);
 	check_hits(all, n_all);
+	/* a tool is named only from the User-Agent, and it is the one attack_tools names */
+	for (size_t i = 0; i < n_all; i++)
+		if (all[i].type == THREAT_SCANNER_TOOL)
+			FUZZ_CHECK(in.user_agent &&
+				   !strcmp(all[i].detail,
+					   attack_tool_of(in.user_agent,
+							  strnlen(in.user_agent,
+								  ATTACK_TOOL_UA_MAX))));
 	n_again = http_threat_scan(&in, again, THREAT__COUNT);
 	FUZZ_CHECK(n_again == n_all);
 	FUZZ_CHECK(!memcmp(all, again, n_all * sizeof(all[0])));

@@ -69,6 +69,8 @@ static void check_view(const struct req_view *v)
 	for (; k < REQ_INSPECT_HEADERS && v->header_values[k]; k++)
 		sink = touch(v->header_values[k], strlen(v->header_values[k]) + 1);
 	FUZZ_CHECK(v->header_values[k] == NULL);
+	/* the User-Agent is one of the values handed over (the first), or absent */
+	FUZZ_CHECK(!v->user_agent || v->user_agent == v->header_values[0]);
 	(void)sink;
 	n = http_threat_scan(&in, hits, THREAT__COUNT);
 	FUZZ_CHECK(n <= THREAT__COUNT);

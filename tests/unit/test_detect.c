@@ -40,7 +40,7 @@ static struct detect *new_default(void)
 
 static int http(struct detect *d, uint64_t t, const char *client, uint16_t status, const char *path)
 {
-	int rc = detect__http(d, t, client, status, path, &alert);
+	int rc = detect__http(d, t, client, status, path, NULL, &alert);
 
 	assert_true(rc == 0 || rc == 1);
 	return rc;
@@ -317,6 +317,44 @@ static void test_scanner_404(void **state)
 	/* one every 4 s: 15 in any minute, never 20 */
 	for (int i = 0; i < 200; i++)
 		assert_int_equal(http(d, SEC(4 * i), "203.0.113.7", 404, "/y"), 0);
+	detect__free(d);
+}
+
+/* A tool's User-Agent trips scanner at once, then one alert per window. */
+static void test_scanner_tool(void **state)
+{
+	struct detect_cfg c;
+	struct detect *d = new_default();
+
+	(void)state;
+	assert_int_equal(detect__http(d, SEC(1), "192.0.2.8", 200, "/", "sqlmap", &alert), 1);
+	check_alert(DET_SCANNER, "192.0.2.8", 1, MIN(1), "tool=sqlmap");
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(
+			detect__http(d, SEC(2 + i), "192.0.2.8", 200, "/", "sqlmap", &alert), 0);
+	assert_int_equal(detect__http(d, SEC(61) - 1, "192.0.2.8", 404, "/", "nikto", &alert), 0);
+	assert_int_equal(detect__http(d, SEC(61), "192.0.2.8", 404, "/", "nikto", &alert), 1);
+	check_alert(DET_SCANNER, "192.0.2.8", 1, MIN(1), "tool=nikto");
+	/* no path and a 200: relevant only for the tool */
+	assert_int_equal(detect__http(d, SEC(1), "192.0.2.9", 200, NULL, "gobuster", &alert), 1);
+	/* a 401 with a tool: auth counts it, scanner still fires on it */
+	assert_int_equal(detect__http(d, SEC(1), "192.0.2.10", 401, "/login", "hydra", &alert), 1);
+	check_alert(DET_SCANNER, "192.0.2.10", 1, MIN(1), "tool=hydra");
+	detect__free(d);
+
+	detect_cfg_defaults(&c);
+	c.enabled[DET_SCANNER] = false;
+	strcpy(c.allow_sources[0], "192.0.2.99");
+	d = detect__new(&c);
+	assert_non_null(d);
+	assert_int_equal(detect__http(d, SEC(1), "192.0.2.8", 200, "/", "sqlmap", &alert), 0);
+	detect__free(d);
+	c.enabled[DET_SCANNER] = true;
+	d = detect__new(&c);
+	assert_non_null(d);
+	assert_int_equal(detect__http(d, SEC(1), "192.0.2.99", 200, "/", "sqlmap", &alert), 0);
+	assert_int_equal(detect__http(d, SEC(1), "", 200, "/", "sqlmap", &alert), 0);
+	assert_int_equal(detect__http(d, SEC(1), "192.0.2.8", 200, "/", "sqlmap", &alert), 1);
 	detect__free(d);
 }
 
@@ -755,8 +793,8 @@ static void test_garbage(void **state)
 	char big[600];
 
 	(void)state;
-	assert_int_equal(detect__http(NULL, 0, "a", 401, "/", &alert), -EINVAL);
-	assert_int_equal(detect__http(d, 0, "a", 401, "/", NULL), -EINVAL);
+	assert_int_equal(detect__http(NULL, 0, "a", 401, "/", NULL, &alert), -EINVAL);
+	assert_int_equal(detect__http(d, 0, "a", 401, "/", NULL, NULL), -EINVAL);
 	assert_int_equal(detect__llm(NULL, 0, "s", "a", 0, 1, &alert), -EINVAL);
 	assert_int_equal(detect__llm(d, 0, "s", "a", 0, 1, NULL), -EINVAL);
 	assert_int_equal(detect__evicted(NULL), 0);
@@ -803,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_auth_once_per_window),
 		cmocka_unit_test(test_auth_rearm_and_slide),
 		cmocka_unit_test(test_scanner_404),
+		cmocka_unit_test(test_scanner_tool),
 		cmocka_unit_test(test_scanner_distinct_paths),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_allowlist),

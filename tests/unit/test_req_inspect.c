@@ -97,6 +97,7 @@ static void check_full(const struct req_view *v)
 		assert_string_equal(v->header_values[i], want[i]);
 	}
 	assert_null(v->header_values[REQ_INSPECT_HEADERS]);
+	assert_ptr_equal(v->user_agent, v->header_values[0]);
 }
 
 /* No header value may hold a credential or a header not asked for. */
@@ -144,6 +145,7 @@ static void test_some_headers(void **state)
 	assert_string_equal(v.header_values[0], "c=1"); /* the first Cookie line */
 	assert_string_equal(v.header_values[1], "o");
 	assert_null(v.header_values[2]);
+	assert_null(v.user_agent); /* blank: not handed out */
 
 	/* only Authorization: nothing handed out */
 	feed(ri, 3, BT_DATA_FIRST, "GET / HTTP/1.1\r\nAuthorization: Bearer secret\r\n\r\n");
