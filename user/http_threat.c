@@ -18,6 +18,8 @@
  */
 #include "http_threat.h"
 #include "attack_tools.h"
+#include "cmdi.h"
+#include "ssrf.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -48,7 +50,18 @@
 #define C_XSS 0x2u
 #define C_TRAV 0x4u /* climbing ".." and NUL bytes */
 #define C_FILE 0x8u /* names of system files (a path's own names go to check_sensitive) */
-#define C_ALL (C_SQLI | C_XSS | C_TRAV | C_FILE)
+#define C_CMD 0x10u /* shell and lookup injection */
+#define C_SSRF 0x20u /* URLs the server would be made to fetch */
+#define C_LOOKUP 0x40u /* of C_CMD, only Log4Shell lookups and shellshock */
+#define C_ALL (C_SQLI | C_XSS | C_TRAV | C_FILE | C_CMD | C_SSRF)
+/*
+ * JSON strings longer than this are text people wrote (an LLM prompt, a
+ * comment), where "run `ls -la`" or "cd /tmp && ls" is a question about a
+ * shell, not an injection: they get C_LOOKUP instead of C_CMD. Injected
+ * field values are short.
+ */
+#define JSON_SHELL_MAX 64
+#define C_JSON(len) ((C_ALL & ~C_CMD) | ((len) <= JSON_SHELL_MAX ? C_CMD : C_LOOKUP))
 
 struct scan {
 	size_t work; /* bytes charged against THREAT_MAX_WORK */
@@ -618,6 +631,11 @@ static void check_value(struct scan *sc, const char *where, const char *raw, siz
 		hit(sc, THREAT_SQL_INJECTION, where, sqli_kind_name(r.kind));
 	if ((what & C_XSS) && !sc->seen[THREAT_XSS] && (x = xss_rule(cur, len)))
 		hit(sc, THREAT_XSS, where, x);
+	if ((what & (C_CMD | C_LOOKUP)) && !sc->seen[THREAT_COMMAND_INJECTION] &&
+	    (x = (what & C_CMD) ? cmdi_rule(cur, len) : cmdi_lookup_rule(cur, len)))
+		hit(sc, THREAT_COMMAND_INJECTION, where, x);
+	if ((what & C_SSRF) && !sc->seen[THREAT_SSRF] && (x = ssrf_rule(cur, len)))
+		hit(sc, THREAT_SSRF, where, x);
 }
 
 /* name=value pairs split on '&' (query strings, form bodies) or ';' (cookies). */
@@ -780,7 +798,7 @@ static void check_path(struct scan *sc, const char *p, size_t n)
 	if (n > VAL_MAX)
 		n = VAL_MAX;
 	/* traversal (raw, encoded, double) and NUL bytes, judged the way check_value judges them */
-	check_value(sc, "path", p, n, C_TRAV | C_XSS, true, false);
+	check_value(sc, "path", p, n, C_TRAV | C_XSS | C_CMD | C_SSRF, true, false);
 	len = decode_round(p, n, a, false, &fl);
 	len = decode_more(&cur, &other, len, &fl);
 	check_sensitive(sc, cur, len);
@@ -812,8 +830,8 @@ static void walk_json(struct json_walk *w, json_t *j, int depth)
 	switch (json_typeof(j)) {
 	case JSON_STRING:
 		w->budget--;
-		check_value(w->sc, "body", json_string_value(j), json_string_length(j), C_ALL,
-			    false, false);
+		check_value(w->sc, "body", json_string_value(j), json_string_length(j),
+			    C_JSON(json_string_length(j)), false, false);
 		break;
 	case JSON_OBJECT:
 		json_object_foreach(j, key, v)
@@ -876,7 +894,7 @@ static void scan_json_strings(struct scan *sc, const char *s, size_t n)
 		if (!q)
 			break;
 		i = json_literal(s, n, (size_t)(q - s) + 1, buf, &len);
-		check_value(sc, "body", buf, len, C_ALL, false, false);
+		check_value(sc, "body", buf, len, C_JSON(len), false, false);
 	}
 }
 
@@ -934,7 +952,7 @@ static void check_headers(struct scan *sc, const char *const *hv)
 		size_t n = strnlen(hv[k], VAL_MAX);
 		const char *q = memchr(hv[k], '?', n);
 
-		check_value(sc, "header", hv[k], n, C_SQLI | C_XSS, true, false);
+		check_value(sc, "header", hv[k], n, C_SQLI | C_XSS | C_CMD, true, false);
 		if (q) /* Referer: its query string */
 			check_pairs(sc, "header", q + 1, n - (size_t)(q + 1 - hv[k]), '&', true);
 		if (memchr(hv[k], '=', n)) /* Cookie: name=value; name=value */
@@ -974,6 +992,8 @@ const char *threat_type_name(enum threat_type t)
 		[THREAT_XSS] = "xss",
 		[THREAT_PATH_TRAVERSAL] = "path_traversal",
 		[THREAT_SENSITIVE_PATH] = "sensitive_path_access",
+		[THREAT_COMMAND_INJECTION] = "command_injection",
+		[THREAT_SSRF] = "ssrf",
 		[THREAT_SCANNER_TOOL] = "scanner",
 	};
 

@@ -5,7 +5,8 @@
  * (sqli.h) in each decoded query value and form/JSON string, cross-site
  * scripting, path traversal (encoded and double-encoded forms included) and
  * access to sensitive paths (/.env, /.git/, /etc/passwd, wp-admin ...),
- * and a User-Agent naming an attack tool (attack_tools.h).
+ * command injection (cmdi.h), server-side request forgery (ssrf.h), and a
+ * User-Agent naming an attack tool (attack_tools.h).
  * Decoding is done here once (percent, plus-as-space, double encoding,
  * overlong UTF-8 '/' and '.', HTML entities for xss) so each detector sees
  * what the server would. Pure; bounded work per request.
@@ -24,10 +25,13 @@ enum threat_type {
 	THREAT_XSS,
 	THREAT_PATH_TRAVERSAL,
 	THREAT_SENSITIVE_PATH,
+	THREAT_COMMAND_INJECTION, /* cmdi.h: shell chains and substitutions, Log4Shell lookups */
+	THREAT_SSRF, /* ssrf.h: URLs to instance metadata, non-web schemes */
 	THREAT_SCANNER_TOOL, /* one request says it: the caller hands it to the scanner detector */
 	THREAT__COUNT
 };
-/* sql_injection, xss, path_traversal, sensitive_path_access, scanner ("unknown" out of range) */
+/* sql_injection, xss, path_traversal, sensitive_path_access, command_injection, ssrf,
+ * scanner ("unknown" out of range) */
 const char *threat_type_name(enum threat_type t);
 
 struct threat_input {
@@ -49,7 +53,8 @@ struct threat_hit {
 	 * attr_event, js_uri, data_uri, js_call, dangerous_tag; dotdot,
 	 * dotdot_encoded, dotdot_double, dotdot_overlong, dotdot_unicode,
 	 * null_byte, system_file; the sensitive entry (".env", "etc/passwd", "*.bak");
-	 * the attack tool ("sqlmap").
+	 * shell_chain, shell_subst, shellshock, jndi_lookup; metadata_host,
+	 * gopher_scheme, file_scheme, ...; the attack tool ("sqlmap").
 	 */
 	char detail[64];
 };

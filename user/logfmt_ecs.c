@@ -43,6 +43,8 @@ static const struct ecs_sec ecs_sec_types[] = {
 	{ "data_exfiltration", ECS_IDS ",\"network\"", "\"connection\",\"info\"", NULL, true },
 	{ "secret_in_prompt", ECS_IDS ",\"api\"", "\"info\"", NULL, false },
 	{ "llm_runaway_loop", ECS_IDS ",\"api\"", "\"info\"", NULL, false },
+	{ "command_injection", ECS_IDS ",\"web\",\"process\"", "\"info\"", NULL, false },
+	{ "ssrf", ECS_IDS ",\"web\",\"network\"", "\"info\"", NULL, false },
 };
 
 /* Entries without a security type, told apart by their event.action (the message's slug). */

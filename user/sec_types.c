@@ -23,6 +23,8 @@ static const struct {
 	[SEC_DATA_EXFILTRATION] = { "data_exfiltration", "critical" },
 	[SEC_SECRET_IN_PROMPT] = { "secret_in_prompt", "high" },
 	[SEC_LLM_RUNAWAY_LOOP] = { "llm_runaway_loop", "high" },
+	[SEC_COMMAND_INJECTION] = { "command_injection", "high" },
+	[SEC_SSRF] = { "ssrf", "high" },
 };
 
 const char *sec_type_name(enum sec_type t)

