@@ -9,11 +9,13 @@
 
 /* How a command must be used after its name to count as injected. */
 enum arg {
-	A_ALONE, /* nothing, a flag or a shell metacharacter: "; id", "|uname -a" */
+	A_ALONE, /* nothing, a flag or a shell metacharacter: "; whoami", "|uname -a" */
+	A_WORD, /* the same, but also a word of prose: not alone after " & " ("Tom & id") */
 	A_PATH, /* a path or a flag: "; cat /etc/passwd", "&& ls -la" */
 	A_NET, /* an address, a URL or a flag: "| nc 10.0.0.1 4444", "; curl http://..." */
 	A_NUM, /* a number: "; sleep 5" */
-	A_SHELL, /* a flag, a redirection or nothing: "| sh", "; bash -i >& ..." */
+	A_SHELL, /* a flag or a redirection; alone after a pipe: "| sh", "; bash -i >& ..." */
+	A_INTERP, /* a flag or /c: "; python3 -c ...", "& cmd /c dir" ("React & Node" is prose) */
 };
 
 struct cmd {
@@ -22,13 +24,13 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ "id", A_ALONE },
+	{ "id", A_WORD },
 	{ "whoami", A_ALONE },
 	{ "uname", A_ALONE },
 	{ "ifconfig", A_ALONE },
 	{ "ipconfig", A_ALONE },
-	{ "hostname", A_ALONE },
-	{ "pwd", A_ALONE },
+	{ "hostname", A_WORD },
+	{ "pwd", A_WORD },
 	{ "netstat", A_ALONE },
 	{ "systeminfo", A_ALONE },
 	{ "tasklist", A_ALONE },
@@ -67,17 +69,17 @@ static const struct cmd cmds[] = {
 	{ "zsh", A_SHELL },
 	{ "ksh", A_SHELL },
 	{ "dash", A_SHELL },
-	{ "python", A_SHELL },
-	{ "python3", A_SHELL },
-	{ "perl", A_SHELL },
-	{ "ruby", A_SHELL },
-	{ "php", A_SHELL },
-	{ "node", A_SHELL },
-	{ "powershell", A_SHELL },
-	{ "pwsh", A_SHELL },
-	{ "cmd", A_SHELL },
-	{ "powershell.exe", A_SHELL },
-	{ "cmd.exe", A_SHELL },
+	{ "python", A_INTERP },
+	{ "python3", A_INTERP },
+	{ "perl", A_INTERP },
+	{ "ruby", A_INTERP },
+	{ "php", A_INTERP },
+	{ "node", A_INTERP },
+	{ "powershell", A_INTERP },
+	{ "pwsh", A_INTERP },
+	{ "cmd", A_INTERP },
+	{ "powershell.exe", A_INTERP },
+	{ "cmd.exe", A_INTERP },
 };
 
 static bool is_meta(char c)
@@ -173,22 +175,32 @@ static size_t skip_spaces(const char *t, size_t n, size_t i)
 	return i;
 }
 
+/* How a command may stand alone (nothing after it but an end). */
+struct use {
+	bool subst; /* inside $( ) or backticks: any command but sleep */
+	bool lone_shell; /* after a pipe or given by path: "| sh", ";/bin/sh" */
+	bool conj; /* after " & ": prose's "and", so "Tom & id" is not "id" */
+};
+
 /* Does what follows a command name at t[i..n) use it as arg says? */
-static bool arg_ok(const char *t, size_t n, size_t i, enum arg arg, bool subst)
+static bool arg_ok(const char *t, size_t n, size_t i, enum arg arg, struct use u)
 {
-	size_t j;
+	size_t j = i;
 
 	if (i < n && t[i] == '<' && arg == A_PATH)
 		return true; /* cat</etc/passwd */
-	if (i >= n || is_meta(t[i]))
-		return arg == A_ALONE || arg == A_SHELL || (subst && arg != A_NUM);
+	if (i < n && t[i] == ' ')
+		j = skip_spaces(t, n, i);
+	/* an end: nothing, or a metacharacter (a backtick after a space opens an argument) */
+	if (j >= n || (is_meta(t[j]) && (j == i || t[j] != '`')))
+		return arg == A_ALONE || (arg == A_WORD && !u.conj) ||
+		       (arg == A_SHELL && u.lone_shell) ||
+		       (u.subst && arg != A_NUM && arg != A_INTERP);
 	if (t[i] != ' ')
 		return false;
-	j = skip_spaces(t, n, i);
-	if (j >= n)
-		return arg == A_ALONE || arg == A_SHELL;
 	switch (arg) {
 	case A_ALONE:
+	case A_WORD:
 		return t[j] == '-' || is_meta(t[j]);
 	case A_PATH:
 		return t[j] == '/' || t[j] == '~' || t[j] == '-' ||
@@ -199,13 +211,14 @@ static bool arg_ok(const char *t, size_t n, size_t i, enum arg arg, bool subst)
 	case A_NUM:
 		return is_digit(t[j]);
 	case A_SHELL:
+	case A_INTERP:
 		return t[j] == '-' || t[j] == '<' || t[j] == '>' || has_at(t, n, j, "/c");
 	}
 	return false;
 }
 
 /* A command at t[i..n) (after a separator or inside a substitution), used as one. */
-static bool command_at(const char *t, size_t n, size_t i, bool subst)
+static bool command_at(const char *t, size_t n, size_t i, struct use u)
 {
 	size_t s, e, base, len;
 	bool binpath;
@@ -226,8 +239,12 @@ static bool command_at(const char *t, size_t n, size_t i, bool subst)
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
 		if (strlen(cmds[k].name) != len || memcmp(cmds[k].name, t + base, len))
 			continue;
-		return arg_ok(t, n, e, binpath ? A_SHELL : cmds[k].arg, subst) ||
-		       (binpath && arg_ok(t, n, e, A_PATH, subst));
+		if (binpath) { /* /bin/sh, /usr/bin/id: any use */
+			u.lone_shell = true;
+			u.conj = false;
+			return arg_ok(t, n, e, A_SHELL, u) || arg_ok(t, n, e, A_PATH, u);
+		}
+		return arg_ok(t, n, e, cmds[k].arg, u);
 	}
 	return false;
 }
@@ -241,12 +258,19 @@ static const char *shell_rule(const char *t, size_t n)
 		 * a space it is how prose quotes code ("run `ls -la`") */
 		if ((c == '`' && (i == 0 || t[i - 1] != ' ')) ||
 		    (c == '$' && i + 2 < n && t[i + 1] == '(' && t[i + 2] != '(')) {
-			if (command_at(t, n, i + (c == '`' ? 1 : 2), true))
+			if (command_at(t, n, i + (c == '`' ? 1 : 2), (struct use){ .subst = true }))
 				return "shell_subst";
 		} else if (c == ';' || c == '|' || c == '&' || c == '\n') {
+			bool twice = i + 1 < n && (t[i + 1] == '|' || t[i + 1] == '&');
+			struct use u = {
+				.lone_shell = c == '|' && !twice,
+				.conj = c == '&' && !twice && i > 0 && t[i - 1] == ' ' &&
+					i + 1 < n && t[i + 1] == ' ',
+			};
+
 			while (i + 1 < n && (t[i + 1] == '|' || t[i + 1] == '&'))
 				i++;
-			if (command_at(t, n, i + 1, false))
+			if (command_at(t, n, i + 1, u))
 				return "shell_chain";
 		}
 	}
