@@ -13,7 +13,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "llm_track.h"
+#include "prompt_inject.h"
 #include "secret_scan.h"
 
 static void call_init(struct llm_call *c)
@@ -115,16 +118,35 @@ static uint64_t fnv1a64(const uint8_t *p, size_t n)
 	return h ? h : 1; /* 0 means "no body" */
 }
 
-/* Loop detection and secret_in_prompt: a hash of the body and what secrets it carries. */
+/* The body as JSON (parsed once for both scans), or NULL. */
+static json_t *json_body(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+		i++;
+	if (i == n || (b[i] != '{' && b[i] != '['))
+		return NULL;
+	return json_loadb((const char *)b, n, JSON_ALLOW_NUL, NULL);
+}
+
+/* Loop detection, secret_in_prompt and prompt_injection: a hash of the body,
+ * what secrets it carries and whether what it passes on takes the model over. */
 static void scan_request(const uint8_t *b, size_t n, struct llm_call *c)
 {
 	struct secret_hit hit;
+	const char *rule;
+	json_t *root;
 	size_t k;
 
 	if (!n)
 		return;
 	c->request_hash = fnv1a64(b, n);
-	k = secret_scan((const char *)b, n, &hit, 1);
+	root = json_body(b, n);
+	k = root ? secret_scan_json(root, &hit, 1) : secret_scan((const char *)b, n, &hit, 1);
+	if ((rule = prompt_inject_json(root)))
+		snprintf(c->prompt_rule, sizeof(c->prompt_rule), "%s", rule);
+	json_decref(root);
 	if (!k)
 		return;
 	c->secret_count = (uint8_t)(k > UINT8_MAX ? UINT8_MAX : k);

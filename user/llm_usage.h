@@ -79,6 +79,9 @@ struct llm_call {
 	char secret_kind[SECRET_KIND_LEN];
 	char secret_hash[SECRET_HASH_LEN];
 	uint8_t secret_count;
+	/* The prompt injection rule the request's passed-on text matches
+	 * (prompt_inject.h), "" when none. */
+	char prompt_rule[24];
 };
 
 struct llm_request_info {

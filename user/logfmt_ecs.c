@@ -45,6 +45,7 @@ static const struct ecs_sec ecs_sec_types[] = {
 	{ "llm_runaway_loop", ECS_IDS ",\"api\"", "\"info\"", NULL, false },
 	{ "command_injection", ECS_IDS ",\"web\",\"process\"", "\"info\"", NULL, false },
 	{ "ssrf", ECS_IDS ",\"web\",\"network\"", "\"info\"", NULL, false },
+	{ "prompt_injection", ECS_IDS ",\"api\"", "\"info\"", NULL, false },
 };
 
 /* Entries without a security type, told apart by their event.action (the message's slug). */

@@ -169,6 +169,8 @@ void obs_on_llm_call(void *arg, const struct llm_call *c, const char *service, c
 	if (c->secret_count)
 		security__secret(o->sec, service, agent, c->provider, c->secret_kind,
 				 c->secret_hash, c->secret_count);
+	if (c->prompt_rule[0])
+		security__prompt(o->sec, service, agent, c->provider, c->prompt_rule);
 }
 
 void obs_on_data(void *arg, const struct bt_data_record *d)

@@ -25,6 +25,7 @@ static const struct {
 	[SEC_LLM_RUNAWAY_LOOP] = { "llm_runaway_loop", "high" },
 	[SEC_COMMAND_INJECTION] = { "command_injection", "high" },
 	[SEC_SSRF] = { "ssrf", "high" },
+	[SEC_PROMPT_INJECTION] = { "prompt_injection", "high" },
 };
 
 const char *sec_type_name(enum sec_type t)

@@ -20,12 +20,13 @@ enum sec_type {
 	SEC_LLM_RUNAWAY_LOOP,
 	SEC_COMMAND_INJECTION,
 	SEC_SSRF,
+	SEC_PROMPT_INJECTION,
 	SEC__COUNT
 };
 
 /* auth_failure_burst, sql_injection, xss, path_traversal, sensitive_path_access, scanner,
  * rate_limit_violation, privilege_escalation, data_exfiltration, secret_in_prompt,
- * llm_runaway_loop, command_injection, ssrf */
+ * llm_runaway_loop, command_injection, ssrf, prompt_injection */
 const char *sec_type_name(enum sec_type t);
 const char *sec_type_severity(enum sec_type t); /* critical, high, medium or low */
 /* 0 and *out, or -EINVAL. */

@@ -294,6 +294,19 @@ void security__secret(struct security *s, const char *service, const char *agent
 	raise_event(s, &e);
 }
 
+void security__prompt(struct security *s, const char *service, const char *agent,
+		      const char *provider, const char *rule)
+{
+	struct sec_event e;
+	char src[DETECT_KEY_MAX];
+
+	snprintf(src, sizeof(src), "%s/%s", service, agent);
+	if (!s || !begin(s, &e, SEC_PROMPT_INJECTION, src, service))
+		return;
+	snprintf(e.detail, sizeof(e.detail), "%s sent to %s", rule, provider);
+	raise_event(s, &e);
+}
+
 uint64_t security__count(const struct security *s, enum sec_type t)
 {
 	return s && (unsigned)t < SEC__COUNT ? __atomic_load_n(&s->per_type[t], __ATOMIC_RELAXED) :

@@ -73,6 +73,10 @@ void security__flow(struct security *s, uint64_t now_ns, const struct bt_flow_re
 /* An LLM request that carried a secret: its kind and hash, never the secret. */
 void security__secret(struct security *s, const char *service, const char *agent,
 		      const char *provider, const char *kind, const char *hash, unsigned count);
+/* An LLM request whose passed-on text tries to take the model over
+ * (prompt_inject.h): the rule, never the text. */
+void security__prompt(struct security *s, const char *service, const char *agent,
+		      const char *provider, const char *rule);
 /* Events raised so far, per type (tests, self-monitoring). */
 uint64_t security__count(const struct security *s, enum sec_type t);
 /* GET /logs/security. Valid while s lives. */

@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness for the command injection and SSRF rules
  * (user/cmdi.c, user/ssrf.c), which read every decoded value of every
- * served request. Each answer is one of the documented rule names (or
+ * served request, and the prompt injection rules (user/prompt_inject.c),
+ * which read the text of every LLM request. Each answer is one of the documented rule names (or
  * none), the same twice, the same for the input in upper case (both are
  * case-blind), the same when bytes past the bound are added, and a
  * lookup found by cmdi_lookup_rule is what cmdi_rule answers. Log4Shell
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "cmdi.h"
+#include "prompt_inject.h"
 #include "ssrf.h"
 
 #include "fuzz_util.h"
@@ -25,6 +27,9 @@ static const char *const ssrf_names[] = {
 	"file_scheme",	 "php_scheme",	       "expect_scheme",	   "phar_scheme",   "netdoc_scheme",
 	"tftp_scheme",	 "ldap_scheme",	       "sftp_scheme",	   "jar_scheme",    NULL,
 };
+
+static const char *const prompt_names[] = { "ignore_instructions", "prompt_leak", "role_override",
+					    NULL };
 
 static void check_name(const char *r, const char *const *names)
 {
@@ -44,7 +49,7 @@ static int same(const char *a, const char *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s, *up;
-	const char *c, *l, *f;
+	const char *c, *l, *f, *p;
 
 	if (size > 2 * CMDI_MAX_INPUT)
 		return 0;
@@ -64,6 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_name(c, cmdi_names);
 	check_name(l, cmdi_names);
 	check_name(f, ssrf_names);
+	p = prompt_inject_text(s, size);
+	check_name(p, prompt_names);
+	FUZZ_CHECK(same(p, prompt_inject_text(s, size)) && same(p, prompt_inject_text(up, size)));
 	FUZZ_CHECK(same(c, cmdi_rule(s, size)) && same(f, ssrf_rule(s, size)));
 	FUZZ_CHECK(!l || same(l, c));
 	FUZZ_CHECK(!l || !strcmp(l, "shellshock") || !strcmp(l, "jndi_lookup"));
