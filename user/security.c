@@ -137,7 +137,7 @@ void security__http(struct security *s, uint64_t now_ns, const char *client, con
 		if (!n && p)
 			threat_memo__clean(s->memo, &p->fp);
 	}
-	for (size_t i = 0; i < n && i < THREAT__COUNT; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct sec_event e;
 
 		if (hits[i].type == THREAT_SCANNER_TOOL) {

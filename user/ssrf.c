@@ -37,6 +37,9 @@ struct url_host {
 	char name[HOST_MAX]; /* lower case, no brackets, no port, no trailing dot */
 	bool bracketed; /* an IPv6 literal */
 	unsigned port; /* 0: none given */
+	bool has_v6, has_v4; /* the addresses the name reads as, parsed once */
+	struct in6_addr v6;
+	uint32_t v4; /* host order; also the one inside a mapped IPv6 literal */
 };
 
 static bool scheme_char(char c)
@@ -52,43 +55,38 @@ static bool meta_ip4(uint32_t host_order)
 	return false;
 }
 
-/* The IPv4 address the host names (dotted quad or any inet_aton form,
- * or inside an IPv4-mapped or -compatible IPv6 literal). */
-static bool host_ip4(const struct url_host *u, uint32_t *out)
+/* The addresses u's name reads as: an IPv6 literal, and the IPv4 address
+ * it names (dotted quad or any inet_aton form, or inside an IPv4-mapped or
+ * -compatible IPv6 literal). */
+static void host_addrs(struct url_host *u)
 {
-	struct in6_addr a6;
 	struct in_addr a4;
 	uint32_t v;
 
-	if (u->bracketed) {
-		if (inet_pton(AF_INET6, u->name, &a6) != 1 ||
-		    !(IN6_IS_ADDR_V4MAPPED(&a6) || IN6_IS_ADDR_V4COMPAT(&a6)))
-			return false;
-		memcpy(&v, &a6.s6_addr[12], 4);
-		*out = ntohl(v);
-		return true;
+	u->has_v6 = u->bracketed && inet_pton(AF_INET6, u->name, &u->v6) == 1;
+	u->has_v4 = false;
+	if (u->has_v6 && (IN6_IS_ADDR_V4MAPPED(&u->v6) || IN6_IS_ADDR_V4COMPAT(&u->v6))) {
+		memcpy(&v, &u->v6.s6_addr[12], 4);
+		u->v4 = ntohl(v);
+		u->has_v4 = true;
+	} else if (!u->bracketed && inet_aton(u->name, &a4)) {
+		u->v4 = ntohl(a4.s_addr);
+		u->has_v4 = true;
 	}
-	if (!inet_aton(u->name, &a4))
-		return false;
-	*out = ntohl(a4.s_addr);
-	return true;
 }
 
 static bool meta_host(const struct url_host *u)
 {
 	static const struct in6_addr ec2 = { .s6_addr = { 0xfd, 0, 0x0e,
 							  0xc2, [14] = 0x02, [15] = 0x54 } };
-	struct in6_addr a6;
-	uint32_t v4;
 
-	if (u->bracketed && inet_pton(AF_INET6, u->name, &a6) == 1 &&
-	    !memcmp(&a6, &ec2, sizeof(a6)))
+	if (u->has_v6 && !memcmp(&u->v6, &ec2, sizeof(ec2)))
 		return true;
 	for (size_t i = 0; !u->bracketed && i < sizeof(meta_names) / sizeof(meta_names[0]); i++)
 		if (!strcmp(u->name, meta_names[i]))
 			return true;
 	/* 2852039166, 0xa9fea9fe, 0251.0376.0251.0376, [::ffff:a9fe:a9fe] */
-	return host_ip4(u, &v4) && meta_ip4(v4);
+	return u->has_v4 && meta_ip4(u->v4);
 }
 
 /* "127.0.0.1" as people write it: four decimal parts without leading zeros. */
@@ -117,17 +115,14 @@ static bool plain_quad(const char *s)
  */
 static const char *loopback_rule(const struct url_host *u)
 {
-	struct in6_addr a6;
-	uint32_t v4 = 1;
 	bool loop, plain;
 
-	if (u->bracketed && inet_pton(AF_INET6, u->name, &a6) == 1 &&
-	    (IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_LOOPBACK(&a6))) {
+	if (u->has_v6 && (IN6_IS_ADDR_UNSPECIFIED(&u->v6) || IN6_IS_ADDR_LOOPBACK(&u->v6))) {
 		loop = true;
-		plain = IN6_IS_ADDR_LOOPBACK(&a6); /* [::1] */
-	} else if (host_ip4(u, &v4)) {
-		loop = v4 >> 24 == 127 || v4 == 0;
-		plain = !u->bracketed && v4 && plain_quad(u->name);
+		plain = IN6_IS_ADDR_LOOPBACK(&u->v6); /* [::1] */
+	} else if (u->has_v4) {
+		loop = u->v4 >> 24 == 127 || u->v4 == 0;
+		plain = !u->bracketed && u->v4 && plain_quad(u->name);
 	} else {
 		loop = plain = !strcmp(u->name, "localhost");
 	}
@@ -182,6 +177,7 @@ static bool url_host(const char *t, size_t n, size_t i, bool loose, struct url_h
 	if (u->name[len - 1] == '.')
 		len--;
 	u->name[len] = '\0';
+	host_addrs(u);
 	return len > 0;
 }
 
