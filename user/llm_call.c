@@ -118,18 +118,6 @@ static uint64_t fnv1a64(const uint8_t *p, size_t n)
 	return h ? h : 1; /* 0 means "no body" */
 }
 
-/* The body as JSON (parsed once for both scans), or NULL. */
-static json_t *json_body(const uint8_t *b, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
-		i++;
-	if (i == n || (b[i] != '{' && b[i] != '['))
-		return NULL;
-	return json_loadb((const char *)b, n, JSON_ALLOW_NUL, NULL);
-}
-
 /* Loop detection, secret_in_prompt and prompt_injection: a hash of the body,
  * what secrets it carries and whether what it passes on takes the model over. */
 static void scan_request(const uint8_t *b, size_t n, struct llm_call *c)
@@ -142,8 +130,9 @@ static void scan_request(const uint8_t *b, size_t n, struct llm_call *c)
 	if (!n)
 		return;
 	c->request_hash = fnv1a64(b, n);
-	root = json_body(b, n);
-	k = root ? secret_scan_json(root, &hit, 1) : secret_scan((const char *)b, n, &hit, 1);
+	/* parsed once for both scans */
+	root = secret_scan_parse((const char *)b, n);
+	k = root ? secret_scan_json(root, &hit, 1) : secret_scan_text((const char *)b, n, &hit, 1);
 	if ((rule = prompt_inject_json(root)))
 		snprintf(c->prompt_rule, sizeof(c->prompt_rule), "%s", rule);
 	json_decref(root);

@@ -854,7 +854,7 @@ static void walk(struct scan *sc, json_t *v, int depth)
 	}
 }
 
-static json_t *as_json(const char *text, size_t len)
+json_t *secret_scan_parse(const char *text, size_t len)
 {
 	size_t i = 0;
 
@@ -884,21 +884,28 @@ size_t secret_scan_json(const struct json_t *root, struct secret_hit *hits, size
 	return sc.count;
 }
 
-size_t secret_scan(const char *text, size_t len, struct secret_hit *hits, size_t max)
+size_t secret_scan_text(const char *text, size_t len, struct secret_hit *hits, size_t max)
 {
 	struct scan sc;
+
+	if (!text || !len)
+		return 0;
+	scan_init(&sc, hits, max);
+	scan_text(&sc, text, len);
+	return sc.count;
+}
+
+size_t secret_scan(const char *text, size_t len, struct secret_hit *hits, size_t max)
+{
 	json_t *root;
 	size_t n;
 
 	if (!text || !len)
 		return 0;
-	root = as_json(text, len);
-	if (root) {
-		n = secret_scan_json(root, hits, max);
-		json_decref(root);
-		return n;
-	}
-	scan_init(&sc, hits, max);
-	scan_text(&sc, text, len);
-	return sc.count;
+	root = secret_scan_parse(text, len);
+	if (!root)
+		return secret_scan_text(text, len, hits, max);
+	n = secret_scan_json(root, hits, max);
+	json_decref(root);
+	return n;
 }

@@ -67,6 +67,12 @@ struct json_t;
 /* The same over a document the caller already parsed with jansson (hit offsets are
  * into the decoded string values). For callers that need the parse anyway. */
 size_t secret_scan_json(const struct json_t *root, struct secret_hit *hits, size_t max);
+/* text[0..len) parsed as secret_scan reads it (a JSON document when it opens
+ * with '{' or '[' and parses), or NULL; the caller json_decref()s it. For a
+ * caller that reads the same document for more than secrets. */
+struct json_t *secret_scan_parse(const char *text, size_t len);
+/* secret_scan over text that is not JSON (secret_scan_parse gave NULL). */
+size_t secret_scan_text(const char *text, size_t len, struct secret_hit *hits, size_t max);
 
 /* FIPS 180-4 SHA-256 of data[0..len) into out. Exposed for its tests. */
 void secret_sha256(const void *data, size_t len, uint8_t out[32]);
